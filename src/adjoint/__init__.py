@@ -1,0 +1,17 @@
+"""adjoint: source-transformation automatic differentiation for numeric Python.
+
+``@adjoint.grad`` reads a function's source and writes a new Python function — its adjoint —
+that you can print, read, debug, and compile with Numba (``jit=True``).
+"""
+
+from . import rules  # noqa: F401  (registers every derivative rule)
+from .api import grad, source, value_and_grad
+from .errors import (AdjointError, GradientCheckError, JitError, NoRuleError,
+                     NonScalarOutputError, SourceUnavailableError, UnsupportedSyntaxError,
+                     WrtError)
+
+__all__ = [
+    "grad", "value_and_grad", "source",
+    "AdjointError", "GradientCheckError", "JitError", "NoRuleError", "NonScalarOutputError",
+    "SourceUnavailableError", "UnsupportedSyntaxError", "WrtError",
+]

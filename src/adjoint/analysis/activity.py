@@ -1,0 +1,187 @@
+"""Classify ANF operations and find the active variables.
+
+``classify`` says what one ANF right-hand side is (a copy, a call with a rule, a subscript, a
+non-differentiable operation, an unknown call) by resolving the called object through the user's
+namespace — so ``np.sin`` and ``numpy.sin`` are the same rule.
+
+``Activity`` (an analysis: it never changes the tree) returns the set of *active* names: those
+that depend on a ``wrt`` input through differentiable operations (*varied*) and reach the output
+through differentiable operations (*useful*). Only active names get adjoint code. The analysis
+is flow-insensitive (per name), which over-approximates and is therefore safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .. import grammar as g
+from ..rules import registry
+
+NONDIFF_ATTRIBUTES = frozenset({"shape", "ndim", "size", "dtype", "itemsize", "nbytes"})
+
+
+@dataclass
+class Op:
+    kind: str  # copy | const | rule | subscript | nondiff | unknown | pack
+    rule: object = None
+    args: list = field(default_factory=list)  # atoms, in order (rule parameters)
+    keywords: list = field(default_factory=list)  # (name, atom)
+    obj: object = None  # the resolved callee, for messages
+    label: str = ""  # how to name the operation in messages
+
+    @property
+    def differentiable(self):
+        return self.kind in ("copy", "subscript") or (self.kind == "rule" and
+                                                      not self.rule.nondiff)
+
+
+def resolve(expr, info):
+    """The object a global reference (``np.sin``, ``math.pi``, ``helper``) denotes, or
+    (False, None)."""
+    if isinstance(expr, g.Name):
+        return info.lookup(expr.id)
+    if isinstance(expr, g.Attribute):
+        found, base = resolve(expr.value, info)
+        if found and hasattr(base, expr.attr):
+            return True, getattr(base, expr.attr)
+    return False, None
+
+
+def dotted_name(expr):
+    if isinstance(expr, g.Name):
+        return expr.id
+    if isinstance(expr, g.Attribute):
+        return f"{dotted_name(expr.value)}.{expr.attr}"
+    return "<expression>"
+
+
+def classify(value, info, local_names):
+    """What the ANF right-hand side ``value`` computes."""
+    if isinstance(value, g.Name):
+        return Op("copy", args=[value]) if value.id in local_names else Op("const")
+    if isinstance(value, (g.Constant,)):
+        return Op("const")
+    if isinstance(value, (g.BinOp, g.UnaryOp)):
+        primal = g.primal_of(value)
+        args = [value.left, value.right] if isinstance(value, g.BinOp) else [value.operand]
+        rule = registry.lookup(primal)
+        return Op("rule", rule=rule, args=args, obj=primal,
+                  label=type(value.op).__name__) if rule else Op("unknown", args=args)
+    if isinstance(value, g.Compare):
+        return Op("nondiff", args=[value.left] + list(value.comparators))
+    if isinstance(value, g.Subscript):
+        return Op("subscript", args=[value.value])
+    if isinstance(value, g.Attribute):
+        if isinstance(value.value, g.Name) and value.value.id in local_names:
+            if value.attr in NONDIFF_ATTRIBUTES:
+                return Op("nondiff", args=[value.value])
+            primal = registry.lookup_attribute(value.attr)
+            rule = registry.lookup(primal) if primal is not None else None
+            if rule is None:
+                return Op("unknown", args=[value.value], label=f".{value.attr}")
+            return Op("rule", rule=rule, args=[value.value], obj=primal,
+                      label=f".{value.attr}")
+        return Op("const")
+    if isinstance(value, (g.Tuple, g.List)):
+        return Op("pack", args=list(value.elts))
+    if isinstance(value, g.Call):
+        keywords = [(k.arg, k.value) for k in value.keywords]
+        func = value.func
+        if isinstance(func, g.Attribute) and isinstance(func.value, g.Name) and \
+                func.value.id in local_names:
+            primal = registry.lookup_method(func.attr)
+            rule = registry.lookup(primal) if primal is not None else None
+            args = [func.value] + list(value.args)
+            if rule is None:
+                return Op("unknown", args=args, keywords=keywords, label=f".{func.attr}()")
+            return Op("rule", rule=rule, args=args, keywords=keywords, obj=primal,
+                      label=f".{func.attr}()")
+        found, obj = resolve(func, info)
+        label = dotted_name(func)
+        rule = registry.lookup(obj) if found else None
+        if rule is None:
+            return Op("unknown", args=list(value.args), keywords=keywords, obj=obj,
+                      label=label)
+        return Op("rule", rule=rule, args=list(value.args), keywords=keywords, obj=obj,
+                  label=label)
+    return Op("unknown", label=type(value).__name__)
+
+
+def atom_names(atom, local_names):
+    """Local names an atom (or list/tuple of atoms) refers to."""
+    if isinstance(atom, g.Name):
+        return [atom.id] if atom.id in local_names else []
+    if isinstance(atom, (g.List, g.Tuple)):
+        return [n for e in atom.elts for n in atom_names(e, local_names)]
+    return []
+
+
+def op_inputs(op, local_names):
+    names = []
+    for a in op.args:
+        names += atom_names(a, local_names)
+    for _, a in op.keywords:
+        names += atom_names(a, local_names)
+    return names
+
+
+def iter_assigns(stmts):
+    """Every Assign in ``stmts``, at any depth, in program order."""
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign):
+            yield stmt
+        elif isinstance(stmt, g.If):
+            yield from iter_assigns(stmt.body)
+            yield from iter_assigns(stmt.orelse)
+        elif isinstance(stmt, (g.For, g.While)):
+            yield from iter_assigns(stmt.body)
+
+
+def activity(body, wrt, outputs, info, local_names):
+    """The set of active names of an ANF ``body``."""
+    assigns = list(iter_assigns(body))
+    ops = {}
+    for stmt in assigns:
+        if isinstance(stmt.targets[0], g.Name):
+            ops[id(stmt)] = classify(stmt.value, info, local_names)
+    varied = set(wrt)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            target = stmt.targets[0]
+            if isinstance(target, g.Name):
+                op = ops[id(stmt)]
+                if target.id not in varied and op.kind != "nondiff" and op.kind != "const" and \
+                        (op.kind != "rule" or not op.rule.nondiff) and \
+                        set(op_inputs(op, local_names)) & varied:
+                    varied.add(target.id)
+                    changed = True
+            else:
+                base = target.value.id
+                if base not in varied and set(atom_names(stmt.value, local_names)) & varied:
+                    varied.add(base)
+                    changed = True
+    useful = set(outputs)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in assigns:
+            target = stmt.targets[0]
+            if isinstance(target, g.Name):
+                if target.id in useful:
+                    op = ops[id(stmt)]
+                    if op.kind in ("nondiff", "const") or (op.kind == "rule" and
+                                                           op.rule.nondiff):
+                        continue
+                    new = set(op_inputs(op, local_names)) - useful
+                    if new:
+                        useful |= new
+                        changed = True
+            else:
+                if target.value.id in useful:
+                    new = set(atom_names(stmt.value, local_names)) - useful
+                    if new:
+                        useful |= new
+                        changed = True
+    return varied & useful, ops

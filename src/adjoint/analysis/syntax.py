@@ -1,0 +1,73 @@
+"""Refuse syntax outside the differentiable subset, before any transformation runs.
+
+Takes a parsed ``FunctionDef`` and its SourceInfo; returns nothing, or raises an
+``UnsupportedSyntaxError`` located at the first offending node, whose hint says what to write
+instead. After this check, later passes may assume the tree uses only: assignments (plain,
+augmented, tuple-unpacking), ``if``/``for``/``while`` without ``else``, ``break``, ``continue``,
+``return``, ``pass``, ``assert``, and expressions built from names, constants, operators,
+comparisons, boolean operators, conditional expressions, calls, attributes, subscripts, slices,
+tuples and lists.
+"""
+
+from __future__ import annotations
+
+from .. import grammar as g
+from ..errors import UnsupportedSyntaxError
+
+_REFUSED = {
+    g.Try: ("try/except", "move error handling outside the function you differentiate"),
+    g.With: ("with blocks", "move the context manager outside the differentiated function"),
+    g.AsyncWith: ("async with", "write synchronous code"),
+    g.AsyncFor: ("async for", "write synchronous code"),
+    g.Await: ("await", "write synchronous code"),
+    g.Global: ("global", "pass the value in as an argument and return what you compute"),
+    g.Nonlocal: ("nonlocal", "pass the value in as an argument and return what you compute"),
+    g.Yield: ("generators (yield)", "return a value (or an array of values) instead"),
+    g.YieldFrom: ("generators (yield from)", "return a value instead"),
+    g.Lambda: ("lambda", "define a named helper function with def at module level"),
+    g.FunctionDef: ("nested function definitions",
+                    "define the helper at module level; adjoint differentiates calls to it"),
+    g.ClassDef: ("class definitions", "define classes outside the differentiated function"),
+    g.Delete: ("del", "drop the del; let the variable go out of scope"),
+    g.Import: ("import inside the function", "import at module level"),
+    g.ImportFrom: ("import inside the function", "import at module level"),
+    g.Raise: ("raise", "validate inputs before calling the gradient"),
+    g.ListComp: ("list comprehensions", "write a for loop that fills an array"),
+    g.SetComp: ("set comprehensions", "write a for loop"),
+    g.DictComp: ("dict comprehensions", "write a for loop"),
+    g.GeneratorExp: ("generator expressions", "write a for loop, or use np.sum on an array"),
+    g.Dict: ("dict literals", "use separate variables or arrays"),
+    g.Set: ("set literals", "use arrays"),
+    g.JoinedStr: ("f-strings", "remove string formatting from the differentiated function"),
+    g.NamedExpr: ("assignment expressions (:=)", "assign on a separate line"),
+    g.Starred: ("starred expressions", "pass arguments explicitly"),
+    g.Match: ("match statements", "use if/elif/else"),
+}
+
+
+def check_syntax(fdef, info):
+    """Raise UnsupportedSyntaxError at the first construct adjoint does not support."""
+    for stmt in fdef.body:
+        for node in g.walk(stmt):
+            entry = _REFUSED.get(type(node))
+            if entry is not None:
+                what, hint = entry
+                raise info.error(UnsupportedSyntaxError,
+                                 f"{what} cannot be differentiated by adjoint", node, hint)
+            if isinstance(node, (g.For, g.While)) and node.orelse:
+                kind = "for" if isinstance(node, g.For) else "while"
+                raise info.error(UnsupportedSyntaxError, f"{kind}/else cannot be differentiated",
+                                 node, "use a flag variable set before break instead of else")
+            if isinstance(node, g.Expr) and not (isinstance(node.value, g.Constant)):
+                raise info.error(
+                    UnsupportedSyntaxError,
+                    "expression statements (a call whose result is discarded) cannot be "
+                    "differentiated", node,
+                    "assign the result to a variable, or move side effects such as print "
+                    "outside the differentiated function")
+            if isinstance(node, g.AnnAssign):
+                raise info.error(UnsupportedSyntaxError, "annotated assignments are not "
+                                 "supported", node, "drop the annotation: `x = value`")
+            if isinstance(node, g.Attribute) and isinstance(node.ctx, g.Store):
+                raise info.error(UnsupportedSyntaxError, "assigning to attributes is not "
+                                 "supported", node, "use local variables and arrays")

@@ -1,0 +1,164 @@
+"""The public transforms: options, ``wrt``, caching, and the callables they return.
+
+Each transform returns a :class:`Transformed` callable with ``f``'s parameters. Code is derived
+lazily — on the first call or the first read of ``.source`` — so a decorated function may call
+helpers defined later in its module. Derived code is cached per (function, transform, wrt,
+options); the cache holds the function weakly.
+
+Calling conventions kept here, not in generated code: the gradient of a float or int argument is
+returned as a Python float, of an array as an ndarray of its shape; and the first call with each
+combination of argument kinds checks that ``grad``'s output is a scalar.
+"""
+
+from __future__ import annotations
+
+import functools
+import weakref
+
+import numpy as np
+
+from . import pipeline
+from .errors import NonScalarOutputError
+
+_CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
+
+
+def _derived(f, kind, wrt, optimize):
+    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize)
+    try:
+        per_fn = _CACHE.setdefault(f, {})
+    except TypeError:  # not weak-referenceable: derive without caching
+        per_fn = {}
+    if key not in per_fn:
+        if kind == "grad":
+            per_fn[key] = pipeline.derive(f, wrt, value=False, optimize=optimize)
+        elif kind == "value_and_grad":
+            per_fn[key] = pipeline.derive(f, wrt, value=True, optimize=optimize)
+        else:
+            raise ValueError(kind)
+    return per_fn[key]
+
+
+def _kind(a):
+    return a.ndim if isinstance(a, np.ndarray) else type(a)
+
+
+def _as_result(g, like):
+    if isinstance(like, np.ndarray):
+        return g if isinstance(g, np.ndarray) and g.shape == like.shape else \
+            np.broadcast_to(np.asarray(g, dtype=float), like.shape).copy()
+    return float(g)
+
+
+class Transformed:
+    """A transformed function: call it like ``f``; read ``.source`` for the generated code."""
+
+    def __init__(self, f, kind, wrt, jit, optimize):
+        self.f = f
+        self.kind = kind
+        self.wrt = wrt
+        self.jit = jit
+        self.optimize = optimize
+        self._derived = None
+        self._call = None
+        self._checked = set()
+        functools.update_wrapper(self, f, updated=())
+        self.__name__ = f"{kind}({getattr(f, '__name__', 'f')})"
+
+    # -- derivation ------------------------------------------------------------------------
+    @property
+    def derived(self):
+        if self._derived is None:
+            self._derived = _derived(self.f, self.kind, self.wrt, self.optimize)
+            if self.jit:
+                from .jit import njit_derived
+                self._call = njit_derived(self._derived)
+            else:
+                self._call = self._derived.function
+        return self._derived
+
+    @property
+    def source(self):
+        """The generated Python source of this transform."""
+        return self.derived.source
+
+    def __repr__(self):
+        return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"
+
+    # -- calling -----------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        derived = self.derived
+        if kwargs:
+            args = self._bind(args, kwargs)
+        key = tuple(map(_kind, args))
+        if key not in self._checked:
+            self._check_output(args)
+            self._checked.add(key)
+        result = self._call(*args)
+        return self._convert(result, args, derived)
+
+    def _bind(self, args, kwargs):
+        import inspect
+        bound = inspect.signature(self.f).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return tuple(bound.arguments.values())
+
+    def _check_output(self, args):
+        if self.kind == "value_and_grad":
+            return
+        vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize)
+        out, _ = vg.function(*args)
+        _require_scalar(out, self.f)
+
+    def _convert(self, result, args, derived):
+        params = derived.params
+        if self.kind == "value_and_grad":
+            value, grads = result
+            _require_scalar(value, self.f)
+            return (float(value) if np.ndim(value) == 0 else value,
+                    self._convert_grads(grads, args, derived, params))
+        return self._convert_grads(result, args, derived, params)
+
+    def _convert_grads(self, grads, args, derived, params):
+        if derived.single:
+            return _as_result(grads, args[params.index(derived.wrt[0])])
+        return tuple(_as_result(gr, args[params.index(w)]) for gr, w in zip(grads, derived.wrt))
+
+
+def _require_scalar(out, f):
+    if np.ndim(out) != 0 or not np.isscalar(out) and not (
+            isinstance(out, np.ndarray) and out.ndim == 0):
+        shape = np.shape(out)
+        code = getattr(f, "__code__", None)
+        raise NonScalarOutputError(
+            f"grad needs a scalar output, but {getattr(f, '__name__', 'f')} returned "
+            f"{type(out).__name__} with shape {shape}",
+            filename=getattr(code, "co_filename", None),
+            lineno=getattr(code, "co_firstlineno", None),
+            hint="use adjoint.vjp(f) and pass a cotangent of the output's shape, or reduce "
+                 "the output to a scalar (e.g. np.sum)")
+
+
+def _transform(kind, f, wrt, jit, optimize):
+    if f is None:
+        return lambda fn: Transformed(fn, kind, wrt, jit, optimize)
+    return Transformed(f, kind, wrt, jit, optimize)
+
+
+def grad(f=None, *, wrt=0, jit=False, optimize=True):
+    """Reverse mode: a callable with ``f``'s parameters returning the gradient of ``f``'s
+    scalar output with respect to ``wrt`` (an int, a name, or a tuple of them)."""
+    return _transform("grad", f, wrt, jit, optimize)
+
+
+def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True):
+    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
+    return _transform("value_and_grad", f, wrt, jit, optimize)
+
+
+def source(fn):
+    """The generated Python source of a function returned by a transform."""
+    text = getattr(fn, "source", None)
+    if not isinstance(text, str):
+        raise TypeError(f"{fn!r} was not made by an adjoint transform")
+    return text

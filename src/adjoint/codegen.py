@@ -1,0 +1,91 @@
+"""Final tree -> commented source -> function.
+
+Takes a generated ``FunctionDef``, the namespace its globals live in, and the user's source
+info; returns a Python function whose ``.source`` (set by the caller) is exactly the text that
+was compiled. The text is deterministic: the same input gives the same characters. Each run of
+statements that came from one user line is preceded by a comment quoting that line, and the
+text is registered with ``linecache`` under a unique filename, so tracebacks and ``pdb`` show
+the generated code.
+"""
+
+from __future__ import annotations
+
+import ast
+import itertools
+import linecache
+
+from . import grammar as g
+
+_counter = itertools.count()
+
+
+def emit(fdef, info, sections=()):
+    """The source text of ``fdef``; ``sections`` maps id(first stmt) -> section comment."""
+    lines = []
+    params = ast.unparse(g.to_python_ast(fdef.args))
+    lines.append(f"def {fdef.name}({params}):")
+    state = {"line": None}
+    _emit_block(fdef.body, 1, lines, info, state, dict(sections))
+    return "\n".join(lines) + "\n"
+
+
+def _source_line(info, stmt):
+    origin = getattr(stmt, "adjoint_origin", None) or info
+    lineno = getattr(stmt, "lineno", None)
+    if lineno is None or origin is None:
+        return None, None
+    real = lineno + origin.line_offset
+    text = linecache.getline(origin.filename, real).strip()
+    return (origin.filename, real), text
+
+
+def _emit_block(stmts, depth, lines, info, state, sections):
+    pad = "    " * depth
+    for stmt in stmts:
+        title = sections.get(id(stmt))
+        if title:
+            lines.append(f"{pad}# {title}")
+            state["line"] = None
+        key, text = _source_line(info, stmt)
+        if key is not None and key != state["line"] and text and not isinstance(
+                stmt, (g.Return,)):
+            lines.append(f"{pad}# {text}")
+            state["line"] = key
+        if isinstance(stmt, g.If):
+            lines.append(f"{pad}if {_expr(stmt.test)}:")
+            _emit_block(stmt.body, depth + 1, lines, info, state, sections)
+            if stmt.orelse:
+                lines.append(f"{pad}else:")
+                _emit_block(stmt.orelse, depth + 1, lines, info, state, sections)
+            state["line"] = None
+        elif isinstance(stmt, g.For):
+            lines.append(f"{pad}for {_expr(stmt.target)} in {_expr(stmt.iter)}:")
+            _emit_block(stmt.body, depth + 1, lines, info, state, sections)
+            state["line"] = None
+        elif isinstance(stmt, g.While):
+            lines.append(f"{pad}while {_expr(stmt.test)}:")
+            _emit_block(stmt.body, depth + 1, lines, info, state, sections)
+            state["line"] = None
+        else:
+            for text_line in _stmt(stmt).splitlines():
+                lines.append(pad + text_line)
+
+
+def _expr(node):
+    return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
+
+
+def _stmt(node):
+    return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
+
+
+def compile_function(source, name, namespace, label):
+    """Compile ``source`` (one def named ``name``) with ``namespace`` as its globals."""
+    filename = f"<adjoint {label} #{next(_counter)}>"
+    lines = source.splitlines(keepends=True)
+    linecache.cache[filename] = (len(source), None, lines, filename)
+    code = compile(source, filename, "exec")
+    scope = dict(namespace)
+    exec(code, scope)
+    fn = scope[name]
+    return fn

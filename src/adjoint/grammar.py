@@ -1,0 +1,227 @@
+"""The one module that names gast node classes.
+
+Everything else builds and inspects trees through these helpers, so a change in gast's node set
+touches only this file. Helpers build nodes with the fields gast 0.5+ requires and copy source
+locations where asked.
+"""
+
+from __future__ import annotations
+
+import copy
+import operator
+
+import gast
+
+# Re-exported node classes, so that passes can `isinstance(node, g.Assign)` without importing
+# gast themselves.
+from gast import (  # noqa: F401
+    AnnAssign, Assert, Assign, AsyncFor, AsyncFunctionDef, AsyncWith, Attribute, AugAssign, Await,
+    BinOp, BoolOp, Break, Call, ClassDef, Compare, Constant, Continue, Delete, Dict, DictComp,
+    Expr, For, FunctionDef, GeneratorExp, Global, If, IfExp, Import, ImportFrom, JoinedStr,
+    Lambda, List, ListComp, Module, Name, NamedExpr, Nonlocal, Pass, Raise, Return, Set,
+    SetComp, Slice, Starred, Subscript, Try, Tuple, UnaryOp, While, With, Yield, YieldFrom,
+    Load, Store, Del, And, Or, Not, USub, UAdd, Invert,
+    Add, Sub, Mult, Div, Pow, FloorDiv, Mod, MatMult, BitAnd, BitOr, BitXor, LShift, RShift,
+    Eq, NotEq, Lt, LtE, Gt, GtE, Is, IsNot, In, NotIn, Match,
+)
+
+walk = gast.walk
+NodeTransformer = gast.NodeTransformer
+NodeVisitor = gast.NodeVisitor
+iter_child_nodes = gast.iter_child_nodes
+
+BINOPS = {
+    Add: operator.add, Sub: operator.sub, Mult: operator.mul, Div: operator.truediv,
+    Pow: operator.pow, FloorDiv: operator.floordiv, Mod: operator.mod,
+    MatMult: operator.matmul, BitAnd: operator.and_, BitOr: operator.or_,
+    BitXor: operator.xor, LShift: operator.lshift, RShift: operator.rshift,
+}
+UNARYOPS = {USub: operator.neg, UAdd: operator.pos, Not: operator.not_, Invert: operator.invert}
+CMPOPS = {
+    Eq: operator.eq, NotEq: operator.ne, Lt: operator.lt, LtE: operator.le, Gt: operator.gt,
+    GtE: operator.ge, Is: operator.is_, IsNot: operator.is_not, In: operator.contains,
+    NotIn: operator.contains,
+}
+_BINOP_BY_FUNC = {v: k for k, v in BINOPS.items()}
+
+
+def primal_of(expr):
+    """The operator function an operator node stands for (BinOp/UnaryOp/Compare), or None."""
+    if isinstance(expr, BinOp):
+        return BINOPS.get(type(expr.op))
+    if isinstance(expr, UnaryOp):
+        return UNARYOPS.get(type(expr.op))
+    if isinstance(expr, Compare):
+        return CMPOPS.get(type(expr.ops[0]))
+    return None
+
+
+def name(id_, store=False):
+    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+                     type_comment=None)
+
+
+def const(value):
+    return gast.Constant(value=value, kind=None)
+
+
+def assign(target, value):
+    """``target = value``; ``target`` is a name string or an expression node."""
+    if isinstance(target, str):
+        target = name(target, store=True)
+    return gast.Assign(targets=[target], value=value, type_comment=None)
+
+
+def call(func, *args, keywords=()):
+    if isinstance(func, str):
+        func = dotted(func)
+    return gast.Call(func=func, args=list(args), keywords=list(keywords))
+
+
+def keyword(arg, value):
+    return gast.keyword(arg=arg, value=value)
+
+
+def dotted(path):
+    """``a.b.c`` as a Load expression."""
+    parts = path.split(".")
+    node = name(parts[0])
+    for part in parts[1:]:
+        node = gast.Attribute(value=node, attr=part, ctx=gast.Load())
+    return node
+
+
+def binop(left, op_class, right):
+    return gast.BinOp(left=left, op=op_class(), right=right)
+
+
+def binop_for(func, left, right):
+    """The BinOp node for an ``operator`` function (``operator.mul`` -> ``left * right``)."""
+    return gast.BinOp(left=left, op=_BINOP_BY_FUNC[func](), right=right)
+
+
+def unary(op_class, operand):
+    return gast.UnaryOp(op=op_class(), operand=operand)
+
+
+def compare(left, op_class, right):
+    return gast.Compare(left=left, ops=[op_class()], comparators=[right])
+
+
+def subscript(value, index, store=False):
+    return gast.Subscript(value=value, slice=index,
+                          ctx=gast.Store() if store else gast.Load())
+
+
+def tuple_(elts, store=False):
+    return gast.Tuple(elts=list(elts), ctx=gast.Store() if store else gast.Load())
+
+
+def if_(test, body, orelse=()):
+    return gast.If(test=test, body=list(body) or [gast.Pass()], orelse=list(orelse))
+
+
+def for_(target, iter_, body):
+    if isinstance(target, str):
+        target = name(target, store=True)
+    return gast.For(target=target, iter=iter_, body=list(body), orelse=[], type_comment=None)
+
+
+def while_(test, body):
+    return gast.While(test=test, body=list(body), orelse=[])
+
+
+def return_(value):
+    return gast.Return(value=value)
+
+
+def expr_stmt(value):
+    return gast.Expr(value=value)
+
+
+def function(name_, params, body, defaults=()):
+    args = gast.arguments(
+        args=[name(p, store=False) for p in params], posonlyargs=[], vararg=None,
+        kwonlyargs=[], kw_defaults=[], kwarg=None, defaults=list(defaults))
+    for a in args.args:
+        a.ctx = gast.Param()
+    return gast.FunctionDef(name=name_, args=args, body=list(body), decorator_list=[],
+                            returns=None, type_comment=None, type_params=[])
+
+
+def module(body):
+    return gast.Module(body=list(body), type_ignores=[])
+
+
+def is_name(node, id_=None):
+    return isinstance(node, Name) and (id_ is None or node.id == id_)
+
+
+def is_const(node, value=...):
+    if not isinstance(node, Constant):
+        return False
+    return value is ... or (type(node.value) is type(value) and node.value == value)
+
+
+def is_stmt(node):
+    return isinstance(node, gast.stmt)
+
+
+def is_atom(node):
+    return isinstance(node, (Name, Constant))
+
+
+def names_in(node, ctx=None):
+    """Ids of the Name nodes under ``node`` (optionally only Load or Store)."""
+    out = []
+    for n in gast.walk(node):
+        if isinstance(n, Name) and (ctx is None or isinstance(n.ctx, ctx)):
+            out.append(n.id)
+    return out
+
+
+def assigned_names(stmts):
+    """Names bound anywhere in ``stmts`` (assignment targets and loop targets)."""
+    out = set()
+    for stmt in stmts:
+        for n in gast.walk(stmt):
+            if isinstance(n, Name) and isinstance(n.ctx, gast.Store):
+                out.add(n.id)
+    return out
+
+
+def clone(node):
+    return copy.deepcopy(node)
+
+
+def copy_location(new, old):
+    """Give ``new`` (and its children without locations) ``old``'s location."""
+    lineno = getattr(old, "lineno", None)
+    origin = getattr(old, "adjoint_origin", None)
+    if origin is not None:
+        for n in gast.walk(new):
+            if isinstance(n, gast.stmt) and not hasattr(n, "adjoint_origin"):
+                n.adjoint_origin = origin
+    if lineno is None:
+        return new
+    for n in gast.walk(new):
+        if hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr)):
+            if getattr(n, "lineno", None) is None:
+                n.lineno = lineno
+                n.col_offset = getattr(old, "col_offset", 0)
+                n.end_lineno = getattr(old, "end_lineno", lineno)
+                n.end_col_offset = getattr(old, "end_col_offset", 0)
+    return new
+
+
+def to_python_ast(node):
+    return gast.gast_to_ast(node)
+
+
+def from_source(source):
+    return gast.parse(source)
+
+
+def unparse(node):
+    import ast
+    return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node)))

@@ -1,0 +1,229 @@
+"""The pipeline: the one place where the order of the stages lives.
+
+    source ─parse─▶ gast ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─activity─▶ ─ssa─▶ ─tbr─▶
+           ─reverse─▶ ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
+
+``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
+returns a :class:`Derived`: the generated source, the compiled function and what the API needs
+to call it. ``stages(fn)`` returns the code after each normalization stage, for the CLI.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass, field
+
+from . import grammar as g
+from .analysis.activity import activity
+from .analysis.defuse import int_names, mutated_names, needed_names
+from .analysis.syntax import check_syntax
+from .analysis.tbr import PlanTape
+from .codegen import compile_function, emit
+from .context import Context, RULE_GLOBALS
+from .errors import NonScalarOutputError, UnsupportedSyntaxError, WrtError
+from .naming import Namer
+from .source import parse_function
+from .transforms.anf import ToANF
+from .transforms.control import NormalizeControl
+from .transforms.inline import InlineCalls
+from .transforms.reverse import ReverseAD
+from .transforms.simplify import Shapes, Simplify
+from .transforms.ssa import RenameNeeded
+
+
+@dataclass
+class Derived:
+    source: str
+    function: object
+    name: str
+    params: list
+    wrt: list  # parameter names, in the order gradients are returned
+    single: bool  # wrt was one parameter (return one gradient, not a tuple)
+    outputs: int  # 1, or k for a function returning a k-tuple
+    namespace: dict = field(default_factory=dict)
+    tape_names: list = field(default_factory=list)
+
+
+def _local_names(fdef):
+    names = {a.id for a in fdef.args.args}
+    names |= g.assigned_names(fdef.body)
+    return names
+
+
+def normalize(fdef, info, namer):
+    """Check, control-normalize and ANF one parsed function: (fdef, local names)."""
+    check_syntax(fdef, info)
+    locals_ = _local_names(fdef)
+    NormalizeControl(namer, info)(fdef)
+    locals_ = _local_names(fdef)
+    ToANF(namer, info, locals_)(fdef)
+    return fdef, _local_names(fdef)
+
+
+def _normalize_callee(fdef, info):
+    namer = Namer(_local_names(fdef) | set(RULE_GLOBALS) | {"d", "dout"})
+    return normalize(fdef, info, namer)
+
+
+def front(fn):
+    """Parse, normalize and inline ``fn``: (ctx, fdef, local names, user names)."""
+    fdef, info = parse_function(fn)
+    user_names = _local_names(fdef)
+    ctx = Context(info, user_names)
+    fdef, locals_ = normalize(fdef, info, ctx.namer)
+    ctx.collect_globals(fdef.body, locals_, info)
+    inliner = InlineCalls(ctx, _normalize_callee)
+    fdef.body = inliner(fdef.body, info, set(locals_))
+    return ctx, fdef, _local_names(fdef), user_names
+
+
+def resolve_wrt(fdef, wrt, info):
+    params = [a.id for a in fdef.args.args]
+    single = not isinstance(wrt, (tuple, list))
+    items = [wrt] if single else list(wrt)
+    if not items:
+        raise WrtError("wrt is empty", filename=info.filename, lineno=info.line_offset + 1,
+                       hint=f"name at least one parameter: {', '.join(params)}")
+    names = []
+    for item in items:
+        if isinstance(item, bool) or not isinstance(item, (int, str)):
+            raise WrtError(f"wrt must be an int, a str or a tuple of them, not {item!r}",
+                           filename=info.filename, lineno=info.line_offset + 1,
+                           hint=f"parameters: {', '.join(params)}")
+        if isinstance(item, int):
+            if not -len(params) <= item < len(params):
+                raise WrtError(f"wrt={item} is out of range: {fdef.name} has {len(params)} "
+                               "parameter(s)", filename=info.filename,
+                               lineno=info.line_offset + 1,
+                               hint=f"use 0..{len(params) - 1} or a name among "
+                                    f"{', '.join(params)}")
+            names.append(params[item])
+        else:
+            if item not in params:
+                raise WrtError(f"{fdef.name} has no parameter named {item!r}",
+                               filename=info.filename, lineno=info.line_offset + 1,
+                               hint=f"parameters: {', '.join(params)}")
+            names.append(item)
+    if len(set(names)) != len(names):
+        raise WrtError("wrt names a parameter twice", filename=info.filename,
+                       lineno=info.line_offset + 1, hint="list each parameter once")
+    return names, single
+
+
+def derive(fn, wrt=0, *, value=False, optimize=True):
+    """Reverse mode: the function ``(*params, dout=1.0) -> grads`` (or ``(out, grads)``)."""
+    ctx, fdef, locals_, user_names = front(fn)
+    info = ctx.info
+    params = [a.id for a in fdef.args.args]
+    wrt_names, single = resolve_wrt(fdef, wrt, info)
+    ret = fdef.body[-1]
+    outputs = len(ret.value.elts) if isinstance(ret.value, g.Tuple) else 1
+    if outputs != 1:
+        raise info.error(NonScalarOutputError,
+                         f"{fdef.name} returns {outputs} values; grad needs one scalar output",
+                         ret, "use adjoint.vjp(f) for tuple or array outputs")
+    out_atom = ret.value
+    body = fdef.body[:-1]
+    out_names = [out_atom.id] if isinstance(out_atom, g.Name) else []
+    active, _ = activity(body, wrt_names, out_names, ctx, locals_)
+    needed = needed_names(body, active, ctx, locals_)
+    mutated = mutated_names(body)
+    ssa = RenameNeeded(ctx.namer, needed, params)
+    body = ssa(body + [ret])
+    ret = body[-1]
+    body = body[:-1]
+    out_atom = ret.value
+    locals_ = locals_ | g.assigned_names(body)
+    active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})
+    needed = ssa.needed
+    plans = PlanTape(ctx, needed, mutated, ssa.carried_by_loop, params)(body)
+    rev = ReverseAD(ctx, active=active, needed=needed, plans=plans, local_names=locals_,
+                    mutated=mutated, int_names=int_names(body, ctx, locals_))
+    rev._all_stmts = body
+    rev.params = set(params)
+    rev.plan_saves(body)
+    seed = g.name("dout")
+    if isinstance(out_atom, g.Name) and out_atom.id in active:
+        backward = rev.backward(body, out_atom.id, seed)
+    else:
+        rev.defined = {}
+        backward = []
+    forward = rev.forward(body)  # after the backward sweep: it records only what that reads
+    results = []
+    for p in wrt_names:
+        if p in rev.defined:
+            d = g.name(ctx.namer.adjoint(p))
+            results.append(d if rev.defined[p] else g.call("fresh", d))
+        else:
+            results.append(g.call("zeros_like", g.name(p)))
+    prologue = [g.assign(t, g.List(elts=[], ctx=g.Load())) for t in rev.tapes]
+    written_params = sorted(set(params) & mutated)
+    copies = [g.assign(p, g.call(g.Attribute(value=g.name(p), attr="copy", ctx=g.Load())))
+              for p in written_params]
+    grads = results[0] if single else g.tuple_(results)
+    value_name = None
+    if value:
+        value_name = ctx.namer.fresh("value")
+        keep = g.call("fresh", g.clone(out_atom)) if (
+            isinstance(out_atom, g.Name) and mutated) else g.clone(out_atom)
+        forward = forward + [g.assign(value_name, keep)]
+        final = g.return_(g.tuple_([g.name(value_name), grads]))
+    else:
+        final = g.return_(grads)
+    name = ctx.namer.fresh(("value_and_grad_" if value else "d") + fdef.name)
+    new_body = copies + prologue + forward + backward + [final]
+    gfn = g.function(name, params + ["dout"], new_body, defaults=[g.const(1.0)])
+    sections = {}
+    if optimize:
+        rewritable = (locals_ - user_names) | set(ctx.namer._adjoint.values())
+        rewritable -= set(rev.tapes)
+        adjoint_of = {v: k for k, v in ctx.namer._adjoint.items()}
+        shapes = Shapes(new_body, params, adjoint_of,
+                        out_atom.id if isinstance(out_atom, g.Name) else None)
+        protected = {value_name} if value_name else set()
+        Simplify(rewritable, shapes, protected)(gfn)
+    body_final = gfn.body
+    first_bwd = next((s for s in body_final if _is_backward(s, ctx)), None)
+    first_fwd = body_final[0] if body_final and body_final[0] is not first_bwd else None
+    if first_fwd is not None and not isinstance(first_fwd, g.Return):
+        sections[id(first_fwd)] = "forward sweep"
+    if first_bwd is not None:
+        sections[id(first_bwd)] = "backward sweep"
+    source = emit(gfn, info, sections)
+    label = f"{name} of {fdef.name}"
+    function = compile_function(source, name, ctx.namespace, label)
+    return Derived(source=source, function=function, name=name, params=params,
+                   wrt=wrt_names, single=single, outputs=outputs,
+                   namespace=ctx.namespace, tape_names=list(rev.tapes))
+
+
+def _is_backward(stmt, ctx):
+    adjoints = set(ctx.namer._adjoint.values())
+    return any(isinstance(n, g.Name) and isinstance(n.ctx, g.Store) and n.id in adjoints
+               for n in g.walk(stmt))
+
+
+def _extend_active(body, active):
+    """SSA versions and loop copies of active names are active too."""
+    active = set(active)
+    changed = True
+    while changed:
+        changed = False
+        for stmt in body:
+            for n in g.walk(stmt):
+                if isinstance(n, g.Assign) and isinstance(n.targets[0], g.Name) and \
+                        isinstance(n.value, g.Name) and n.value.id in active and \
+                        n.targets[0].id not in active:
+                    active.add(n.targets[0].id)
+                    changed = True
+    return active
+
+
+def signature_of(fn):
+    try:
+        return inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+
+
+__all__ = ["derive", "front", "normalize", "Derived", "UnsupportedSyntaxError"]

@@ -1,0 +1,241 @@
+"""Filling rule templates: placeholders -> atoms, ``d[x]`` -> adjoint or tangent names.
+
+Takes a :class:`adjoint.rules.registry.Rule` and one ANF call (result name, atoms bound to the
+rule's parameters); returns plain statements and expressions ready to splice into generated
+code. Template temporaries get fresh names from the function's Namer; contributions to
+parameters bound to constants or inactive values are dropped here, so they never appear.
+
+Also answers, without filling anything, which parameters' *values* a rule reads for the
+contribution to a given argument (:func:`reads_for`) — the input of the to-be-recorded analysis.
+"""
+
+from __future__ import annotations
+
+from . import grammar as g
+from .errors import UnsupportedSyntaxError
+
+
+class Bound:
+    """A rule's parameters bound to the atoms of one call."""
+
+    def __init__(self, rule, args, keywords, node, info):
+        self.rule = rule
+        params = rule.params
+        values = {}
+        if len(args) > len(params):
+            raise info.error(UnsupportedSyntaxError,
+                             f"{rule.name} takes at most {len(params)} positional arguments "
+                             f"in adjoint's rule", node, "check the call's arguments")
+        for p, a in zip(params, args):
+            values[p] = a
+        for kw, value in keywords:
+            if kw not in params:
+                raise info.error(UnsupportedSyntaxError,
+                                 f"adjoint's rule for {rule.name} does not support the keyword "
+                                 f"{kw!r}", node,
+                                 f"supported parameters: {', '.join(params)}")
+            values[kw] = value
+        for p in params:
+            if p not in values:
+                if p not in rule.defaults:
+                    raise info.error(UnsupportedSyntaxError,
+                                     f"{rule.name}: missing argument {p!r}", node,
+                                     "pass every required argument")
+                values[p] = g.clone(rule.defaults[p])
+        self.values = values  # param -> atom (Name / Constant / global ref / List of atoms)
+
+
+def _sub_names(node, mapping):
+    """Replace Name loads whose id is in ``mapping`` (by deep copies of the mapped nodes)."""
+
+    class Sub(g.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id in mapping:
+                return g.clone(mapping[n.id])
+            return n
+
+        def visit_Subscript(self, n):
+            # d[p] names a placeholder's adjoint or tangent: _replace_d resolves it later.
+            if _is_d(n):
+                return n
+            self.generic_visit(n)
+            return n
+
+    return Sub().visit(g.clone(node))
+
+
+def _is_d(node):
+    return (isinstance(node, g.Subscript) and g.is_name(node.value, "d")
+            and isinstance(node.slice, g.Name))
+
+
+def _replace_d(node, dnames, zero):
+    """Replace ``d[p]`` by ``dnames[p]``, or by ``zero`` (a node) when p has no derivative."""
+
+    class Sub(g.NodeTransformer):
+        def visit_Subscript(self, n):
+            if _is_d(n):
+                target = dnames.get(n.slice.id)
+                return g.clone(target) if target is not None else g.clone(zero)
+            self.generic_visit(n)
+            return n
+
+    return Sub().visit(node)
+
+
+def _template_temps(stmts, params):
+    temps = []
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign):
+            for t in g.names_in(stmt.targets[0], g.Store):
+                if t not in params and t not in temps:
+                    temps.append(t)
+    return temps
+
+
+def _elementwise_parts(rule):
+    """(shared statements, [partial expression per parameter])."""
+    body = rule.partials
+    ret = body[-1]
+    assert isinstance(ret, g.Return), rule.name
+    value = ret.value
+    partials = list(value.elts) if isinstance(value, g.Tuple) else [value]
+    assert len(partials) == len(rule.params), rule.name
+    return body[:-1], partials
+
+
+def _deps(expr_names, shared):
+    """Names read by expressions, following template temporaries through ``shared``."""
+    reads = set(expr_names)
+    for stmt in reversed(shared):
+        targets = set(g.names_in(stmt.targets[0], g.Store))
+        if targets & reads:
+            reads |= set(g.names_in(stmt.value, g.Load))
+    return reads
+
+
+def reads_for(rule, param):
+    """Placeholders whose values the reverse contribution to ``param`` reads."""
+    placeholders = set(rule.params) | {rule.result}
+    if rule.partials is not None:
+        shared, partials = _elementwise_parts(rule)
+        k = rule.params.index(param)
+        names = _deps(g.names_in(partials[k], g.Load), shared)
+        return names & placeholders
+    reads = set()
+    stmts = rule.vjp or []
+    for k, stmt in enumerate(stmts):
+        if isinstance(stmt, g.Assign) and _is_d(stmt.targets[0]) and \
+                stmt.targets[0].slice.id == param:
+            reads |= _deps(g.names_in(stmt.value, g.Load), stmts[:k])
+    # d[z] itself is not a value read
+    return {r for r in reads if r in placeholders}
+
+
+class Filled:
+    """The reverse rule of one call, filled: prelude statements and per-argument
+    contributions ``(atom bound to the parameter, contribution expression)``."""
+
+    def __init__(self, prelude, contributions):
+        self.prelude = prelude
+        self.contributions = contributions
+
+
+def fill_vjp(bound, result, dz, active, namer):
+    """Fill ``bound.rule``'s reverse template for ``result = call``; ``dz`` is the adjoint
+    expression of the result; ``active(atom)`` says which bound atoms get contributions."""
+    rule = bound.rule
+    values = dict(bound.values)
+    values[rule.result] = g.name(result)
+    targets = {p: v for p, v in bound.values.items() if _wants(v, active)}
+    if rule.partials is not None:
+        shared, partials = _elementwise_parts(rule)
+        rename = {t: g.name(namer.fresh(t)) for t in _template_temps(shared, rule.params)}
+        mapping = {**values, **rename}
+        needed = _deps(set().union(*[g.names_in(partials[rule.params.index(p)], g.Load)
+                                     for p in targets]) if targets else set(), shared)
+        prelude = [_sub_names(s, mapping) for s in shared
+                   if set(g.names_in(s.targets[0], g.Store)) & needed]
+        contributions = []
+        for p, atom in targets.items():
+            partial = _sub_names(partials[rule.params.index(p)], mapping)
+            expr = g.binop(g.clone(dz), g.Mult, partial)
+            if rule.broadcast:
+                expr = g.call("unbroadcast", expr, g.clone(atom))
+            contributions.append((atom, expr))
+        return Filled(prelude, contributions)
+    stmts = rule.vjp or []
+    rename = {t: g.name(namer.fresh(t)) for t in _template_temps(stmts, rule.params)
+              if not t == "d"}
+    mapping = {**values, **rename}
+    prelude, contributions = [], []
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign) and _is_d(stmt.targets[0]):
+            p = stmt.targets[0].slice.id
+            if p not in targets:
+                continue
+            expr = _replace_d(_sub_names(stmt.value, mapping), {rule.result: dz}, g.const(0.0))
+            contributions.append((targets[p], expr))
+        else:
+            new = _replace_d(_sub_names(stmt, mapping), {rule.result: dz}, g.const(0.0))
+            prelude.append(new)
+    return Filled(prelude, contributions)
+
+
+def _wants(atom, active):
+    if isinstance(atom, (g.List, g.Tuple)):
+        return any(active(e) for e in atom.elts)
+    return active(atom)
+
+
+def fill_jvp(bound, result, tangent_of, namer):
+    """Fill the forward rule: (prelude statements, tangent expression of the result) or None
+    when no argument carries a tangent. ``tangent_of(atom)`` gives a tangent expression or
+    None for atoms without one."""
+    rule = bound.rule
+    values = dict(bound.values)
+    values[rule.result] = g.name(result)
+    dnames = {}
+    for p, atom in bound.values.items():
+        if isinstance(atom, (g.List, g.Tuple)):
+            elts = [tangent_of(e) for e in atom.elts]
+            if any(e is not None for e in elts):
+                dnames[p] = type(atom)(
+                    elts=[e if e is not None else g.call("zeros_like", g.clone(a))
+                          for e, a in zip(elts, atom.elts)], ctx=g.Load())
+        else:
+            t = tangent_of(atom)
+            if t is not None:
+                dnames[p] = t
+    if not dnames:
+        return None
+    if rule.partials is not None:
+        shared, partials = _elementwise_parts(rule)
+        rename = {t: g.name(namer.fresh(t)) for t in _template_temps(shared, rule.params)}
+        mapping = {**values, **rename}
+        prelude = [_sub_names(s, mapping) for s in shared]
+        terms = [g.binop(g.clone(dnames[p]), g.Mult,
+                         _sub_names(partials[rule.params.index(p)], mapping))
+                 for p in rule.params if p in dnames]
+        total = terms[0]
+        for term in terms[1:]:
+            total = g.binop(total, g.Add, term)
+        return prelude, total
+    if rule.jvp is None:
+        return "missing"
+    stmts = rule.jvp
+    rename = {t: g.name(namer.fresh(t)) for t in _template_temps(stmts, rule.params)}
+    mapping = {**values, **rename}
+    prelude, out = [], None
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign) and _is_d(stmt.targets[0]) and \
+                stmt.targets[0].slice.id == rule.result:
+            out = _replace_d(_sub_names(stmt.value, mapping), dnames, _ZERO)
+        else:
+            prelude.append(_replace_d(_sub_names(stmt, mapping), dnames, _ZERO))
+    return prelude, out
+
+
+# The symbolic zero tangent: the optimizer folds expressions containing it.
+ZERO_NAME = "__zero__"
+_ZERO = g.name(ZERO_NAME)

@@ -1,0 +1,151 @@
+"""InlineCalls: calls to plain user functions are replaced by their normalized bodies.
+
+Takes an ANF body; returns one in which no statement calls a user-defined Python function that
+has no derivative rule. Each callee is parsed, checked and normalized like the root function,
+its own calls inlined first (recursion is refused), its local names renamed to fresh names of the
+caller (hygiene), and its globals bound in the shared namespace (aliased on clashes). A callee
+returning a tuple binds a *static* tuple: later ``t[0]`` reads become plain copies, so no tuple
+exists at run time.
+
+    def sq(u):             y = sq(x) + 1      ->     u = x
+        return u * u                                 result = u * u
+                                                     t = result
+                                                     y = t + 1
+"""
+
+from __future__ import annotations
+
+import inspect
+import types
+
+from .. import grammar as g
+from ..analysis.activity import resolve
+from ..analysis.syntax import check_syntax
+from ..errors import UnsupportedSyntaxError
+from ..rules import registry
+from ..source import parse_function
+
+
+def is_user_function(obj):
+    return isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
+
+
+class InlineCalls:
+    def __init__(self, ctx, normalize, stack=()):
+        self.ctx = ctx
+        self.normalize = normalize  # fdef, info -> normalized (ANF) fdef, local names
+        self.stack = tuple(stack)
+
+    def __call__(self, body, info, local_names):
+        self.info = info
+        self.locals = local_names
+        self.tuples = {}
+        return self._block(body)
+
+    def _block(self, stmts):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+                value = stmt.value
+                if isinstance(value, g.Call):
+                    found, obj = resolve(value.func, self.info) if not self._is_method(
+                        value) else (False, None)
+                    if found and is_user_function(obj):
+                        out.extend(self._inline(stmt, obj))
+                        continue
+                if isinstance(value, g.Subscript) and isinstance(value.value, g.Name) and \
+                        value.value.id in self.tuples and g.is_const(value.slice):
+                    parts = self.tuples[value.value.id]
+                    k = value.slice.value
+                    if not isinstance(k, int) or not -len(parts) <= k < len(parts):
+                        raise self.ctx.error(UnsupportedSyntaxError, "tuple index out of range",
+                                             stmt, "index the returned tuple with 0.."
+                                             f"{len(parts) - 1}")
+                    stmt.value = g.name(parts[k])
+                if isinstance(value, g.Name) and value.id in self.tuples:
+                    self.tuples[stmt.targets[0].id] = self.tuples[value.id]
+            elif isinstance(stmt, g.If):
+                stmt.body = self._block(stmt.body)
+                stmt.orelse = self._block(stmt.orelse)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._block(stmt.body)
+            self._check_tuple_use(stmt)
+            out.append(stmt)
+        return out
+
+    def _is_method(self, call):
+        f = call.func
+        return isinstance(f, g.Attribute) and isinstance(f.value, g.Name) and \
+            f.value.id in self.locals
+
+    def _check_tuple_use(self, stmt):
+        for node in g.walk(stmt):
+            if isinstance(node, g.Name) and node.id in self.tuples and \
+                    isinstance(node.ctx, g.Load) and not (
+                    isinstance(stmt, g.Assign) and stmt.value is node):
+                if isinstance(stmt, g.Return):
+                    continue
+                raise self.ctx.error(
+                    UnsupportedSyntaxError,
+                    f"the tuple returned by a helper ({node.id}) can only be unpacked or "
+                    "indexed with a constant", stmt, "unpack it: `a, b = helper(x)`")
+
+    def _inline(self, stmt, fn):
+        if fn in self.stack or len(self.stack) > 20:
+            raise self.ctx.error(UnsupportedSyntaxError,
+                                 f"recursive call to {fn.__name__} cannot be differentiated",
+                                 stmt, "rewrite the recursion as a loop")
+        fdef, info = parse_function(fn)
+        check_syntax(fdef, info)
+        for node in g.walk(fdef):
+            if g.is_stmt(node):
+                node.adjoint_origin = info  # errors in the callee point at the callee's file
+        fdef, callee_locals = self.normalize(fdef, info)
+        body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
+            fdef.body, info, callee_locals)
+        # Rename every callee local to a fresh caller name.
+        params = [a.id for a in fdef.args.args]
+        renames = {name: self.ctx.namer.fresh(name) for name in sorted(callee_locals)}
+        for s in body:
+            for node in g.walk(s):
+                if isinstance(node, g.Name) and node.id in renames:
+                    node.id = renames[node.id]
+        self.ctx.collect_globals(body, set(renames.values()), info)
+        binding = self._bind(stmt, fn, fdef, info)
+        out = [g.copy_location(g.assign(renames[p], binding[p]), stmt) for p in params]
+        ret = body[-1]
+        assert isinstance(ret, g.Return)
+        out.extend(body[:-1])
+        target = stmt.targets[0].id
+        if isinstance(ret.value, g.Tuple):
+            self.tuples[target] = [e.id for e in ret.value.elts]
+            for e in ret.value.elts:
+                if not isinstance(e, g.Name):
+                    raise self.ctx.error(UnsupportedSyntaxError, "internal: tuple of non-names",
+                                         stmt, None)
+        else:
+            out.append(g.copy_location(g.assign(target, ret.value), stmt))
+        self.locals |= set(renames.values())
+        return out
+
+    def _bind(self, stmt, fn, fdef, info):
+        call = stmt.value
+        sig = inspect.signature(fn)
+        try:
+            bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+        except TypeError as exc:
+            raise self.ctx.error(UnsupportedSyntaxError, f"bad call to {fn.__name__}: {exc}",
+                                 stmt, "check the arguments") from None
+        values = {}
+        for name, param in sig.parameters.items():
+            if name in bound.arguments:
+                values[name] = bound.arguments[name]
+            else:
+                default = param.default
+                if not isinstance(default, (int, float, bool, type(None), str)):
+                    raise self.ctx.error(
+                        UnsupportedSyntaxError,
+                        f"{fn.__name__}: default value of {name!r} is not a constant", stmt,
+                        "pass the argument explicitly")
+                values[name] = g.const(default)
+        return values

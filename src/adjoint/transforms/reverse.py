@@ -1,0 +1,471 @@
+"""ReverseAD: the forward sweep and the backward sweep of reverse mode.
+
+Takes the SSA'd ANF function, its active names, needed names and tape plans; returns the body of
+the adjoint function: the forward sweep (the primal, recording what the plans say), the seed
+``d[out] = dout``, and the backward sweep — every active statement replaced by its rule's
+contributions, in reverse order. The transformer alone decides how a contribution lands: the
+first one *defines* ``dx``, later ones accumulate ``dx = dx + ...`` (never in place, so adjoints
+never alias), and a statement *consumes* the adjoint of what it assigns, so a variable's earlier
+value starts from zero. Before a branch or loop, adjoints it may touch are given a zero of the
+right type (``zeros_like``) so generated code stays type-stable for Numba.
+
+Control flow: ``if`` replays its (recorded or recomputed) condition; ``for`` over ``range`` runs
+backwards over the same range; ``while`` and loops that ``break`` run their recorded trip count.
+Subscript writes save the element they overwrite and restore it after their adjoint.
+"""
+
+from __future__ import annotations
+
+from .. import grammar as g
+from ..analysis.activity import atom_names, classify
+from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..template import Bound, fill_vjp
+
+
+class ReverseAD:
+    def __init__(self, ctx, *, active, needed, plans, local_names, mutated, int_names):
+        self.ctx = ctx
+        self.namer = ctx.namer
+        self.active = active
+        self.needed = needed
+        self.plans = plans
+        self.locals = local_names
+        self.mutated = mutated
+        self.int_names = int_names
+        self.tapes = []  # every tape variable, created empty at the top
+        self.saves = {}  # id(subscript write) -> name holding the overwritten value
+
+    # ======================================================================== forward sweep
+    def forward(self, stmts, plan=None):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, g.Assign):
+                target = stmt.targets[0]
+                if isinstance(target, g.Subscript):
+                    old = self.saves.get(id(stmt))
+                    if old is not None:
+                        read = g.subscript(g.name(target.value.id), g.clone(target.slice))
+                        if not self._scalar_index(target.slice):
+                            read = g.call("fresh", read)
+                        out.append(g.copy_location(g.assign(old, read), stmt))
+                        if plan is not None and old in plan.stored:
+                            out.append(self._push(plan, old, stmt))
+                    out.append(stmt)
+                    continue
+                out.append(stmt)
+                if plan is not None and target.id in plan.stored:
+                    out.append(self._push(plan, target.id, stmt))
+            elif isinstance(stmt, g.If):
+                out.append(g.copy_location(g.if_(stmt.test, self.forward(stmt.body, plan),
+                                                 self.forward(stmt.orelse, plan)), stmt))
+            elif isinstance(stmt, (g.For, g.While)):
+                out.extend(self._forward_loop(stmt, plan))
+            elif isinstance(stmt, g.Return):
+                continue
+            else:
+                out.append(stmt)
+        return out
+
+    def plan_saves(self, stmts, plan=None):
+        """Name the saved copy of every element a subscript write overwrites and the backward
+        sweep must restore (arrays whose values a rule reads)."""
+        for stmt in stmts:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Subscript):
+                base = stmt.targets[0].value.id
+                if base in self.active and base in self.needed:
+                    old = self.namer.fresh("old")
+                    self.saves[id(stmt)] = old
+                    if plan is not None:
+                        plan.stored.add(old)
+            elif isinstance(stmt, g.If):
+                self.plan_saves(stmt.body, plan)
+                self.plan_saves(stmt.orelse, plan)
+            elif isinstance(stmt, (g.For, g.While)):
+                self.plan_saves(stmt.body, self.plans[id(stmt)])
+
+    def _forward_loop(self, loop, outer):
+        plan = self.plans[id(loop)]
+        body = [self._push(plan, c, loop) for c in plan.carried]
+        pre = []
+        if plan.trips:
+            pre.append(g.copy_location(g.assign(plan.trips, g.const(0)), loop))
+            body.append(g.assign(plan.trips, g.binop(g.name(plan.trips), g.Add, g.const(1))))
+        body += self.forward(loop.body, plan)
+        if isinstance(loop, g.For):
+            new = g.for_(g.clone(loop.target), loop.iter, body)
+        else:
+            new = g.while_(loop.test, body)
+        out = pre + [g.copy_location(new, loop)]
+        if outer is not None:
+            for name in outer.after.get(id(loop), []):
+                out.append(self._push(outer, name, loop))
+        return out
+
+    def _tape(self, plan, name):
+        if name not in plan.tapes:
+            plan.tapes[name] = self.namer.fresh(f"{name}_tape")
+            self.tapes.append(plan.tapes[name])
+        return plan.tapes[name]
+
+    def _push(self, plan, name, at):
+        call = g.call(g.Attribute(value=g.name(self._tape(plan, name)), attr="append",
+                                  ctx=g.Load()), g.name(name))
+        return g.copy_location(g.expr_stmt(call), at)
+
+    def _pop(self, plan, name):
+        return g.assign(name, g.call(g.Attribute(value=g.name(self._tape(plan, name)),
+                                                 attr="pop", ctx=g.Load())))
+
+    # ======================================================================= backward sweep
+    def backward(self, stmts, seed_name, seed_expr):
+        self.defined = {seed_name: True}  # name -> owned
+        out = [g.assign(self.namer.adjoint(seed_name), seed_expr)]
+        out += self._block(stmts)
+        return out
+
+    def _d(self, name):
+        return self.namer.adjoint(name)
+
+    def _block(self, stmts):
+        out = []
+        for stmt in reversed(stmts):
+            out.extend(self._stmt(stmt))
+        return out
+
+    def _stmt(self, stmt):
+        if isinstance(stmt, g.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, g.Name):
+                return self._assign(stmt, target.id)
+            return self._write(stmt, target)
+        if isinstance(stmt, g.If):
+            return self._if(stmt)
+        if isinstance(stmt, (g.For, g.While)):
+            return self._loop(stmt)
+        return []
+
+    # -- contributions ---------------------------------------------------------------------
+    def _accumulate(self, name, expr, out, at):
+        d = self._d(name)
+        if name in self.defined:
+            new = g.binop(g.name(d), g.Add, expr)
+            out.append(g.copy_location(g.assign(d, new), at))
+            self.defined[name] = True
+        else:
+            out.append(g.copy_location(g.assign(d, expr), at))
+            self.defined[name] = not isinstance(expr, g.Name)
+
+    def _zero(self, name, out, at=None):
+        stmt = g.assign(self._d(name), g.call("zeros_like", g.name(name)))
+        out.append(g.copy_location(stmt, at) if at is not None else stmt)
+        self.defined[name] = True
+
+    def _own(self, name, out, at):
+        if name not in self.defined:
+            self._zero(name, out, at)
+        elif not self.defined[name]:
+            out.append(g.copy_location(g.assign(self._d(name),
+                                                g.call("fresh", g.name(self._d(name)))), at))
+            self.defined[name] = True
+
+    def _is_active(self, atom):
+        return isinstance(atom, g.Name) and atom.id in self.active
+
+    def _assign(self, stmt, z):
+        if z not in self.active or z not in self.defined:
+            return []
+        value = stmt.value
+        op = classify(value, self.ctx, self.locals)
+        dz = g.name(self._d(z))
+        out = []
+        contributions = []
+        if op.kind == "copy":
+            contributions = [(value, dz)]
+        elif op.kind == "subscript":
+            base = value.value.id
+            if base in self.active:
+                self._own(base, out, stmt)
+                out.append(self._index_add(base, value.slice, dz, stmt))
+        elif op.kind == "rule" and not op.rule.nondiff:
+            if op.rule.vjp is None and op.rule.partials is None:
+                raise self.ctx.error(NoRuleError, f"{op.rule.name} has no reverse-mode rule",
+                                     stmt, "use another function, or define one with "
+                                     "adjoint.custom_vjp")
+            bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
+            filled = fill_vjp(bound, z, dz, self._is_active, self.namer)
+            out.extend(g.copy_location(s, stmt) for s in filled.prelude)
+            for atom, expr in filled.contributions:
+                if isinstance(atom, (g.List, g.Tuple)):
+                    parts = self.namer.fresh("parts")
+                    out.append(g.copy_location(g.assign(parts, expr), stmt))
+                    for k, e in enumerate(atom.elts):
+                        if self._is_active(e):
+                            contributions.append((e, g.subscript(g.name(parts), g.const(k))))
+                else:
+                    contributions.append((atom, expr))
+        elif op.kind in ("unknown", "pack"):
+            if set(atom_names(value, self.locals)) & self.active or op.kind == "unknown":
+                raise self._no_rule(op, stmt)
+        # Contributions to other names read dz; then dz is consumed (the earlier value of z
+        # has an adjoint of its own), then contributions to z itself (e.g. s = s * s).
+        to_self = [e for a, e in contributions if a.id == z]
+        for atom, expr in contributions:
+            if atom.id != z:
+                self._accumulate(atom.id, expr, out, stmt)
+        self.defined.pop(z, None)
+        if to_self:
+            total = to_self[0]
+            for e in to_self[1:]:
+                total = g.binop(total, g.Add, e)
+            self._accumulate(z, total, out, stmt)
+        return out
+
+    def _no_rule(self, op, stmt):
+        what = op.label or getattr(op.obj, "__name__", "this call")
+        hint = ("give it a derivative with adjoint.custom_vjp, or wrap it in "
+                "adjoint.stop_gradient(...) if its derivative should be zero")
+        if op.kind == "pack":
+            return self.ctx.error(UnsupportedSyntaxError,
+                                  "building a list or tuple of differentiated values is not "
+                                  "supported here", stmt, "use np.array([...]) or np.stack")
+        return self.ctx.error(NoRuleError, f"adjoint has no derivative rule for {what}", stmt,
+                              hint)
+
+    def _scalar_index(self, index):
+        parts = index.elts if isinstance(index, g.Tuple) else [index]
+        for p in parts:
+            if isinstance(p, g.Constant) and isinstance(p.value, int):
+                continue
+            if isinstance(p, g.Name) and p.id in self.int_names:
+                continue
+            return False
+        return True
+
+    def _index_add(self, base, index, value, at):
+        d = g.name(self._d(base))
+        if self._scalar_index(index) or isinstance(index, g.Slice) or (
+                isinstance(index, g.Tuple) and all(
+                    isinstance(p, g.Slice) or (isinstance(p, g.Name) and p.id in self.int_names)
+                    or g.is_const(p) for p in index.elts)):
+            stmt = g.AugAssign(target=g.subscript(d, g.clone(index), store=True), op=g.Add(),
+                               value=value)
+        else:
+            stmt = g.assign(g.clone(d), g.call("add_at", g.clone(d), g.clone(index), value))
+        return g.copy_location(stmt, at)
+
+    def _write(self, stmt, target):
+        base = target.value.id
+        out = []
+        if base in self.active and base in self.defined:
+            read = g.subscript(g.name(self._d(base)), g.clone(target.slice))
+            if self._is_active(stmt.value):
+                if not self._scalar_index(target.slice):
+                    read = g.call("fresh", read)
+                self._accumulate(stmt.value.id, read, out, stmt)
+            self._own(base, out, stmt)
+            zero = g.assign(g.subscript(g.name(self._d(base)), g.clone(target.slice),
+                                        store=True), g.const(0.0))
+            out.append(g.copy_location(zero, stmt))
+        old = self.saves.get(id(stmt))
+        if old is not None:
+            restore = g.assign(g.subscript(g.name(base), g.clone(target.slice), store=True),
+                               g.name(old))
+            out.append(g.copy_location(restore, stmt))
+        return out
+
+    # -- control flow ----------------------------------------------------------------------
+    def _touched(self, stmts):
+        """Active names whose adjoints ``stmts``' backward code may define or consume."""
+        names = set()
+        for stmt in stmts:
+            for node in g.walk(stmt):
+                if isinstance(node, g.Name) and node.id in self.active:
+                    names.add(node.id)
+        return names
+
+    def _if(self, stmt):
+        if not self._touched(stmt.body + stmt.orelse):
+            return []
+        before = dict(self.defined)
+        then = self._block(stmt.body)
+        after_then = self.defined
+        self.defined = dict(before)
+        orelse = self._block(stmt.orelse)
+        after_else = self.defined
+        merged = {}
+        for name in sorted(set(after_then) | set(after_else)):
+            if name not in after_then:
+                self.defined = after_then
+                self._zero(name, then)
+            if name not in after_else:
+                self.defined = after_else
+                self._zero(name, orelse)
+            merged[name] = after_then.get(name, True) and after_else.get(name, True)
+        self.defined = merged
+        if not then and not orelse:
+            return []
+        return [g.copy_location(g.if_(stmt.test, then or [g.Pass()], orelse), stmt)]
+
+    def _loop(self, loop):
+        touched = self._touched(loop.body)
+        if not touched:
+            return []
+        plan = self.plans[id(loop)]
+        local = self._loop_locals(loop)
+        visible = sorted(touched - local)
+        out = []
+        for name in visible:
+            if name not in self.defined:
+                self._zero(name, out, loop)
+        entry = {n: o for n, o in self.defined.items() if n not in local}
+        # Generate the body twice: ownership at iteration start must hold at its end too.
+        snapshot = self._snapshot()
+        self.defined = dict(entry)
+        self._body(loop, plan, visible)
+        owned_end = {n for n, o in self.defined.items() if o}
+        self._restore(snapshot)
+        entry = {n: (o and n in owned_end) for n, o in entry.items()}
+        self.defined = dict(entry)
+        body = self._body(loop, plan, visible)
+        self.defined = {n: o for n, o in self.defined.items() if n not in local}
+        for name in visible:
+            self.defined.setdefault(name, True)
+        out.append(g.copy_location(self._reverse_header(loop, plan, body), loop))
+        return out
+
+    def _body(self, loop, plan, visible):
+        backward = self._block(loop.body)
+        for name in visible:
+            if name not in self.defined:
+                self._zero(name, backward)
+        reads = _reads(backward)
+        restore = [self._pop(plan, c) for c in plan.carried]
+        restore += self._materialize(loop.body, plan)
+        restore = _prune(restore, reads, plan)
+        return restore + backward or [g.Pass()]
+
+    def _snapshot(self):
+        n = self.namer
+        return (set(n.taken), dict(n._adjoint), dict(n._tangent), list(self.tapes),
+                {k: dict(p.tapes) for k, p in self.plans.items()})
+
+    def _restore(self, snap):
+        n = self.namer
+        n.taken, n._adjoint, n._tangent, self.tapes = snap[0], snap[1], snap[2], snap[3]
+        for k, tapes in snap[4].items():
+            self.plans[k].tapes = tapes
+
+    def _loop_locals(self, loop):
+        inside = g.assigned_names([loop])
+        outside = set()
+        for stmt in self._all_stmts:
+            if not any(n is loop for n in g.walk(stmt)):
+                outside |= g.assigned_names([stmt])
+            else:
+                outside |= self._assigned_outside(stmt, loop)
+        return inside - outside - self.params
+
+    def _assigned_outside(self, stmt, loop):
+        if stmt is loop:
+            return set()
+        if isinstance(stmt, g.Assign):
+            return g.assigned_names([stmt])
+        out = set()
+        children = []
+        if isinstance(stmt, g.If):
+            children = stmt.body + stmt.orelse
+        elif isinstance(stmt, (g.For, g.While)):
+            children = stmt.body
+            if isinstance(stmt, g.For):
+                out.add(stmt.target.id)
+        for child in children:
+            out |= self._assigned_outside(child, loop)
+        return out
+
+    def _materialize(self, stmts, plan):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+                name = stmt.targets[0].id
+                if name in plan.recompute:
+                    out.append(g.clone(stmt))
+                elif name in plan.stored:
+                    out.append(g.copy_location(self._pop(plan, name), stmt))
+            elif isinstance(stmt, g.Assign):
+                old = self.saves.get(id(stmt))
+                if old is not None:
+                    out.append(g.copy_location(self._pop(plan, old), stmt))
+            elif isinstance(stmt, g.If):
+                then = self._materialize(stmt.body, plan)
+                orelse = self._materialize(stmt.orelse, plan)
+                if then or orelse:
+                    out.append(g.copy_location(g.if_(stmt.test, then or [g.Pass()], orelse),
+                                               stmt))
+            elif isinstance(stmt, (g.For, g.While)):
+                for name in plan.after.get(id(stmt), []):
+                    out.append(g.copy_location(self._pop(plan, name), stmt))
+        return out
+
+    def _reverse_header(self, loop, plan, body):
+        if plan.trips:
+            k = self.namer.fresh("k")
+            header = g.call("range", g.binop(g.name(plan.trips), g.Sub, g.const(1)),
+                            g.const(-1), g.const(-1))
+            if isinstance(loop, g.For):
+                start, _, step = _range_parts(loop.iter)
+                i = g.binop(start, g.Add, g.binop(g.name(k), g.Mult, step))
+                body = [g.assign(loop.target.id, i)] + body
+            return g.for_(k, header, body)
+        start, stop, step = _range_parts(loop.iter)
+        if g.is_const(step, 1):
+            header = g.call("range", g.binop(stop, g.Sub, g.const(1)),
+                            g.binop(start, g.Sub, g.const(1)), g.const(-1))
+        else:
+            n = g.call("range_len", g.clone(start), g.clone(stop), g.clone(step))
+            last = g.binop(g.clone(start), g.Add,
+                           g.binop(g.binop(n, g.Sub, g.const(1)), g.Mult, g.clone(step)))
+            header = g.call("range", last, g.binop(g.clone(start), g.Sub, g.clone(step)),
+                            g.unary(g.USub, g.clone(step)))
+        return g.for_(loop.target.id, header, body)
+
+
+def _reads(stmts):
+    return {n.id for s in stmts for n in g.walk(s)
+            if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
+
+
+def _prune(restore, reads, plan):
+    """Drop restored values nothing reads (and stop recording them in the forward sweep)."""
+    reads = set(reads)
+    kept = []
+    for stmt in reversed(restore):
+        if isinstance(stmt, g.If):
+            stmt.body = _prune(stmt.body, reads, plan) or [g.Pass()]
+            stmt.orelse = _prune(stmt.orelse, reads, plan)
+            if all(isinstance(s, g.Pass) for s in stmt.body) and not stmt.orelse:
+                continue
+            reads |= _reads([stmt])
+            kept.append(stmt)
+            continue
+        name = stmt.targets[0].id
+        if name in reads:
+            reads |= _reads([stmt])
+            kept.append(stmt)
+        else:
+            plan.stored.discard(name)
+            plan.recompute.discard(name)
+            if name in plan.carried:
+                plan.carried.remove(name)
+            for names in plan.after.values():
+                if name in names:
+                    names.remove(name)
+    return kept[::-1]
+
+
+def _range_parts(call):
+    args = list(call.args)
+    if len(args) == 1:
+        return g.const(0), g.clone(args[0]), g.const(1)
+    if len(args) == 2:
+        return g.clone(args[0]), g.clone(args[1]), g.const(1)
+    return g.clone(args[0]), g.clone(args[1]), g.clone(args[2])

@@ -1,0 +1,469 @@
+"""Simplify: make generated code short and fast without changing what it computes.
+
+Takes the generated function body and the set of names that may be rewritten (temporaries and
+adjoints — never the user's own variables); returns an equivalent body after, to a fixpoint:
+
+* algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
+  ``2 - 1 -> 1``, ``0.0 + g -> g``, and ``unbroadcast(g, x) -> g`` where ``g`` provably has
+  ``x``'s shape (see :class:`Shapes`);
+* copy propagation: ``a = b`` with both single-assignment names;
+* forward substitution: a temporary used once, in a later statement of the same block with no
+  write to its operands in between, is substituted into that use;
+* dead-code elimination: statements whose results nothing live reads.
+
+User statements of the forward sweep are never rewritten, only removed when dead.
+
+    dt = dout                       dx = dout * (2 * x) + dout * 3
+    dt_1 = dt * (2 * x ** 1)
+    dx = dt_1 + dt * 3
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import grammar as g
+
+_SIDE_EFFECT_METHODS = {"append"}
+
+
+def _is_num(node, value=None):
+    if not isinstance(node, g.Constant) or isinstance(node.value, bool) or not isinstance(
+            node.value, (int, float)):
+        return False
+    return value is None or node.value == value
+
+
+class Shapes:
+    """Flow-insensitive shape tokens: equal tokens mean provably equal shapes.
+
+    A token is ``"scalar"``, or ``("name", n)`` for "the shape of parameter/variable n", or a
+    fresh ``("unknown", k)``. Scalars combine with anything; equal tokens combine to
+    themselves; anything else is unknown. Adjoints share their variable's token, and ``dout``
+    shares the output's token.
+    """
+
+    SCALAR = "scalar"
+    SCALAR_FUNCS = ("math.",)
+
+    def __init__(self, body, params, adjoint_of, output, scalar_names=()):
+        self.adjoint_of = adjoint_of  # d-name -> primal name
+        self.tokens = {p: ("name", p) for p in params}
+        for n in scalar_names:
+            self.tokens[n] = self.SCALAR
+        self._k = 0
+        defs = {}
+        for stmt in _all_assigns(body):
+            if isinstance(stmt.targets[0], g.Name):
+                defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
+        self.defs = defs
+        if output is not None:
+            self.tokens["dout"] = ("of", output)
+        for _ in range(4):
+            for name, values in defs.items():
+                if name in params:
+                    continue
+                toks = {self.expr(v) for v in values}
+                self.tokens[name] = toks.pop() if len(toks) == 1 else self._fresh()
+
+    def _fresh(self):
+        self._k += 1
+        return ("unknown", self._k)
+
+    def name(self, n):
+        if n in self.adjoint_of:
+            n = self.adjoint_of[n]
+        tok = self.tokens.get(n)
+        if tok is None:
+            tok = ("name", n) if n not in self.defs else ("pending", n)
+        if isinstance(tok, tuple) and tok[0] == "of":
+            return self.name(tok[1])
+        return tok
+
+    def expr(self, e):
+        if isinstance(e, g.Constant):
+            return self.SCALAR if isinstance(e.value, (int, float, bool)) else self._fresh()
+        if isinstance(e, g.Name):
+            return self.name(e.id)
+        if isinstance(e, g.BinOp) and not isinstance(e.op, g.MatMult):
+            return self.join(self.expr(e.left), self.expr(e.right))
+        if isinstance(e, g.UnaryOp):
+            return self.expr(e.operand)
+        if isinstance(e, g.Call):
+            func = _dotted(e.func)
+            if func.startswith("math.") or func in ("float", "abs", "min", "max", "len",
+                                                    "int", "range_len", "safe_log"):
+                if func in ("abs", "min", "max"):
+                    toks = [self.expr(a) for a in e.args]
+                    out = toks[0]
+                    for t in toks[1:]:
+                        out = self.join(out, t)
+                    return out
+                if func == "safe_log":
+                    return self.expr(e.args[0])
+                return self.SCALAR
+            if func == "unbroadcast":
+                return self.expr(e.args[1])
+            if func in ("zeros_like", "fresh") and e.args:
+                return self.expr(e.args[0])
+        return self._fresh()
+
+    def join(self, a, b):
+        if a == self.SCALAR:
+            return b
+        if b == self.SCALAR:
+            return a
+        if a == b and a[0] != "unknown" or a == b:
+            return a
+        return self._fresh()
+
+
+def _dotted(node):
+    if isinstance(node, g.Name):
+        return node.id
+    if isinstance(node, g.Attribute):
+        return f"{_dotted(node.value)}.{node.attr}"
+    return ""
+
+
+def _all_assigns(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign):
+            yield stmt
+        elif isinstance(stmt, g.If):
+            yield from _all_assigns(stmt.body)
+            yield from _all_assigns(stmt.orelse)
+        elif isinstance(stmt, (g.For, g.While)):
+            yield from _all_assigns(stmt.body)
+
+
+class Algebra(g.NodeTransformer):
+    """Local rewrites of expressions (bottom-up)."""
+
+    def __init__(self, shapes):
+        self.shapes = shapes
+
+    def visit_BinOp(self, node):
+        self.generic_visit(node)
+        a, b, op = node.left, node.right, node.op
+        if _is_num(a) and _is_num(b) and isinstance(op, (g.Add, g.Sub, g.Mult, g.Pow)):
+            try:
+                value = {g.Add: lambda: a.value + b.value, g.Sub: lambda: a.value - b.value,
+                         g.Mult: lambda: a.value * b.value,
+                         g.Pow: lambda: a.value ** b.value}[type(op)]()
+            except (OverflowError, ZeroDivisionError):
+                return node
+            if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
+                return g.const(value)
+        if isinstance(op, g.Mult):
+            if _is_num(b, 1) and isinstance(b.value, float) or _is_num(b, 1) and \
+                    self._floaty(a):
+                return a
+            if _is_num(a, 1) and (isinstance(a.value, float) or self._floaty(b)):
+                return b
+            if _is_num(b, -1) and self._floaty(a):
+                return g.unary(g.USub, a)
+            if _is_num(a, -1) and self._floaty(b):
+                return g.unary(g.USub, b)
+            if isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
+                return g.unary(g.USub, g.binop(a, g.Mult, b.operand))
+        if isinstance(op, g.Pow) and _is_num(b, 1):
+            return a
+        if isinstance(op, g.Div) and _is_num(b, 1) and isinstance(b.value, float):
+            return a
+        if isinstance(op, g.Add):
+            if isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
+                return g.binop(a, g.Sub, b.operand)
+            if _is_num(a, 0) and isinstance(a.value, float) and self._floaty(b):
+                return b
+            if _is_num(b, 0) and isinstance(b.value, float) and self._floaty(a):
+                return a
+        if isinstance(op, g.Sub) and isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
+            return g.binop(a, g.Add, b.operand)
+        return node
+
+    def visit_UnaryOp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.op, g.USub):
+            inner = node.operand
+            if isinstance(inner, g.UnaryOp) and isinstance(inner.op, g.USub):
+                return inner.operand
+            if _is_num(inner):
+                return g.const(-inner.value)
+        return node
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if _dotted(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
+            value, like = node.args
+            if self.shapes.expr(value) == self.shapes.expr(like):
+                return value
+        return node
+
+    def _floaty(self, node):
+        """Whether dropping ``* 1.0`` keeps the type: adjoint expressions are floats."""
+        for n in g.walk(node):
+            if isinstance(n, g.Name) and (n.id == "dout" or n.id in self.shapes.adjoint_of):
+                return True
+        return False
+
+
+def count_uses(stmts):
+    uses = {}
+    for stmt in stmts:
+        for n in g.walk(stmt):
+            if isinstance(n, g.Name) and isinstance(n.ctx, g.Load):
+                uses[n.id] = uses.get(n.id, 0) + 1
+    return uses
+
+
+def count_defs(stmts):
+    defs = {}
+    for stmt in stmts:
+        for n in g.walk(stmt):
+            if isinstance(n, g.Name) and isinstance(n.ctx, g.Store):
+                defs[n.id] = defs.get(n.id, 0) + 1
+    return defs
+
+
+class Simplify:
+    def __init__(self, rewritable, shapes=None, protected=()):
+        self.rewritable = set(rewritable)
+        self.shapes = shapes
+        self.protected = set(protected)  # names that must keep existing (results)
+
+    def __call__(self, fdef):
+        for _ in range(6):
+            before = g.unparse(fdef)
+            fdef.body = self._algebra(fdef.body)
+            self._copies(fdef)
+            self._substitute(fdef)
+            fdef.body = self._dce(fdef.body, fdef)
+            if g.unparse(fdef) == before:
+                break
+        return fdef
+
+    # -- algebra on rewritable statements -----------------------------------------------------
+    def _algebra(self, stmts):
+        alg = Algebra(self.shapes)
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
+                    g.is_name(stmt.value, stmt.targets[0].id):
+                continue  # a = a
+            if isinstance(stmt, g.Assign) and self._rewritable_stmt(stmt):
+                stmt.value = alg.visit(stmt.value)
+            elif isinstance(stmt, g.AugAssign):
+                stmt.value = alg.visit(stmt.value)
+            elif isinstance(stmt, g.If):
+                stmt.body = self._algebra(stmt.body)
+                stmt.orelse = self._algebra(stmt.orelse)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._algebra(stmt.body)
+                if isinstance(stmt, g.For):
+                    stmt.iter = alg.visit(stmt.iter)
+            out.append(stmt)
+        return out
+
+    def _rewritable_stmt(self, stmt):
+        t = stmt.targets[0]
+        if isinstance(t, g.Name):
+            return t.id in self.rewritable
+        return isinstance(t.value, g.Name) and t.value.id in self.rewritable
+
+    # -- copy propagation -------------------------------------------------------------------
+    def _copies(self, fdef):
+        everything = [fdef]
+        defs = count_defs(everything)
+        params = {a.id for a in fdef.args.args}
+        renames = {}
+        for stmt in _all_assigns(fdef.body):
+            t, v = stmt.targets[0], stmt.value
+            if isinstance(t, g.Name) and isinstance(v, g.Name) and t.id in self.rewritable \
+                    and t.id not in self.protected and defs.get(t.id) == 1 and (
+                    defs.get(v.id, 0) == 1 or (v.id in params and defs.get(v.id, 0) == 0)):
+                renames[t.id] = v.id
+        if not renames:
+            return
+
+        def final(n):
+            seen = set()
+            while n in renames and n not in seen:
+                seen.add(n)
+                n = renames[n]
+            return n
+
+        for node in g.walk(fdef):
+            if isinstance(node, g.Name) and isinstance(node.ctx, g.Load) and node.id in renames:
+                node.id = final(node.id)
+
+    # -- forward substitution ------------------------------------------------------------------
+    def _substitute(self, fdef):
+        uses = count_uses([fdef])
+        defs = count_defs([fdef])
+        self._subst_block(fdef.body, uses, defs)
+
+    def _subst_block(self, stmts, uses, defs):
+        k = 0
+        while k < len(stmts):
+            stmt = stmts[k]
+            if isinstance(stmt, g.If):
+                self._subst_block(stmt.body, uses, defs)
+                self._subst_block(stmt.orelse, uses, defs)
+            elif isinstance(stmt, (g.For, g.While)):
+                self._subst_block(stmt.body, uses, defs)
+            elif isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+                name = stmt.targets[0].id
+                if name in self.rewritable and name not in self.protected and \
+                        uses.get(name) == 1 and defs.get(name) == 1 and \
+                        self._substitute_into_later(stmts, k, name, stmt.value):
+                    del stmts[k]
+                    continue
+            k += 1
+
+    def _substitute_into_later(self, stmts, k, name, value):
+        reads = {n.id for n in g.walk(value) if isinstance(n, g.Name)}
+        impure = any(isinstance(n, (g.Call, g.Subscript)) for n in g.walk(value))
+        for later in stmts[k + 1:]:
+            found = [n for n in g.walk(later) if isinstance(n, g.Name) and n.id == name]
+            if found:
+                if not isinstance(later, (g.Assign, g.AugAssign, g.Expr)):
+                    return False
+                if isinstance(later, g.Expr):
+                    return False  # keep tape pushes reading a name
+                target = later.targets[0] if isinstance(later, g.Assign) else later.target
+                if any(g.is_name(n, name) for n in g.walk(target)):
+                    return False  # used as an index of a write: keep it readable
+                return self._replace(later, name, value)
+            if not isinstance(later, g.Assign):
+                return False
+            written = {n.id for n in g.walk(later.targets[0]) if isinstance(n, g.Name)}
+            if written & reads:
+                return False
+            if impure and isinstance(later.targets[0], g.Subscript):
+                return False
+        return False
+
+    def _replace(self, stmt, name, value):
+        class Sub(g.NodeTransformer):
+            def visit_Name(self, n):
+                if n.id == name and isinstance(n.ctx, g.Load):
+                    return g.clone(value)
+                return n
+
+        if isinstance(stmt, g.Assign):
+            stmt.value = Sub().visit(stmt.value)
+        else:
+            stmt.value = Sub().visit(stmt.value)
+        return True
+
+    # -- dead code ---------------------------------------------------------------------------
+    def _dce(self, body, fdef):
+        live = set(self.protected)
+        for stmt in body:
+            if isinstance(stmt, g.Return):
+                live |= set(g.names_in(stmt, g.Load))
+        while True:
+            new = set(live)
+            for stmt in _iter_simple(body):
+                if self._stmt_live(stmt, live):
+                    new |= set(g.names_in(_reads_of(stmt), g.Load))
+            for stmt in _iter_compound(body):
+                if self._compound_live(stmt, live):
+                    header = stmt.test if isinstance(stmt, (g.If, g.While)) else stmt.iter
+                    new |= set(g.names_in(header, g.Load))
+            if new == live:
+                break
+            live = new
+        return self._sweep(body, live)
+
+    def _stmt_live(self, stmt, live):
+        if isinstance(stmt, (g.Return, g.Assert)):
+            return True
+        if isinstance(stmt, g.Break):
+            return True
+        if isinstance(stmt, g.Assign):
+            t = stmt.targets[0]
+            if isinstance(t, g.Name):
+                return t.id in live
+            return t.value.id in live  # a subscript write matters if its array does
+        if isinstance(stmt, g.AugAssign):
+            return stmt.target.value.id in live if isinstance(stmt.target, g.Subscript) \
+                else stmt.target.id in live
+        if isinstance(stmt, g.Expr):
+            f = stmt.value.func if isinstance(stmt.value, g.Call) else None
+            if isinstance(f, g.Attribute) and f.attr in _SIDE_EFFECT_METHODS:
+                return isinstance(f.value, g.Name) and f.value.id in live
+            return True
+        return True
+
+    def _compound_live(self, stmt, live):
+        body = stmt.body + (stmt.orelse if isinstance(stmt, g.If) else [])
+        return any(self._stmt_live(s, live) for s in _iter_simple(body) if
+                   not isinstance(s, (g.Break, g.Pass)))
+
+    def _sweep(self, stmts, live):
+        out = []
+        for stmt in stmts:
+            if isinstance(stmt, (g.If, g.For, g.While)):
+                if not self._compound_live(stmt, live):
+                    continue
+                stmt.body = self._sweep(stmt.body, live) or [g.Pass()]
+                if isinstance(stmt, g.If):
+                    stmt.orelse = self._sweep(stmt.orelse, live)
+                    if _is_pass(stmt.body) and stmt.orelse:
+                        stmt.test = _negate(stmt.test)
+                        stmt.body, stmt.orelse = stmt.orelse, []
+                out.append(stmt)
+            elif isinstance(stmt, g.Pass):
+                continue
+            elif self._stmt_live(stmt, live):
+                out.append(stmt)
+        return out
+
+
+def _is_pass(body):
+    return all(isinstance(s, g.Pass) for s in body)
+
+
+def _negate(test):
+    if isinstance(test, g.UnaryOp) and isinstance(test.op, g.Not):
+        return test.operand
+    return g.unary(g.Not, test)
+
+
+def _reads_of(stmt):
+    """The part of a simple statement whose names it reads."""
+    if isinstance(stmt, g.Assign):
+        t = stmt.targets[0]
+        if isinstance(t, g.Name):
+            return stmt.value
+        return g.tuple_([stmt.value, t.value, t.slice])
+    if isinstance(stmt, g.AugAssign):
+        t = stmt.target
+        parts = [stmt.value] + ([t.value, t.slice] if isinstance(t, g.Subscript) else [t])
+        return g.tuple_([p if not isinstance(p, g.Slice) else g.tuple_(
+            [x for x in (p.lower, p.upper, p.step) if x is not None]) for p in parts])
+    return stmt
+
+
+def _iter_simple(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, g.If):
+            yield from _iter_simple(stmt.body)
+            yield from _iter_simple(stmt.orelse)
+        elif isinstance(stmt, (g.For, g.While)):
+            yield from _iter_simple(stmt.body)
+        else:
+            yield stmt
+
+
+def _iter_compound(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, g.If):
+            yield stmt
+            yield from _iter_compound(stmt.body)
+            yield from _iter_compound(stmt.orelse)
+        elif isinstance(stmt, (g.For, g.While)):
+            yield stmt
+            yield from _iter_compound(stmt.body)

@@ -1,0 +1,135 @@
+"""RenameNeeded: static single assignment for the values the backward sweep reads.
+
+Takes an ANF body and the set ``needed`` of names whose values some derivative rule, branch
+condition, loop bound or index reads in the backward sweep. Returns a body in which no such value
+is overwritten before the backward sweep has read it:
+
+* in straight-line code, a second assignment to a needed name gets a new version (``x_1``);
+* after an ``if``, a needed name assigned in a branch gets one merged version, assigned at the
+  end of both branches;
+* a needed name assigned in a loop and defined before it gets a loop version: copied in before
+  the loop, redefined by versions inside the body, and copied back at the body's end, so the
+  value at the start of each iteration is one name the loop's tape can record.
+
+Names nobody reads in the backward sweep are left alone, so ``s = s + x[i]`` stays as written.
+Reads are rewritten to the version that reaches them.
+"""
+
+from __future__ import annotations
+
+from .. import grammar as g
+
+
+class RenameNeeded:
+    def __init__(self, namer, needed, params):
+        self.namer = namer
+        self.needed = set(needed)
+        self.params = set(params)
+        self.carried_by_loop = {}  # id(loop) -> loop versions of names carried through it
+        self.origin = {}  # version -> the user variable it is a version of
+
+    def __call__(self, body):
+        env = {p: p for p in self.params if p in self.needed}
+        body = self._block(body, env)
+        return body
+
+    # -- helpers ---------------------------------------------------------------------------
+    def _read(self, node, env):
+        """Rewrite Name loads of needed names in ``node`` (in place) through ``env``."""
+        for n in g.walk(node):
+            if isinstance(n, g.Name) and isinstance(n.ctx, g.Load) and n.id in env:
+                n.id = env[n.id]
+
+    def _define(self, name, env):
+        """The name a new definition of user variable ``name`` writes to."""
+        if name not in self.needed:
+            return name
+        if name in env:
+            new = self._version(name)
+        else:
+            new = name
+        env[name] = new
+        return new
+
+    def _version(self, name):
+        new = self.namer.version(name)
+        self.needed.add(new)
+        self.origin[new] = self.origin.get(name, name)
+        return new
+
+    # -- statements ------------------------------------------------------------------------
+    def _block(self, stmts, env):
+        out = []
+        for stmt in stmts:
+            out.extend(self._stmt(stmt, env))
+        return out
+
+    def _stmt(self, stmt, env):
+        if isinstance(stmt, g.Assign):
+            self._read(stmt.value, env)
+            target = stmt.targets[0]
+            if isinstance(target, g.Name):
+                target.id = self._define(target.id, env)
+            else:
+                self._read(target, env)  # base and index of a subscript write are reads
+            return [stmt]
+        if isinstance(stmt, g.If):
+            self._read(stmt.test, env)
+            env_then, env_else = dict(env), dict(env)
+            body = self._block(stmt.body, env_then)
+            orelse = self._block(stmt.orelse, env_else)
+            for name in sorted(set(env_then) | set(env_else)):
+                a, b = env_then.get(name), env_else.get(name)
+                if a == b:
+                    env[name] = a
+                elif a is None or b is None:
+                    env[name] = a or b  # defined on one path only (user code's business)
+                else:
+                    merged = self._version(name)
+                    body.append(g.assign(merged, g.name(a)))
+                    orelse.append(g.assign(merged, g.name(b)))
+                    env[name] = merged
+            stmt.body, stmt.orelse = body or [g.Pass()], orelse
+            return [stmt]
+        if isinstance(stmt, (g.For, g.While)):
+            return self._loop(stmt, env)
+        self._read(stmt, env)
+        return [stmt]
+
+    def _loop(self, stmt, env):
+        pre = []
+        if isinstance(stmt, g.For):
+            self._read(stmt.iter, env)
+        else:
+            self._read(stmt.test, env)
+        assigned = g.assigned_names(stmt.body)
+        if isinstance(stmt, g.For):
+            assigned.add(stmt.target.id)
+        carried = sorted(n for n in assigned if n in env)
+        body_env = dict(env)
+        self.carried_by_loop[id(stmt)] = []
+        for name in carried:
+            loop_name = self._version(name)
+            self.carried_by_loop[id(stmt)].append(loop_name)
+            pre.append(g.assign(loop_name, g.name(env[name])))
+            body_env[name] = loop_name
+        if isinstance(stmt, g.For):
+            name = stmt.target.id
+            if name in self.needed:
+                stmt.target.id = body_env.get(name, name)
+                body_env[name] = stmt.target.id
+            # the header defines the counter: reads in the body see it directly
+        entry = dict(body_env)
+        body = self._block(stmt.body, body_env)
+        for name in carried:
+            if body_env[name] != entry[name]:
+                body.append(g.assign(entry[name], g.name(body_env[name])))
+        if isinstance(stmt, g.While):
+            self._read(stmt.test, entry)
+        stmt.body = body
+        for name in assigned:
+            if name in entry and name in carried:
+                env[name] = entry[name]
+            elif name in body_env and name in self.needed:
+                env[name] = body_env[name]
+        return pre + [stmt]
