@@ -23,24 +23,29 @@ from .errors import NonScalarOutputError
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
 
 
-def _derived(f, kind, wrt, optimize):
-    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize)
+def _derived(f, kind, wrt, optimize, kinds=None):
+    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
     try:
         per_fn = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable: derive without caching
         per_fn = {}
     if key not in per_fn:
-        if kind == "grad":
-            per_fn[key] = pipeline.derive(f, wrt, value=False, optimize=optimize)
-        elif kind == "value_and_grad":
-            per_fn[key] = pipeline.derive(f, wrt, value=True, optimize=optimize)
-        else:
-            raise ValueError(kind)
+        value = {"grad": False, "value_and_grad": True}[kind]
+        per_fn[key] = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds)
     return per_fn[key]
 
 
+_SCALARS = (float, int, bool, np.number)
+
+
 def _kind(a):
-    return a.ndim if isinstance(a, np.ndarray) else type(a)
+    """The kind generated code is specialised to: "scalar", an array's ndim, or None."""
+    t = type(a)
+    if t is float or t is int:
+        return "scalar"
+    if t is np.ndarray:
+        return a.ndim
+    return "scalar" if isinstance(a, _SCALARS) else None
 
 
 def _as_result(g, like):
@@ -59,43 +64,50 @@ class Transformed:
         self.wrt = wrt
         self.jit = jit
         self.optimize = optimize
-        self._derived = None
-        self._call = None
-        self._checked = set()
+        self._entries = {}  # argument kinds -> (callable, Derived)
+        self._last = None
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{kind}({getattr(f, '__name__', 'f')})"
 
     # -- derivation ------------------------------------------------------------------------
-    @property
-    def derived(self):
-        if self._derived is None:
-            self._derived = _derived(self.f, self.kind, self.wrt, self.optimize)
-            if self.jit:
-                from .jit import njit_derived
-                self._call = njit_derived(self._derived)
-            else:
-                self._call = self._derived.function
-        return self._derived
+    def derive(self, *example_args):
+        """The Derived code for arguments like ``example_args`` (generic without them)."""
+        kinds = tuple(map(_kind, example_args)) if example_args else None
+        return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
 
     @property
     def source(self):
-        """The generated Python source of this transform."""
-        return self.derived.source
+        """The generated Python source: of the last call's specialisation, or generic."""
+        return (self._last or self.derive()).source
 
     def __repr__(self):
         return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"
 
     # -- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        derived = self.derived
         if kwargs:
             args = self._bind(args, kwargs)
         key = tuple(map(_kind, args))
-        if key not in self._checked:
-            self._check_output(args)
-            self._checked.add(key)
-        result = self._call(*args)
-        return self._convert(result, args, derived)
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._prepare(key, args)
+        call, derived = entry
+        self._last = derived
+        return self._convert(call(*args), args, derived)
+
+    def _prepare(self, key, args):
+        derived = _derived(self.f, self.kind, self.wrt, self.optimize, key)
+        if self.kind == "grad" and not derived.scalar_output:
+            vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
+            out, _ = vg.function(*args)
+            _require_scalar(out, self.f)
+        if self.jit:
+            from .jit import njit_derived
+            call = njit_derived(derived)
+        else:
+            call = derived.function
+        self._entries[key] = (call, derived)
+        return self._entries[key]
 
     def _bind(self, args, kwargs):
         import inspect
@@ -156,9 +168,9 @@ def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True):
     return _transform("value_and_grad", f, wrt, jit, optimize)
 
 
-def source(fn):
-    """The generated Python source of a function returned by a transform."""
-    text = getattr(fn, "source", None)
-    if not isinstance(text, str):
+def source(fn, *example_args):
+    """The generated Python source of a function returned by a transform; with example
+    arguments, the code specialised to their kinds (scalar, or array of some ndim)."""
+    if not isinstance(fn, Transformed):
         raise TypeError(f"{fn!r} was not made by an adjoint transform")
-    return text
+    return fn.derive(*example_args).source if example_args else fn.source

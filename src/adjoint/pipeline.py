@@ -42,6 +42,8 @@ class Derived:
     outputs: int  # 1, or k for a function returning a k-tuple
     namespace: dict = field(default_factory=dict)
     tape_names: list = field(default_factory=list)
+    scalar_output: bool = False  # the output is provably a scalar for these argument kinds
+    kinds: tuple | None = None  # the argument kinds this code is specialised to
 
 
 def _local_names(fdef):
@@ -110,7 +112,7 @@ def resolve_wrt(fdef, wrt, info):
     return names, single
 
 
-def derive(fn, wrt=0, *, value=False, optimize=True):
+def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
     """Reverse mode: the function ``(*params, dout=1.0) -> grads`` (or ``(out, grads)``)."""
     ctx, fdef, locals_, user_names = front(fn)
     info = ctx.info
@@ -137,8 +139,9 @@ def derive(fn, wrt=0, *, value=False, optimize=True):
     active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})
     needed = ssa.needed
     plans = PlanTape(ctx, needed, mutated, ssa.carried_by_loop, params)(body)
+    ints = int_names(body, ctx, locals_)
     rev = ReverseAD(ctx, active=active, needed=needed, plans=plans, local_names=locals_,
-                    mutated=mutated, int_names=int_names(body, ctx, locals_))
+                    mutated=mutated, int_names=ints)
     rev._all_stmts = body
     rev.params = set(params)
     rev.plan_saves(body)
@@ -174,13 +177,18 @@ def derive(fn, wrt=0, *, value=False, optimize=True):
     new_body = copies + prologue + forward + backward + [final]
     gfn = g.function(name, params + ["dout"], new_body, defaults=[g.const(1.0)])
     sections = {}
+    scalar_output = False
     if optimize:
         rewritable = (locals_ - user_names) | set(ctx.namer._adjoint.values())
         rewritable -= set(rev.tapes)
         adjoint_of = {v: k for k, v in ctx.namer._adjoint.items()}
+        from .analysis.activity import resolve
         shapes = Shapes(new_body, params, adjoint_of,
-                        out_atom.id if isinstance(out_atom, g.Name) else None)
+                        out_atom.id if isinstance(out_atom, g.Name) else None,
+                        kinds=dict(zip(params, kinds)) if kinds else None, int_names=ints,
+                        resolve=lambda e: resolve(e, ctx))
         protected = {value_name} if value_name else set()
+        scalar_output = isinstance(out_atom, g.Name) and shapes.name(out_atom.id) == "scalar"
         Simplify(rewritable, shapes, protected)(gfn)
     body_final = gfn.body
     first_bwd = next((s for s in body_final if _is_backward(s, ctx)), None)
@@ -194,7 +202,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True):
     function = compile_function(source, name, ctx.namespace, label)
     return Derived(source=source, function=function, name=name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs,
-                   namespace=ctx.namespace, tape_names=list(rev.tapes))
+                   namespace=ctx.namespace, tape_names=list(rev.tapes),
+                   scalar_output=scalar_output, kinds=kinds)
 
 
 def _is_backward(stmt, ctx):

@@ -34,6 +34,10 @@ def _is_num(node, value=None):
     return value is None or node.value == value
 
 
+_FULL_REDUCTIONS = {"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.amax", "np.amin",
+                    "np.var", "np.std", "np.linalg.norm", "np.trace", "np.vdot"}
+
+
 class Shapes:
     """Flow-insensitive shape tokens: equal tokens mean provably equal shapes.
 
@@ -46,12 +50,18 @@ class Shapes:
     SCALAR = "scalar"
     SCALAR_FUNCS = ("math.",)
 
-    def __init__(self, body, params, adjoint_of, output, scalar_names=()):
+    def __init__(self, body, params, adjoint_of, output, kinds=None, int_names=(),
+                 resolve=None):
         self.adjoint_of = adjoint_of  # d-name -> primal name
         self.tokens = {p: ("name", p) for p in params}
-        for n in scalar_names:
-            self.tokens[n] = self.SCALAR
-        self._k = 0
+        self.ndim = {}  # token -> number of dimensions, where known
+        self.int_names = set(int_names)
+        self.resolve = resolve
+        for p, kind in (kinds or {}).items():
+            if kind == "scalar":
+                self.tokens[p] = self.SCALAR
+            elif isinstance(kind, int):
+                self.ndim[("name", p)] = kind
         defs = {}
         for stmt in _all_assigns(body):
             if isinstance(stmt.targets[0], g.Name):
@@ -59,28 +69,46 @@ class Shapes:
         self.defs = defs
         if output is not None:
             self.tokens["dout"] = ("of", output)
-        for _ in range(4):
+        for name in defs:
+            if name not in params:
+                self.tokens[name] = self.BOTTOM
+        # Optimistic fixpoint: names start at BOTTOM (no information yet) and only rise.
+        for _ in range(50):
+            changed = False
             for name, values in defs.items():
                 if name in params:
                     continue
-                toks = {self.expr(v) for v in values}
-                self.tokens[name] = toks.pop() if len(toks) == 1 else self._fresh()
+                toks = {self.expr(v) for v in values} - {self.BOTTOM}
+                new = (toks.pop() if len(toks) == 1 else ("unknown", name)) if toks \
+                    else self.BOTTOM
+                if new != self.tokens[name]:
+                    self.tokens[name] = new
+                    changed = True
+            if not changed:
+                break
 
-    def _fresh(self):
-        self._k += 1
-        return ("unknown", self._k)
+    BOTTOM = "bottom"
+
+    def _fresh(self, key=None):
+        return ("unknown", key)
 
     def name(self, n):
         if n in self.adjoint_of:
             n = self.adjoint_of[n]
         tok = self.tokens.get(n)
         if tok is None:
-            tok = ("name", n) if n not in self.defs else ("pending", n)
+            tok = ("name", n)
         if isinstance(tok, tuple) and tok[0] == "of":
             return self.name(tok[1])
         return tok
 
     def expr(self, e):
+        tok = self._expr(e)
+        if isinstance(tok, tuple) and tok[0] == "unknown" and tok[1] is None:
+            return ("unknown", id(e))
+        return tok
+
+    def _expr(self, e):
         if isinstance(e, g.Constant):
             return self.SCALAR if isinstance(e.value, (int, float, bool)) else self._fresh()
         if isinstance(e, g.Name):
@@ -106,14 +134,50 @@ class Shapes:
                 return self.expr(e.args[1])
             if func in ("zeros_like", "fresh") and e.args:
                 return self.expr(e.args[0])
+            return self._call(e)
+        if isinstance(e, g.Subscript):
+            base = self.expr(e.value)
+            ndim = self.ndim.get(base)
+            parts = e.slice.elts if isinstance(e.slice, g.Tuple) else [e.slice]
+            if ndim is not None and len(parts) == ndim and all(self._is_int(p) for p in parts):
+                return self.SCALAR
+        return self._fresh()
+
+    def _is_int(self, node):
+        if isinstance(node, g.Constant):
+            return isinstance(node.value, int) and not isinstance(node.value, bool)
+        return isinstance(node, g.Name) and node.id in self.int_names
+
+    def _call(self, e):
+        """Shapes of calls with rules: elementwise rules keep their arguments' shape, full
+        reductions give scalars."""
+        if self.resolve is None:
+            return self._fresh()
+        from ..rules import registry
+        found, obj = self.resolve(e.func)
+        rule = registry.lookup(obj) if found else None
+        if rule is None:
+            return self._fresh()
+        if rule.partials is not None and not e.keywords:
+            toks = [self.expr(a) for a in e.args]
+            if not toks:
+                return self._fresh()
+            out = toks[0]
+            for t in toks[1:]:
+                out = self.join(out, t)
+            return out
+        if rule.name in _FULL_REDUCTIONS and len(e.args) == 1 and not e.keywords:
+            return self.SCALAR
         return self._fresh()
 
     def join(self, a, b):
+        if a == self.BOTTOM or b == self.BOTTOM:
+            return self.BOTTOM
         if a == self.SCALAR:
             return b
         if b == self.SCALAR:
             return a
-        if a == b and a[0] != "unknown" or a == b:
+        if a == b:
             return a
         return self._fresh()
 
@@ -359,67 +423,79 @@ class Simplify:
 
     # -- dead code ---------------------------------------------------------------------------
     def _dce(self, body, fdef):
-        live = set(self.protected)
-        for stmt in body:
-            if isinstance(stmt, g.Return):
-                live |= set(g.names_in(stmt, g.Load))
-        while True:
-            new = set(live)
-            for stmt in _iter_simple(body):
-                if self._stmt_live(stmt, live):
-                    new |= set(g.names_in(_reads_of(stmt), g.Load))
-            for stmt in _iter_compound(body):
-                if self._compound_live(stmt, live):
-                    header = stmt.test if isinstance(stmt, (g.If, g.While)) else stmt.iter
-                    new |= set(g.names_in(header, g.Load))
-            if new == live:
-                break
-            live = new
-        return self._sweep(body, live)
+        """Liveness-based dead-code elimination over structured code (loops to a fixpoint)."""
+        body, _ = self._live_block(body, set(self.protected))
+        return body
 
-    def _stmt_live(self, stmt, live):
-        if isinstance(stmt, (g.Return, g.Assert)):
-            return True
-        if isinstance(stmt, g.Break):
-            return True
+    def _live_block(self, stmts, live):
+        out = []
+        for stmt in reversed(stmts):
+            keep, live = self._live_stmt(stmt, live)
+            if keep is not None:
+                out.append(keep)
+        return out[::-1], live
+
+    def _live_stmt(self, stmt, live):
+        """(the statement to keep or None, names live before it)."""
+        if isinstance(stmt, g.Return):
+            return stmt, live | _loads(stmt)
+        if isinstance(stmt, (g.Break, g.Assert)):
+            return stmt, live | _loads(stmt)
+        if isinstance(stmt, g.Pass):
+            return None, live
         if isinstance(stmt, g.Assign):
             t = stmt.targets[0]
             if isinstance(t, g.Name):
-                return t.id in live
-            return t.value.id in live  # a subscript write matters if its array does
+                if t.id not in live:
+                    return None, live
+                return stmt, (live - {t.id}) | _loads(stmt.value)
+            base = t.value.id
+            if base not in live:
+                return None, live
+            return stmt, live | _loads(stmt)
         if isinstance(stmt, g.AugAssign):
-            return stmt.target.value.id in live if isinstance(stmt.target, g.Subscript) \
-                else stmt.target.id in live
+            t = stmt.target
+            base = t.value.id if isinstance(t, g.Subscript) else t.id
+            if base not in live:
+                return None, live
+            return stmt, live | _loads(stmt) | {base}
         if isinstance(stmt, g.Expr):
             f = stmt.value.func if isinstance(stmt.value, g.Call) else None
-            if isinstance(f, g.Attribute) and f.attr in _SIDE_EFFECT_METHODS:
-                return isinstance(f.value, g.Name) and f.value.id in live
-            return True
-        return True
+            if isinstance(f, g.Attribute) and f.attr in _SIDE_EFFECT_METHODS and \
+                    isinstance(f.value, g.Name) and f.value.id not in live:
+                return None, live
+            return stmt, live | _loads(stmt)
+        if isinstance(stmt, g.If):
+            body, live_then = self._live_block(stmt.body, set(live))
+            orelse, live_else = self._live_block(stmt.orelse, set(live))
+            if not body and not orelse:
+                return None, live
+            stmt.body, stmt.orelse = body or [g.Pass()], orelse
+            if _is_pass(stmt.body) and stmt.orelse:
+                stmt.test = _negate(stmt.test)
+                stmt.body, stmt.orelse = stmt.orelse, []
+            return stmt, live_then | live_else | _loads(stmt.test)
+        if isinstance(stmt, (g.For, g.While)):
+            header = stmt.iter if isinstance(stmt, g.For) else stmt.test
+            target = {stmt.target.id} if isinstance(stmt, g.For) else set()
+            inner = set()
+            for _ in range(50):
+                probe = [g.clone(s) for s in stmt.body]
+                _, live_in = self._live_block(probe, live | inner | _loads(header))
+                live_in = live_in - target
+                if live_in <= inner:
+                    break
+                inner |= live_in
+            body, live_in = self._live_block(stmt.body, live | inner | _loads(header))
+            if not any(not isinstance(s, (g.Break, g.Pass)) for s in body):
+                return None, live
+            stmt.body = body
+            return stmt, live | (live_in - target) | _loads(header)
+        return stmt, live | _loads(stmt)
 
-    def _compound_live(self, stmt, live):
-        body = stmt.body + (stmt.orelse if isinstance(stmt, g.If) else [])
-        return any(self._stmt_live(s, live) for s in _iter_simple(body) if
-                   not isinstance(s, (g.Break, g.Pass)))
 
-    def _sweep(self, stmts, live):
-        out = []
-        for stmt in stmts:
-            if isinstance(stmt, (g.If, g.For, g.While)):
-                if not self._compound_live(stmt, live):
-                    continue
-                stmt.body = self._sweep(stmt.body, live) or [g.Pass()]
-                if isinstance(stmt, g.If):
-                    stmt.orelse = self._sweep(stmt.orelse, live)
-                    if _is_pass(stmt.body) and stmt.orelse:
-                        stmt.test = _negate(stmt.test)
-                        stmt.body, stmt.orelse = stmt.orelse, []
-                out.append(stmt)
-            elif isinstance(stmt, g.Pass):
-                continue
-            elif self._stmt_live(stmt, live):
-                out.append(stmt)
-        return out
+def _loads(node):
+    return {n.id for n in g.walk(node) if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
 
 
 def _is_pass(body):
