@@ -6,12 +6,13 @@ that you can print, read, debug, and compile with Numba (``jit=True``).
 
 from . import rules  # noqa: F401  (registers every derivative rule)
 from .api import grad, source, value_and_grad
+from .testing import check_grad
 from .errors import (AdjointError, GradientCheckError, JitError, NoRuleError,
                      NonScalarOutputError, SourceUnavailableError, UnsupportedSyntaxError,
                      WrtError)
 
 __all__ = [
-    "grad", "value_and_grad", "source",
+    "grad", "value_and_grad", "source", "check_grad",
     "AdjointError", "GradientCheckError", "JitError", "NoRuleError", "NonScalarOutputError",
     "SourceUnavailableError", "UnsupportedSyntaxError", "WrtError",
 ]

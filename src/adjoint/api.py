@@ -100,7 +100,7 @@ class Transformed:
         if self.kind == "grad" and not derived.scalar_output:
             vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
             out, _ = vg.function(*args)
-            _require_scalar(out, self.f)
+            _require_scalar(out, self.f, derived.return_line)
         if self.jit:
             from .jit import njit_derived
             call = njit_derived(derived)
@@ -126,7 +126,7 @@ class Transformed:
         params = derived.params
         if self.kind == "value_and_grad":
             value, grads = result
-            _require_scalar(value, self.f)
+            _require_scalar(value, self.f, derived.return_line)
             return (float(value) if np.ndim(value) == 0 else value,
                     self._convert_grads(grads, args, derived, params))
         return self._convert_grads(result, args, derived, params)
@@ -137,18 +137,15 @@ class Transformed:
         return tuple(_as_result(gr, args[params.index(w)]) for gr, w in zip(grads, derived.wrt))
 
 
-def _require_scalar(out, f):
-    if np.ndim(out) != 0 or not np.isscalar(out) and not (
-            isinstance(out, np.ndarray) and out.ndim == 0):
-        shape = np.shape(out)
-        code = getattr(f, "__code__", None)
-        raise NonScalarOutputError(
-            f"grad needs a scalar output, but {getattr(f, '__name__', 'f')} returned "
-            f"{type(out).__name__} with shape {shape}",
-            filename=getattr(code, "co_filename", None),
-            lineno=getattr(code, "co_firstlineno", None),
-            hint="use adjoint.vjp(f) and pass a cotangent of the output's shape, or reduce "
-                 "the output to a scalar (e.g. np.sum)")
+def _require_scalar(out, f, where=(None, None)):
+    if np.ndim(out) == 0 and isinstance(out, (float, int, np.number, np.ndarray)):
+        return
+    filename, lineno = where
+    raise NonScalarOutputError(
+        f"grad needs a scalar output, but {getattr(f, '__name__', 'f')} returned "
+        f"{type(out).__name__} with shape {np.shape(out)}", filename=filename, lineno=lineno,
+        hint="use adjoint.vjp(f) and pass a cotangent of the output's shape, or reduce the "
+             "output to a scalar (e.g. np.sum)")
 
 
 def _transform(kind, f, wrt, jit, optimize):

@@ -20,13 +20,14 @@ _counter = itertools.count()
 
 
 def emit(fdef, info, sections=()):
-    """The source text of ``fdef``; ``sections`` maps id(first stmt) -> section comment."""
+    """(source text of ``fdef``, line map). ``sections`` maps id(first stmt) -> a section
+    comment; the line map maps each generated line number to the user's (file, line)."""
     lines = []
     params = ast.unparse(g.to_python_ast(fdef.args))
     lines.append(f"def {fdef.name}({params}):")
-    state = {"line": None}
+    state = {"line": None, "map": {}}
     _emit_block(fdef.body, 1, lines, info, state, dict(sections))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n", state["map"]
 
 
 def _source_line(info, stmt):
@@ -47,10 +48,14 @@ def _emit_block(stmts, depth, lines, info, state, sections):
             lines.append(f"{pad}# {title}")
             state["line"] = None
         key, text = _source_line(info, stmt)
+        if key is not None:
+            state["map"][len(lines) + 1] = key
         if key is not None and key != state["line"] and text and not isinstance(
                 stmt, (g.Return,)):
             lines.append(f"{pad}# {text}")
             state["line"] = key
+        if key is not None:
+            state["map"][len(lines) + 1] = key
         if isinstance(stmt, g.If):
             lines.append(f"{pad}if {_expr(stmt.test)}:")
             _emit_block(stmt.body, depth + 1, lines, info, state, sections)
@@ -68,6 +73,8 @@ def _emit_block(stmts, depth, lines, info, state, sections):
             state["line"] = None
         else:
             for text_line in _stmt(stmt).splitlines():
+                if key is not None:
+                    state["map"][len(lines) + 1] = key
                 lines.append(pad + text_line)
 
 
@@ -87,5 +94,4 @@ def compile_function(source, name, namespace, label):
     code = compile(source, filename, "exec")
     scope = dict(namespace)
     exec(code, scope)
-    fn = scope[name]
-    return fn
+    return scope[name], filename

@@ -44,6 +44,9 @@ class Derived:
     tape_names: list = field(default_factory=list)
     scalar_output: bool = False  # the output is provably a scalar for these argument kinds
     kinds: tuple | None = None  # the argument kinds this code is specialised to
+    filename: str = ""  # the name the generated code is compiled (and linecache'd) under
+    linemap: dict = field(default_factory=dict)  # generated line -> (user file, user line)
+    return_line: tuple = (None, None)  # the user's return statement: (file, line)
 
 
 def _local_names(fdef):
@@ -175,7 +178,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
         final = g.return_(grads)
     name = ctx.namer.fresh(("value_and_grad_" if value else "d") + fdef.name)
     new_body = copies + prologue + forward + backward + [final]
-    gfn = g.function(name, params + ["dout"], new_body, defaults=[g.const(1.0)])
+    defaults = [g.clone(d) for d in fdef.args.defaults] + [g.const(1.0)]
+    gfn = g.function(name, params + ["dout"], new_body, defaults=defaults)
     sections = {}
     scalar_output = False
     if optimize:
@@ -197,13 +201,14 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
         sections[id(first_fwd)] = "forward sweep"
     if first_bwd is not None:
         sections[id(first_bwd)] = "backward sweep"
-    source = emit(gfn, info, sections)
+    source, linemap = emit(gfn, info, sections)
     label = f"{name} of {fdef.name}"
-    function = compile_function(source, name, ctx.namespace, label)
+    function, filename = compile_function(source, name, ctx.namespace, label)
     return Derived(source=source, function=function, name=name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs,
                    namespace=ctx.namespace, tape_names=list(rev.tapes),
-                   scalar_output=scalar_output, kinds=kinds)
+                   scalar_output=scalar_output, kinds=kinds, filename=filename,
+                   linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset))
 
 
 def _is_backward(stmt, ctx):

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .errors import NoRuleError
+
 __all__ = [
     "zeros_like",
     "unbroadcast",
@@ -348,7 +350,8 @@ def norm_weights(x, z, ord, axis):
     if axis is None:
         matrix = x.ndim == 2 and ord is not None
         if x.ndim > 2 and ord is not None:
-            raise ValueError("np.linalg.norm: ord needs axis for arrays of more than 2 dims")
+            raise NoRuleError("np.linalg.norm with ord needs axis for arrays of more than 2 "
+                              "dimensions", hint="pass axis=... or flatten the array")
     else:
         matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
     zk = keep_dims(z, x, axis)
@@ -356,8 +359,8 @@ def norm_weights(x, z, ord, axis):
     if matrix:
         if ord in ("fro", None):
             return x / safe
-        raise ValueError(f"np.linalg.norm: the derivative of the matrix norm ord={ord!r} is "
-                         f"not supported; use 'fro' or compute it from np.linalg.svd")
+        raise NoRuleError(f"adjoint has no rule for the matrix norm np.linalg.norm(ord={ord!r})",
+                          hint="use ord='fro', or compute the norm from its definition")
     if ord is None or ord == 2:
         return x / safe
     if ord == 1:
@@ -561,8 +564,8 @@ def _einsum_parts(subscripts, count):
     """Input and output subscripts of an einsum (implicit output: letters seen once, sorted)."""
     spec = subscripts.replace(" ", "")
     if "." in spec:
-        raise ValueError("np.einsum: '...' in subscripts is not supported by adjoint; "
-                         "write every axis with a letter")
+        raise NoRuleError("adjoint's rule for np.einsum does not support '...' in subscripts",
+                          hint="write every axis with a letter")
     if "->" in spec:
         lhs, out = spec.split("->")
     else:
@@ -570,7 +573,8 @@ def _einsum_parts(subscripts, count):
         out = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
     inputs = lhs.split(",")
     if len(inputs) != count:
-        raise ValueError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, got {count}")
+        raise NoRuleError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, got {count}",
+                          hint="adjoint's rule for np.einsum takes 1 to 4 operands")
     return inputs, out
 
 
@@ -807,8 +811,9 @@ def _pad_slices(shape, pad_width):
 def unpad(g, a, pad_width, mode):
     """Adjoint of ``np.pad(a, pad_width, mode)`` with respect to ``a`` (mode 'constant')."""
     if mode != "constant":
-        raise ValueError(f"np.pad: the derivative of mode={mode!r} is not supported; "
-                         f"use mode='constant'")
+        raise NoRuleError(f"adjoint's rule for np.pad supports mode='constant' only, not "
+                          f"mode={mode!r}", hint="pad with constants, or build the border with "
+                          "slicing and np.concatenate")
     return reshape_like(np.asarray(g)[_pad_slices(np.shape(a), pad_width)].copy(), a)
 
 
@@ -849,8 +854,8 @@ def linspace_basis(num, endpoint, retstep, ndim, axis):
     """The weights of ``stop`` in ``np.linspace(start, stop, num, endpoint, axis=axis)`` (those
     of ``start`` are 1 minus them), shaped to broadcast against an ``ndim``-d result."""
     if retstep:
-        raise ValueError("np.linspace: retstep=True is not supported by adjoint; "
-                         "compute the step as (stop - start) / (num - 1)")
+        raise NoRuleError("adjoint's rule for np.linspace does not support retstep=True",
+                          hint="compute the step as (stop - start) / (num - 1)")
     w = np.linspace(0.0, 1.0, num, endpoint=endpoint)
     shape = [1] * ndim
     shape[axis % ndim] = num

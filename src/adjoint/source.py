@@ -43,6 +43,9 @@ class SourceInfo:
     def error(self, cls, message, node, hint=None):
         return located(cls, message, node, self, hint)
 
+    def __deepcopy__(self, memo):
+        return self  # shared by every node of one function; never mutated
+
 
 def _unavailable(fn, why, hint):
     code = getattr(fn, "__code__", None)

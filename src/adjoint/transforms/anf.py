@@ -126,9 +126,13 @@ class ToANF:
             self._emit(g.assign(g.subscript(base, index, store=True), self._atom(value)))
         elif isinstance(target, (g.Tuple, g.List)):
             if isinstance(value, (g.Tuple, g.List)) and len(value.elts) == len(target.elts):
-                parts = [self._atom(e) for e in value.elts]
-                # Evaluate every right-hand side before binding (a, b = b, a).
+                pairs = _pair_leaves(target, value)
+                # Evaluate every right-hand side before binding anything (a, b = b, a).
+                parts = [self._atom(v) for _, v in pairs]
                 parts = [self._bind(p) if isinstance(p, g.Name) else p for p in parts]
+                for (sub, _), part in zip(pairs, parts):
+                    self._assign(sub, part, stmt)
+                return
             else:
                 whole = self._atom(value)
                 parts = [self._bind(g.subscript(g.clone(whole), g.const(k)))
@@ -274,6 +278,13 @@ class ToANF:
         else:
             func = g.clone(func)
         args = [self._arg(a) for a in expr.args]
+        if len(args) > 2 and not expr.keywords and any(
+                _is_call_to(expr, f, self) for f in ("min", "max")):
+            # min(a, b, c) -> min(min(a, b), c): the rule is binary
+            acc = args[0]
+            for a in args[1:-1]:
+                acc = self._bind(g.call(g.clone(func), acc, a))
+            args = [acc, args[-1]]
         keywords = []
         for kw in expr.keywords:
             if kw.arg is None:
@@ -296,6 +307,14 @@ class ToANF:
                     for p in (index.lower, index.upper, index.step)]
             return g.Slice(lower=part[0], upper=part[1], step=part[2])
         return self._atom(index)
+
+
+def _pair_leaves(target, value):
+    """[(target leaf, value expression)] for a tuple target matched by a tuple literal."""
+    if isinstance(target, (g.Tuple, g.List)) and isinstance(value, (g.Tuple, g.List)) and \
+            len(target.elts) == len(value.elts):
+        return [p for t, v in zip(target.elts, value.elts) for p in _pair_leaves(t, v)]
+    return [(target, value)]
 
 
 def _is_call_to(expr, name, anf):

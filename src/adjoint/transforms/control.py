@@ -5,8 +5,9 @@ Takes a syntax-checked function body; returns an equivalent body in which
 * the function has exactly one ``return``, the last statement (``return result`` or
   ``return result_0, result_1`` for a function returning tuples);
 * ``continue`` no longer occurs;
-* ``break`` occurs only where nothing follows it in its loop iteration, so every statement of a
-  loop body that the backward sweep replays really ran in that iteration.
+* ``break`` occurs only in one ``if flag: break`` at the end of its loop's body: a ``break``
+  sets the flag and the rest of the iteration is guarded by it, so every statement the backward
+  sweep replays for an iteration really ran in it.
 
 Code after a branch that always jumps moves into the other branch; code after a branch that may
 jump is guarded by a flag. Before and after::
@@ -141,9 +142,7 @@ class NormalizeControl:
             if in_loop:
                 acts += [g.assign(self._flag("return"), g.const(True)), g.Break()]
             return acts
-        flag = self._current_flag[kind]
-        acts = [g.assign(flag, g.const(True))]
-        return acts + [g.Break()] if kind == "break" else acts
+        return [g.assign(self._current_flag[kind], g.const(True))]
 
     # -- loops -----------------------------------------------------------------------------
     def _loops(self, stmts):
@@ -170,10 +169,12 @@ class NormalizeControl:
         self._current_flag[kind] = flag
         new, may, _ = self._block(body, kind, in_loop=True)
         self._current_flag[kind] = saved
-        if kind == "break" and not _needs_flag(new, flag):
-            # Every break sits at the end of its path: the flag is never read.
-            return _drop_flag(new, flag)
-        return [g.assign(flag, g.const(False))] + new
+        init = [g.assign(flag, g.const(False))]
+        if kind == "break":
+            # The one real exit: every statement of the iteration has run (or been skipped
+            # by the flag) before it, so the backward sweep replays exactly what ran.
+            return init + new + [exit_check(flag)]
+        return init + new
 
 
 def _is_docstring(stmt):
@@ -206,17 +207,11 @@ def _has_jump(stmts, kind):
     return False
 
 
-def _needs_flag(stmts, flag):
-    return any(g.is_name(n, flag) and isinstance(n.ctx, g.Load) for s in stmts for n in g.walk(s))
+def exit_check(flag):
+    """``if flag: break`` — the loop's single exit after break elimination."""
+    return g.if_(g.name(flag), [g.Break()])
 
 
-def _drop_flag(stmts, flag):
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, g.Assign) and g.is_name(stmt.targets[0], flag):
-            continue
-        if isinstance(stmt, g.If):
-            stmt.body = _drop_flag(stmt.body, flag) or [g.Pass()]
-            stmt.orelse = _drop_flag(stmt.orelse, flag)
-        out.append(stmt)
-    return out
+def is_exit_check(stmt):
+    return isinstance(stmt, g.If) and len(stmt.body) == 1 and isinstance(
+        stmt.body[0], g.Break) and not stmt.orelse

@@ -48,13 +48,13 @@ class ReverseAD:
                         if not self._scalar_index(target.slice):
                             read = g.call("fresh", read)
                         out.append(g.copy_location(g.assign(old, read), stmt))
-                        if plan is not None and old in plan.stored:
-                            out.append(self._push(plan, old, stmt))
+                        if plan is not None and self._records(plan, old, id(stmt)):
+                            out.append(self._push(plan, old, id(stmt), stmt))
                     out.append(stmt)
                     continue
                 out.append(stmt)
-                if plan is not None and target.id in plan.stored:
-                    out.append(self._push(plan, target.id, stmt))
+                if plan is not None and self._records(plan, target.id, id(stmt)):
+                    out.append(self._push(plan, target.id, id(stmt), stmt))
             elif isinstance(stmt, g.If):
                 out.append(g.copy_location(g.if_(stmt.test, self.forward(stmt.body, plan),
                                                  self.forward(stmt.orelse, plan)), stmt))
@@ -85,7 +85,8 @@ class ReverseAD:
 
     def _forward_loop(self, loop, outer):
         plan = self.plans[id(loop)]
-        body = [self._push(plan, c, loop) for c in plan.carried]
+        body = [self._push(plan, c, "entry", loop) for c in plan.carried
+                if self._records(plan, c, "entry")]
         pre = []
         if plan.trips:
             pre.append(g.copy_location(g.assign(plan.trips, g.const(0)), loop))
@@ -98,23 +99,31 @@ class ReverseAD:
         out = pre + [g.copy_location(new, loop)]
         if outer is not None:
             for name in outer.after.get(id(loop), []):
-                out.append(self._push(outer, name, loop))
+                if self._records(outer, name, id(loop)):
+                    out.append(self._push(outer, name, id(loop), loop))
         return out
 
-    def _tape(self, plan, name):
-        if name not in plan.tapes:
-            plan.tapes[name] = self.namer.fresh(f"{name}_tape")
-            self.tapes.append(plan.tapes[name])
-        return plan.tapes[name]
+    def _records(self, plan, name, site):
+        return (name, site) in plan.tapes
 
-    def _push(self, plan, name, at):
-        call = g.call(g.Attribute(value=g.name(self._tape(plan, name)), attr="append",
+    def _tape(self, plan, name, site):
+        """The tape of one definition site of ``name`` (one push per iteration)."""
+        key = (name, site)
+        if key not in plan.tapes:
+            plan.tapes[key] = self.namer.fresh(f"{name}_tape")
+            self.tapes.append(plan.tapes[key])
+        return plan.tapes[key]
+
+    def _push(self, plan, name, site, at):
+        call = g.call(g.Attribute(value=g.name(self._tape(plan, name, site)), attr="append",
                                   ctx=g.Load()), g.name(name))
         return g.copy_location(g.expr_stmt(call), at)
 
-    def _pop(self, plan, name):
-        return g.assign(name, g.call(g.Attribute(value=g.name(self._tape(plan, name)),
-                                                 attr="pop", ctx=g.Load())))
+    def _pop(self, plan, name, site):
+        stmt = g.assign(name, g.call(g.Attribute(
+            value=g.name(self._tape(plan, name, site)), attr="pop", ctx=g.Load())))
+        stmt.adjoint_tape = (plan, (name, site))
+        return stmt
 
     # ======================================================================= backward sweep
     def backward(self, stmts, seed_name, seed_expr):
@@ -338,10 +347,9 @@ class ReverseAD:
         for name in visible:
             if name not in self.defined:
                 self._zero(name, backward)
-        reads = _reads(backward)
-        restore = [self._pop(plan, c) for c in plan.carried]
+        restore = [self._pop(plan, c, "entry") for c in plan.carried]
         restore += self._materialize(loop.body, plan)
-        restore = _prune(restore, reads, plan)
+        restore = _prune(restore, _live_in(backward), plan)
         return restore + backward or [g.Pass()]
 
     def _snapshot(self):
@@ -390,11 +398,11 @@ class ReverseAD:
                 if name in plan.recompute:
                     out.append(g.clone(stmt))
                 elif name in plan.stored:
-                    out.append(g.copy_location(self._pop(plan, name), stmt))
+                    out.append(g.copy_location(self._pop(plan, name, id(stmt)), stmt))
             elif isinstance(stmt, g.Assign):
                 old = self.saves.get(id(stmt))
                 if old is not None:
-                    out.append(g.copy_location(self._pop(plan, old), stmt))
+                    out.append(g.copy_location(self._pop(plan, old, id(stmt)), stmt))
             elif isinstance(stmt, g.If):
                 then = self._materialize(stmt.body, plan)
                 orelse = self._materialize(stmt.orelse, plan)
@@ -403,19 +411,21 @@ class ReverseAD:
                                                stmt))
             elif isinstance(stmt, (g.For, g.While)):
                 for name in plan.after.get(id(stmt), []):
-                    out.append(g.copy_location(self._pop(plan, name), stmt))
+                    out.append(g.copy_location(self._pop(plan, name, id(stmt)), stmt))
         return out
 
     def _reverse_header(self, loop, plan, body):
         if plan.trips:
-            k = self.namer.fresh("k")
             header = g.call("range", g.binop(g.name(plan.trips), g.Sub, g.const(1)),
                             g.const(-1), g.const(-1))
             if isinstance(loop, g.For):
                 start, _, step = _range_parts(loop.iter)
+                if g.is_const(start, 0) and g.is_const(step, 1):
+                    return g.for_(loop.target.id, header, body)  # the counter is the trip
+                k = self.namer.fresh("k")
                 i = g.binop(start, g.Add, g.binop(g.name(k), g.Mult, step))
-                body = [g.assign(loop.target.id, i)] + body
-            return g.for_(k, header, body)
+                return g.for_(k, header, [g.assign(loop.target.id, i)] + body)
+            return g.for_(self.namer.fresh("k"), header, body)
         start, stop, step = _range_parts(loop.iter)
         if g.is_const(step, 1):
             header = g.call("range", g.binop(stop, g.Sub, g.const(1)),
@@ -429,36 +439,50 @@ class ReverseAD:
         return g.for_(loop.target.id, header, body)
 
 
+def _live_in(stmts):
+    """Names read before being written by ``stmts`` (loops and branches approximated by
+    their reads: a superset, which only keeps more)."""
+    live = set()
+    for stmt in reversed(stmts):
+        if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+            live.discard(stmt.targets[0].id)
+            live |= _reads([stmt.value])
+        else:
+            live |= _reads([stmt])
+    return live
+
+
 def _reads(stmts):
     return {n.id for s in stmts for n in g.walk(s)
             if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
 
 
-def _prune(restore, reads, plan):
-    """Drop restored values nothing reads (and stop recording them in the forward sweep)."""
-    reads = set(reads)
+def _prune(restore, live, plan):
+    """Drop restoring statements whose value nothing reads before it is redefined; a dropped
+    pop also stops its definition site from being recorded in the forward sweep."""
     kept = []
+    live = set(live)
     for stmt in reversed(restore):
+        if isinstance(stmt, g.Pass):
+            continue
         if isinstance(stmt, g.If):
-            stmt.body = _prune(stmt.body, reads, plan) or [g.Pass()]
-            stmt.orelse = _prune(stmt.orelse, reads, plan)
-            if all(isinstance(s, g.Pass) for s in stmt.body) and not stmt.orelse:
+            body = _prune(stmt.body, live, plan)
+            orelse = _prune(stmt.orelse, live, plan)
+            if not body and not orelse:
                 continue
-            reads |= _reads([stmt])
+            stmt.body, stmt.orelse = body or [g.Pass()], orelse
+            live |= _reads(body + orelse) | _reads([stmt.test])
             kept.append(stmt)
             continue
         name = stmt.targets[0].id
-        if name in reads:
-            reads |= _reads([stmt])
+        tape = getattr(stmt, "adjoint_tape", None)
+        if name in live:
+            live.discard(name)
+            live |= _reads([stmt.value])
             kept.append(stmt)
-        else:
-            plan.stored.discard(name)
-            plan.recompute.discard(name)
-            if name in plan.carried:
-                plan.carried.remove(name)
-            for names in plan.after.values():
-                if name in names:
-                    names.remove(name)
+        elif tape is not None:
+            tape_plan, key = tape
+            tape_plan.tapes.pop(key, None)
     return kept[::-1]
 
 

@@ -18,6 +18,7 @@ Reads are rewritten to the version that reaches them.
 from __future__ import annotations
 
 from .. import grammar as g
+from .control import is_exit_check
 
 
 class RenameNeeded:
@@ -121,9 +122,11 @@ class RenameNeeded:
             # the header defines the counter: reads in the body see it directly
         entry = dict(body_env)
         body = self._block(stmt.body, body_env)
-        for name in carried:
-            if body_env[name] != entry[name]:
-                body.append(g.assign(entry[name], g.name(body_env[name])))
+        copies = [g.assign(entry[name], g.name(body_env[name])) for name in carried
+                  if body_env[name] != entry[name]]
+        exits = [k for k, s in enumerate(body) if is_exit_check(s)]
+        at = exits[0] if exits else len(body)
+        body[at:at] = copies
         if isinstance(stmt, g.While):
             self._read(stmt.test, entry)
         stmt.body = body
