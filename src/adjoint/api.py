@@ -23,6 +23,10 @@ from .errors import NonScalarOutputError
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
 
 
+_MODES = {"grad": ("grad", False), "value_and_grad": ("grad", True), "vjp": ("vjp", False),
+          "primal": ("primal", False)}
+
+
 def _derived(f, kind, wrt, optimize, kinds=None):
     key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
     try:
@@ -30,8 +34,13 @@ def _derived(f, kind, wrt, optimize, kinds=None):
     except TypeError:  # not weak-referenceable: derive without caching
         per_fn = {}
     if key not in per_fn:
-        value = {"grad": False, "value_and_grad": True}[kind]
-        per_fn[key] = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds)
+        if kind == "jvp":
+            from .forward_pipeline import derive_jvp
+            per_fn[key] = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
+        else:
+            mode, value = _MODES[kind]
+            per_fn[key] = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
+                                          mode=mode)
     return per_fn[key]
 
 
@@ -74,6 +83,14 @@ class Transformed:
         """The Derived code for arguments like ``example_args`` (generic without them)."""
         kinds = tuple(map(_kind, example_args)) if example_args else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
+
+    def derive_for_kinds(self, kinds):
+        """The Derived code for argument kinds given as a tuple over the *generated*
+        function's parameters (used when this transform is itself transformed)."""
+        n = len(pipeline.signature_of(self.f).parameters) if pipeline.signature_of(
+            self.f) else None
+        own = tuple(kinds[:n]) if kinds and n is not None else None
+        return _derived(self.f, self.kind, self.wrt, self.optimize, own)
 
     @property
     def source(self):
@@ -149,9 +166,45 @@ def _require_scalar(out, f, where=(None, None)):
 
 
 def _transform(kind, f, wrt, jit, optimize):
+    cls = VJP if kind == "vjp" else Transformed
     if f is None:
-        return lambda fn: Transformed(fn, kind, wrt, jit, optimize)
-    return Transformed(f, kind, wrt, jit, optimize)
+        return lambda fn: cls(fn, kind, wrt, jit, optimize)
+    return cls(f, kind, wrt, jit, optimize)
+
+
+class VJP(Transformed):
+    """``vjp(f)(*args) -> (value, pullback)``; ``pullback(cotangent)`` may be called any number
+    of times (each call runs the generated forward and backward sweeps again, so nothing is
+    consumed: the analogue of ``retain_graph=True``)."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = self._bind(args, kwargs)
+        key = tuple(map(_kind, args))
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._prepare(key, args)
+        (primal, pull), derived = entry
+        self._last = derived
+        value = primal(*args)
+        args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+        def pullback(cotangent):
+            grads = pull(*args, cotangent)
+            return self._convert_grads(grads, args, derived, derived.params)
+
+        return value, pullback
+
+    def _prepare(self, key, args):
+        derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)
+        primal = _derived(self.f, "primal", self.wrt, self.optimize, key)
+        if self.jit:
+            from .jit import njit_derived
+            calls = (njit_derived(primal), njit_derived(derived))
+        else:
+            calls = (primal.function, derived.function)
+        self._entries[key] = (calls, derived)
+        return self._entries[key]
 
 
 def grad(f=None, *, wrt=0, jit=False, optimize=True):
@@ -163,6 +216,13 @@ def grad(f=None, *, wrt=0, jit=False, optimize=True):
 def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True):
     """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
     return _transform("value_and_grad", f, wrt, jit, optimize)
+
+
+def vjp(f=None, *, wrt=0, jit=False, optimize=True):
+    """Reverse mode for any output (scalar, array, tuple): ``vjp(f)(*args)`` returns
+    ``(value, pullback)`` and ``pullback(cotangent)`` the gradient(s) for that output seed —
+    the analogue of ``y.backward(grad_output)``."""
+    return _transform("vjp", f, wrt, jit, optimize)
 
 
 def source(fn, *example_args):

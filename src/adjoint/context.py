@@ -23,7 +23,7 @@ class Context:
     def __init__(self, info, local_names=()):
         self.info = info
         self.namespace = dict(RULE_GLOBALS)
-        self.namer = Namer(set(local_names) | set(RULE_GLOBALS) | {"d", "dout"})
+        self.namer = Namer(set(local_names) | set(RULE_GLOBALS) | {"d"})
 
     def lookup(self, name):
         if name in self.namespace:

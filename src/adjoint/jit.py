@@ -48,8 +48,14 @@ def njit_derived(derived):
     """A callable running ``derived``'s code under Numba; the first call compiles."""
     numba = _numba()
     fn = derived.function
+    swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
+             if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
+    if swaps:
+        from .codegen import compile_function
+        fn, _ = compile_function(derived.source, derived.name,
+                                 {**derived.namespace, **swaps}, derived.name)
     if _CACHE_DIR:
-        fn = _cached_copy(derived)
+        fn = _cached_copy(derived, fn)
         dispatcher = numba.njit(cache=True)(fn)
     else:
         dispatcher = numba.njit(fn)
@@ -94,7 +100,7 @@ def _first_reason(text):
     return text[:300]
 
 
-def _cached_copy(derived):
+def _cached_copy(derived, fn):
     """Write the generated source to the cache directory and load the function from there, so
     Numba's on-disk cache can key it by file."""
     digest = hashlib.sha256(derived.source.encode())
@@ -109,7 +115,7 @@ def _cached_copy(derived):
         os.replace(tmp, path)
     spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
     module = importlib.util.module_from_spec(spec)
-    module.__dict__.update(derived.namespace)
+    module.__dict__.update(fn.__globals__)
     spec.loader.exec_module(module)
     return getattr(module, derived.name)
 

@@ -66,12 +66,16 @@ def normalize(fdef, info, namer):
 
 
 def _normalize_callee(fdef, info):
-    namer = Namer(_local_names(fdef) | set(RULE_GLOBALS) | {"d", "dout"})
+    namer = Namer(_local_names(fdef) | set(RULE_GLOBALS) | {"d"})
     return normalize(fdef, info, namer)
 
 
-def front(fn):
-    """Parse, normalize and inline ``fn``: (ctx, fdef, local names, user names)."""
+def front(fn, kinds=None):
+    """Parse, normalize and inline ``fn``: (ctx, fdef, local names, user names). ``fn`` may be
+    a transformed function: its generated code is what gets transformed (higher order)."""
+    from .api import Transformed
+    if isinstance(fn, Transformed):
+        fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_function(fn)
     user_names = _local_names(fdef)
     ctx = Context(info, user_names)
@@ -115,21 +119,35 @@ def resolve_wrt(fdef, wrt, info):
     return names, single
 
 
-def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
-    """Reverse mode: the function ``(*params, dout=1.0) -> grads`` (or ``(out, grads)``)."""
-    ctx, fdef, locals_, user_names = front(fn)
+def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
+    """Reverse mode. ``mode`` is
+
+    * ``"grad"``: ``(*params, dout=1.0) -> grads`` for a single output (``value=True``: returns
+      ``(out, grads)``);
+    * ``"vjp"``: ``(*params, dout) -> grads`` for any output; ``dout`` is the cotangent, a
+      tuple of cotangents for a function returning a tuple;
+    * ``"primal"``: ``(*params) -> out``, the normalized primal (what jit mode runs for values).
+    """
+    ctx, fdef, locals_, user_names = front(fn, kinds)
     info = ctx.info
     params = [a.id for a in fdef.args.args]
-    wrt_names, single = resolve_wrt(fdef, wrt, info)
+    if kinds is not None and len(kinds) < len(params):
+        # Parameters left at their defaults have their default's kind.
+        defaults = [None] * (len(params) - len(fdef.args.defaults)) + fdef.args.defaults
+        kinds = tuple(kinds) + tuple(
+            "scalar" if isinstance(d, g.Constant) and isinstance(d.value, (int, float))
+            else None for d in defaults[len(kinds):])
+    wrt_names, single = resolve_wrt(fdef, wrt, info) if mode != "primal" else ([], True)
     ret = fdef.body[-1]
     outputs = len(ret.value.elts) if isinstance(ret.value, g.Tuple) else 1
-    if outputs != 1:
+    if outputs != 1 and mode == "grad":
         raise info.error(NonScalarOutputError,
                          f"{fdef.name} returns {outputs} values; grad needs one scalar output",
                          ret, "use adjoint.vjp(f) for tuple or array outputs")
-    out_atom = ret.value
+    seed = ctx.namer.fresh("dout")
+    out_atoms = list(ret.value.elts) if outputs != 1 else [ret.value]
     body = fdef.body[:-1]
-    out_names = [out_atom.id] if isinstance(out_atom, g.Name) else []
+    out_names = [a.id for a in out_atoms if isinstance(a, g.Name)]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
     needed = needed_names(body, active, ctx, locals_)
     mutated = mutated_names(body)
@@ -137,7 +155,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
     body = ssa(body + [ret])
     ret = body[-1]
     body = body[:-1]
-    out_atom = ret.value
+    out_atoms = list(ret.value.elts) if outputs != 1 else [ret.value]
     locals_ = locals_ | g.assigned_names(body)
     active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})
     needed = ssa.needed
@@ -148,12 +166,12 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
     rev._all_stmts = body
     rev.params = set(params)
     rev.plan_saves(body)
-    seed = g.name("dout")
-    if isinstance(out_atom, g.Name) and out_atom.id in active:
-        backward = rev.backward(body, out_atom.id, seed)
-    else:
-        rev.defined = {}
-        backward = []
+    seeds = []
+    for k, atom in enumerate(out_atoms):
+        if isinstance(atom, g.Name) and atom.id in active:
+            expr = g.name(seed) if outputs == 1 else g.subscript(g.name(seed), g.const(k))
+            seeds.append((atom.id, expr))
+    backward = rev.backward(body, seeds) if mode != "primal" else []
     forward = rev.forward(body)  # after the backward sweep: it records only what that reads
     results = []
     for p in wrt_names:
@@ -163,41 +181,57 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None):
         else:
             results.append(g.call("zeros_like", g.name(p)))
     prologue = [g.assign(t, g.List(elts=[], ctx=g.Load())) for t in rev.tapes]
+    prologue += [g.assign(t, g.List(elts=[], ctx=g.Load())) for t in rev.adjoint_lists]
     written_params = sorted(set(params) & mutated)
     copies = [g.assign(p, g.call(g.Attribute(value=g.name(p), attr="copy", ctx=g.Load())))
               for p in written_params]
-    grads = results[0] if single else g.tuple_(results)
+    grads = (results[0] if single else g.tuple_(results)) if results else None
     value_name = None
-    if value:
+    out_expr = ret.value
+    if value or mode == "primal":
         value_name = ctx.namer.fresh("value")
-        keep = g.call("fresh", g.clone(out_atom)) if (
-            isinstance(out_atom, g.Name) and mutated) else g.clone(out_atom)
+        keep = g.call("fresh", g.clone(out_expr)) if mutated and mode != "primal" else \
+            g.clone(out_expr)
         forward = forward + [g.assign(value_name, keep)]
+    if mode == "primal":
+        final = g.return_(g.name(value_name))
+    elif value:
         final = g.return_(g.tuple_([g.name(value_name), grads]))
     else:
         final = g.return_(grads)
-    name = ctx.namer.fresh(("value_and_grad_" if value else "d") + fdef.name)
+    prefix = {"primal": "primal_", "vjp": "vjp_"}.get(mode, "value_and_grad_" if value else "d")
+    name = ctx.namer.fresh(prefix + fdef.name)
     new_body = copies + prologue + forward + backward + [final]
-    defaults = [g.clone(d) for d in fdef.args.defaults] + [g.const(1.0)]
-    gfn = g.function(name, params + ["dout"], new_body, defaults=defaults)
+    defaults = [g.clone(d) for d in fdef.args.defaults]
+    fparams = params
+    if mode == "grad":
+        fparams, defaults = params + [seed], defaults + [g.const(1.0)]
+    elif mode == "vjp":
+        fparams = params + [seed]
+        if defaults:
+            raise info.error(UnsupportedSyntaxError, "vjp of a function with default "
+                             "arguments", fdef, "pass every argument explicitly")
+    gfn = g.function(name, fparams, new_body, defaults=defaults)
     sections = {}
     scalar_output = False
     if optimize:
-        rewritable = (locals_ - user_names) | set(ctx.namer._adjoint.values())
-        rewritable -= set(rev.tapes)
-        adjoint_of = {v: k for k, v in ctx.namer._adjoint.items()}
         from .analysis.activity import resolve
-        shapes = Shapes(new_body, params, adjoint_of,
-                        out_atom.id if isinstance(out_atom, g.Name) else None,
+        rewritable = (g.assigned_names(new_body) - user_names) | set(
+            ctx.namer._adjoint.values())
+        rewritable -= set(rev.tapes) | set(params)
+        adjoint_of = {v: k for k, v in ctx.namer._adjoint.items()}
+        single_out = out_atoms[0].id if outputs == 1 and isinstance(out_atoms[0], g.Name) \
+            else None
+        shapes = Shapes(new_body, params, adjoint_of, single_out, seed=seed,
                         kinds=dict(zip(params, kinds)) if kinds else None, int_names=ints,
                         resolve=lambda e: resolve(e, ctx))
         protected = {value_name} if value_name else set()
-        scalar_output = isinstance(out_atom, g.Name) and shapes.name(out_atom.id) == "scalar"
+        scalar_output = single_out is not None and shapes.name(single_out) == "scalar"
         Simplify(rewritable, shapes, protected)(gfn)
     body_final = gfn.body
     first_bwd = next((s for s in body_final if _is_backward(s, ctx)), None)
     first_fwd = body_final[0] if body_final and body_final[0] is not first_bwd else None
-    if first_fwd is not None and not isinstance(first_fwd, g.Return):
+    if first_fwd is not None and not isinstance(first_fwd, g.Return) and mode != "primal":
         sections[id(first_fwd)] = "forward sweep"
     if first_bwd is not None:
         sections[id(first_bwd)] = "backward sweep"

@@ -26,6 +26,7 @@ from .errors import NoRuleError
 
 __all__ = [
     "zeros_like",
+    "broadcast_like",
     "unbroadcast",
     "fresh",
     "add_at",
@@ -84,6 +85,8 @@ __all__ = [
     "tile_vjp",
     "repeat_vjp",
     "roll_vjp",
+    "roll_axis",
+    "flip_axis",
     "unpad",
     "pad_border",
     "astype_vjp",
@@ -141,6 +144,14 @@ def unbroadcast(g, like):
         # keepdims, so that summing every axis still gives an array, never a NumPy scalar.
         g = g.sum(axis=axes, keepdims=True)
     return g.reshape(like.shape)
+
+
+def broadcast_like(g, like):
+    """``g`` broadcast up to ``like``'s shape (float for a scalar ``like``, else a new float64
+    array): the adjoint of :func:`unbroadcast`."""
+    if not isinstance(like, np.ndarray):
+        return float(np.sum(g)) if isinstance(g, np.ndarray) else float(g)
+    return np.broadcast_to(np.asarray(g, dtype=np.float64), like.shape).copy()
 
 
 def fresh(x):
@@ -794,6 +805,11 @@ def repeat_vjp(g, a, repeats, axis):
     return out
 
 
+def roll_axis(x, shift, axis):
+    """``np.roll(x, shift, axis)`` (Numba's ``np.roll`` has no axis)."""
+    return np.roll(x, shift, axis)
+
+
 def roll_vjp(g, shift, axis):
     """Adjoint of ``np.roll(a, shift, axis)``: roll ``g`` back."""
     if isinstance(shift, (tuple, list)):
@@ -801,6 +817,11 @@ def roll_vjp(g, shift, axis):
     else:
         back = -shift
     return np.roll(g, back, axis)
+
+
+def flip_axis(x, axis):
+    """``np.flip(x, axis)`` (Numba's ``np.flip`` has no axis)."""
+    return np.flip(x, axis)
 
 
 def _pad_slices(shape, pad_width):
@@ -850,15 +871,15 @@ def arange_jvp_start(t, z, stop):
     return np.zeros(np.shape(z)) + t
 
 
-def linspace_basis(num, endpoint, retstep, ndim, axis):
-    """The weights of ``stop`` in ``np.linspace(start, stop, num, endpoint, axis=axis)`` (those
-    of ``start`` are 1 minus them), shaped to broadcast against an ``ndim``-d result."""
+def linspace_basis(num, endpoint, retstep, z, axis):
+    """The weights of ``stop`` in ``z = np.linspace(start, stop, num, endpoint, axis=axis)``
+    (those of ``start`` are 1 minus them), shaped to broadcast against ``z``."""
     if retstep:
         raise NoRuleError("adjoint's rule for np.linspace does not support retstep=True",
                           hint="compute the step as (stop - start) / (num - 1)")
     w = np.linspace(0.0, 1.0, num, endpoint=endpoint)
-    shape = [1] * ndim
-    shape[axis % ndim] = num
+    shape = [1] * np.ndim(z)
+    shape[axis % np.ndim(z)] = num
     return w.reshape(shape)
 
 

@@ -31,8 +31,8 @@ class Op:
 
     @property
     def differentiable(self):
-        return self.kind in ("copy", "subscript") or (self.kind == "rule" and
-                                                      not self.rule.nondiff)
+        return self.kind in ("copy", "subscript", "pop") or (self.kind == "rule" and
+                                                             not self.rule.nondiff)
 
 
 def resolve(expr, info):
@@ -88,6 +88,9 @@ def classify(value, info, local_names):
         keywords = [(k.arg, k.value) for k in value.keywords]
         func = value.func
         if isinstance(func, g.Attribute) and isinstance(func.value, g.Name) and \
+                func.value.id in local_names and func.attr == "pop" and not value.args:
+            return Op("pop", args=[func.value])
+        if isinstance(func, g.Attribute) and isinstance(func.value, g.Name) and \
                 func.value.id in local_names:
             primal = registry.lookup_method(func.attr)
             rule = registry.lookup(primal) if primal is not None else None
@@ -126,10 +129,15 @@ def op_inputs(op, local_names):
 
 
 def iter_assigns(stmts):
-    """Every Assign in ``stmts``, at any depth, in program order."""
+    """Every Assign in ``stmts``, at any depth, in program order; ``lst.append(v)`` counts as
+    an assignment into ``lst``."""
     for stmt in stmts:
         if isinstance(stmt, g.Assign):
             yield stmt
+        elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Call):
+            call = stmt.value
+            yield g.assign(g.subscript(g.clone(call.func.value), g.const(-1), store=True),
+                           call.args[0])
         elif isinstance(stmt, g.If):
             yield from iter_assigns(stmt.body)
             yield from iter_assigns(stmt.orelse)

@@ -39,6 +39,10 @@ def needed_names(body, active, ctx, local_names):
                     if op.kind == "subscript":
                         needed.update(n for n in _slice_names(stmt.value.slice)
                                       if n in local_names)
+                    elif op.kind == "rule" and op.rule.custom is not None:
+                        needed.add(target.id)
+                        for _, atom in list(zip(op.rule.params, op.args)) + op.keywords:
+                            needed.update(atom_names(atom, local_names))
                     elif op.kind == "rule" and not op.rule.nondiff and (
                             op.rule.vjp is not None or op.rule.partials is not None):
                         bound = Bound(op.rule, op.args, op.keywords, stmt, ctx)

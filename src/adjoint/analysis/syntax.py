@@ -58,7 +58,8 @@ def check_syntax(fdef, info):
                 kind = "for" if isinstance(node, g.For) else "while"
                 raise info.error(UnsupportedSyntaxError, f"{kind}/else cannot be differentiated",
                                  node, "use a flag variable set before break instead of else")
-            if isinstance(node, g.Expr) and not (isinstance(node.value, g.Constant)):
+            if isinstance(node, g.Expr) and not (isinstance(node.value, g.Constant)) and \
+                    not is_list_append(node):
                 raise info.error(
                     UnsupportedSyntaxError,
                     "expression statements (a call whose result is discarded) cannot be "
@@ -71,3 +72,11 @@ def check_syntax(fdef, info):
             if isinstance(node, g.Attribute) and isinstance(node.ctx, g.Store):
                 raise info.error(UnsupportedSyntaxError, "assigning to attributes is not "
                                  "supported", node, "use local variables and arrays")
+
+
+def is_list_append(stmt):
+    """``name.append(value)`` — a list used as a stack (the tapes of generated code)."""
+    v = stmt.value if isinstance(stmt, g.Expr) else None
+    return (isinstance(v, g.Call) and isinstance(v.func, g.Attribute)
+            and v.func.attr == "append" and isinstance(v.func.value, g.Name)
+            and len(v.args) == 1 and not v.keywords)

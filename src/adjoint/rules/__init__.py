@@ -4,7 +4,7 @@ import importlib
 
 from . import operators  # noqa: F401
 
-for _name in ("math", "builtins", "numpy"):
+for _name in ("math", "builtins", "numpy", "runtime"):
     try:
         importlib.import_module(f"{__name__}.{_name}")
     except ModuleNotFoundError as exc:  # a namespace whose rule module is not written yet

@@ -145,8 +145,10 @@ def expm1(z, x):
 @elementwise(math.log, broadcast=False)
 def log(z, x, base=math.e):
     """d log(x, b) = dx / (x ln b) - log(x, b) db / (b ln b)"""
+    # The base partial is -ln(x) / (b ln² b) rather than -z / (b ln b): not needing z lets the
+    # gradient compile under Numba, whose math.log takes no base.
     ln_base = math.log(base)
-    return 1.0 / (x * ln_base), -z / (base * ln_base)
+    return 1.0 / (x * ln_base), -math.log(x) / (base * ln_base * ln_base)
 
 
 @elementwise(math.log1p, broadcast=False)

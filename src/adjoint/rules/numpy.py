@@ -851,13 +851,13 @@ def broadcast_to_jvp(z, array, shape, subok=False):
 @vjp(np.flip)
 def flip_vjp(z, m, axis=None):
     """d flip(m) = flip(dm)"""
-    d[m] = np.flip(d[z], axis)
+    d[m] = flip_axis(d[z], axis)
 
 
 @jvp(np.flip)
 def flip_jvp(z, m, axis=None):
     """d flip(m) = flip(dm)"""
-    d[z] = np.flip(d[m], axis)
+    d[z] = flip_axis(d[m], axis)
 
 
 @vjp(np.fliplr)
@@ -893,7 +893,7 @@ def roll_vjp_rule(z, a, shift, axis=None):
 @jvp(np.roll)
 def roll_jvp_rule(z, a, shift, axis=None):
     """d roll(a, s) = roll(da, s)"""
-    d[z] = np.roll(d[a], shift, axis)
+    d[z] = roll_axis(d[a], shift, axis)
 
 
 @vjp(np.tile)
@@ -1074,19 +1074,16 @@ def arange_jvp(z, start_or_stop, stop=None, step=1):
 @vjp(np.linspace)
 def linspace_vjp_rule(z, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """linspace(a, b)_k = a + (b - a) w_k: d = (1 - w_k) da + w_k db   (retstep=False)"""
-    d[start] = linspace_vjp(d[z], start, 1.0 - linspace_basis(num, endpoint, retstep,
-                                                               np.ndim(z), axis), axis)
-    d[stop] = linspace_vjp(d[z], stop, linspace_basis(num, endpoint, retstep, np.ndim(z), axis),
-                           axis)
+    d[start] = linspace_vjp(d[z], start, 1.0 - linspace_basis(num, endpoint, retstep, z, axis),
+                            axis)
+    d[stop] = linspace_vjp(d[z], stop, linspace_basis(num, endpoint, retstep, z, axis), axis)
 
 
 @jvp(np.linspace)
 def linspace_jvp_rule(z, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """linspace(a, b)_k = a + (b - a) w_k: d = (1 - w_k) da + w_k db"""
-    d[z] = (linspace_jvp(d[start], 1.0 - linspace_basis(num, endpoint, retstep, np.ndim(z), axis),
-                         axis)
-            + linspace_jvp(d[stop], linspace_basis(num, endpoint, retstep, np.ndim(z), axis),
-                           axis))
+    d[z] = (linspace_jvp(d[start], 1.0 - linspace_basis(num, endpoint, retstep, z, axis), axis)
+            + linspace_jvp(d[stop], linspace_basis(num, endpoint, retstep, z, axis), axis))
 
 
 # ---------------------------------------------------------------------------------------------

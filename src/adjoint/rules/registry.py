@@ -63,6 +63,7 @@ class Rule:
     nondiff: bool = False  # the output is inactive
     doc: str = ""
     result: str = "z"  # the result placeholder's name
+    custom: object = None  # a user's bwd(*inputs, out, g) function (custom_vjp / defvjp)
 
     @property
     def differentiable(self):

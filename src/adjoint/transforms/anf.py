@@ -26,6 +26,7 @@ from __future__ import annotations
 import builtins
 
 from .. import grammar as g
+from ..analysis.syntax import is_list_append
 from ..errors import UnsupportedSyntaxError
 
 
@@ -99,6 +100,9 @@ class ToANF:
             self._emit(g.Assert(test=self._atom(stmt.test), msg=None))
         elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Constant):
             pass  # docstring or bare constant
+        elif isinstance(stmt, g.Expr) and is_list_append(stmt):
+            call = stmt.value
+            self._emit(g.expr_stmt(g.call(g.clone(call.func), self._atom(call.args[0]))))
         else:
             raise self.info.error(UnsupportedSyntaxError,
                                   f"{type(stmt).__name__} statements are not supported", stmt,
@@ -198,6 +202,9 @@ class ToANF:
 
     def _atom(self, expr):
         """An atom for ``expr``, emitting statements that compute it."""
+        if isinstance(expr, g.UnaryOp) and isinstance(expr.op, g.USub) and isinstance(
+                expr.operand, g.Constant) and isinstance(expr.operand.value, (int, float)):
+            return g.const(-expr.operand.value)  # -1 is a constant, not an operation
         if isinstance(expr, (g.Name, g.Constant)) or self._is_global_ref(expr):
             return g.clone(expr) if not isinstance(expr, g.Name) else g.name(expr.id)
         return self._bind(self._expr(expr))
@@ -212,6 +219,9 @@ class ToANF:
             operand = self._atom(expr.operand)
             if isinstance(expr.op, g.UAdd):
                 return operand
+            if isinstance(expr.op, g.USub) and isinstance(operand, g.Constant) and isinstance(
+                    operand.value, (int, float)) and not isinstance(operand.value, bool):
+                return g.const(-operand.value)
             return g.unary(type(expr.op), operand)
         if isinstance(expr, g.Compare):
             return self._compare(expr)

@@ -34,6 +34,8 @@ class ReverseAD:
         self.int_names = int_names
         self.tapes = []  # every tape variable, created empty at the top
         self.saves = {}  # id(subscript write) -> name holding the overwritten value
+        self.adjoint_lists = []  # adjoints of active lists (tapes of differentiated code)
+        self.lists = set()  # names bound to lists (`lst = []`)
 
     # ======================================================================== forward sweep
     def forward(self, stmts, plan=None):
@@ -126,9 +128,17 @@ class ReverseAD:
         return stmt
 
     # ======================================================================= backward sweep
-    def backward(self, stmts, seed_name, seed_expr):
-        self.defined = {seed_name: True}  # name -> owned
-        out = [g.assign(self.namer.adjoint(seed_name), seed_expr)]
+    def backward(self, stmts, seeds):
+        """The backward sweep of ``stmts``, seeded with ``[(output name, cotangent expr)]``."""
+        self.lists = {n.targets[0].id for s in stmts for n in g.walk(s)
+                      if isinstance(n, g.Assign) and isinstance(n.targets[0], g.Name)
+                      and isinstance(n.value, g.List) and not n.value.elts}
+        self.defined = {}  # name -> whether its adjoint is owned (safe to update in place)
+        out = []
+        for name, expr in seeds:
+            self._accumulate(name, expr, out, None)
+            if name in self.defined and isinstance(expr, g.Subscript):
+                self.defined[name] = False  # an element of the caller's cotangent tuple
         out += self._block(stmts)
         return out
 
@@ -142,6 +152,8 @@ class ReverseAD:
         return out
 
     def _stmt(self, stmt):
+        if isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Call):
+            return self._append(stmt)
         if isinstance(stmt, g.Assign):
             target = stmt.targets[0]
             if isinstance(target, g.Name):
@@ -157,14 +169,18 @@ class ReverseAD:
     def _accumulate(self, name, expr, out, at):
         d = self._d(name)
         if name in self.defined:
-            new = g.binop(g.name(d), g.Add, expr)
-            out.append(g.copy_location(g.assign(d, new), at))
+            stmt = g.assign(d, g.binop(g.name(d), g.Add, expr))
             self.defined[name] = True
         else:
-            out.append(g.copy_location(g.assign(d, expr), at))
-            self.defined[name] = not isinstance(expr, g.Name)
+            stmt = g.assign(d, expr)
+            self.defined[name] = not isinstance(expr, (g.Name, g.Subscript))
+        out.append(g.copy_location(stmt, at) if at is not None else stmt)
 
     def _zero(self, name, out, at=None):
+        if name in self.lists:
+            self._dlist(name)  # a list's adjoint is a list, created empty up front
+            self.defined[name] = True
+            return
         stmt = g.assign(self._d(name), g.call("zeros_like", g.name(name)))
         out.append(g.copy_location(stmt, at) if at is not None else stmt)
         self.defined[name] = True
@@ -181,9 +197,16 @@ class ReverseAD:
         return isinstance(atom, g.Name) and atom.id in self.active
 
     def _assign(self, stmt, z):
+        value = stmt.value
+        if z in self.active and z not in self.defined and isinstance(value, g.Call) and \
+                isinstance(value.func, g.Attribute) and value.func.attr == "pop" and \
+                isinstance(value.func.value, g.Name) and value.func.value.id in self.active:
+            self._zero(z, [], stmt)
+            self.defined.pop(z)
+            zero = g.call("zeros_like", g.name(z))
+            return [self._list_call(value.func.value.id, "append", zero, stmt)]
         if z not in self.active or z not in self.defined:
             return []
-        value = stmt.value
         op = classify(value, self.ctx, self.locals)
         dz = g.name(self._d(z))
         out = []
@@ -195,6 +218,12 @@ class ReverseAD:
             if base in self.active:
                 self._own(base, out, stmt)
                 out.append(self._index_add(base, value.slice, dz, stmt))
+        elif op.kind == "pop":
+            lst = value.func.value.id
+            if lst in self.active:
+                out.append(self._list_call(lst, "append", dz, stmt))
+        elif op.kind == "rule" and op.rule.custom is not None:
+            contributions = self._custom(stmt, z, op, dz, out)
         elif op.kind == "rule" and not op.rule.nondiff:
             if op.rule.vjp is None and op.rule.partials is None:
                 raise self.ctx.error(NoRuleError, f"{op.rule.name} has no reverse-mode rule",
@@ -227,6 +256,54 @@ class ReverseAD:
             for e in to_self[1:]:
                 total = g.binop(total, g.Add, e)
             self._accumulate(z, total, out, stmt)
+        return out
+
+    def _custom(self, stmt, z, op, dz, out):
+        """Inline the user's ``bwd(*inputs, out, g)`` here; its results are contributions."""
+        from .inline import InlineCalls
+        from ..pipeline import _normalize_callee
+        bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
+        inputs = [bound.values[p] for p in op.rule.params]
+        fname = self.ctx.bind_global(op.rule.custom.__name__, op.rule.custom)
+        parts = self.namer.fresh("parts")
+        call = g.copy_location(g.assign(parts, g.call(g.name(fname), *[
+            g.clone(a) for a in inputs], g.name(z), g.clone(dz))), stmt)
+        inliner = InlineCalls(self.ctx, _normalize_callee)
+        out.extend(inliner([call], self.ctx, set(self.locals)))
+        names = inliner.tuples.get(parts, [parts])
+        if len(names) != len(inputs):
+            raise self.ctx.error(
+                UnsupportedSyntaxError,
+                f"the rule {op.rule.custom.__name__} returns {len(names)} cotangent(s) for "
+                f"{len(inputs)} input(s)", stmt, "return one cotangent per input, in order")
+        return [(atom, g.name(n)) for atom, n in zip(inputs, names) if self._is_active(atom)]
+
+    # -- lists used as stacks (the tapes of generated code being differentiated again) -----
+    def _dlist(self, lst):
+        d = self._d(lst)
+        if d not in self.adjoint_lists:
+            self.adjoint_lists.append(d)
+        return d
+
+    def _list_call(self, lst, method, arg, at):
+        args = [arg] if arg is not None else []
+        call = g.call(g.Attribute(value=g.name(self._dlist(lst)), attr=method, ctx=g.Load()),
+                      *args)
+        return g.copy_location(g.expr_stmt(call) if method == "append" else call, at)
+
+    def _append(self, stmt):
+        """``lst.append(v)``: its adjoint pops the adjoint of ``v`` from ``lst``'s adjoint."""
+        call = stmt.value
+        lst = call.func.value.id
+        if lst not in self.active:
+            return []
+        value = call.args[0]
+        popped = self._list_call(lst, "pop", None, stmt)
+        out = []
+        if self._is_active(value):
+            self._accumulate(value.id, popped, out, stmt)
+        else:
+            out.append(g.copy_location(g.expr_stmt(popped), stmt))
         return out
 
     def _no_rule(self, op, stmt):
@@ -430,6 +507,9 @@ class ReverseAD:
         if g.is_const(step, 1):
             header = g.call("range", g.binop(stop, g.Sub, g.const(1)),
                             g.binop(start, g.Sub, g.const(1)), g.const(-1))
+        elif g.is_const(step, -1):
+            header = g.call("range", g.binop(stop, g.Add, g.const(1)),
+                            g.binop(start, g.Add, g.const(1)))
         else:
             n = g.call("range_len", g.clone(start), g.clone(stop), g.clone(step))
             last = g.binop(g.clone(start), g.Add,

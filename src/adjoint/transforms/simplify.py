@@ -24,7 +24,7 @@ import math
 
 from .. import grammar as g
 
-_SIDE_EFFECT_METHODS = {"append"}
+_SIDE_EFFECT_METHODS = {"append", "pop"}
 
 
 def _is_num(node, value=None):
@@ -51,7 +51,7 @@ class Shapes:
     SCALAR_FUNCS = ("math.",)
 
     def __init__(self, body, params, adjoint_of, output, kinds=None, int_names=(),
-                 resolve=None):
+                 resolve=None, seed="dout"):
         self.adjoint_of = adjoint_of  # d-name -> primal name
         self.tokens = {p: ("name", p) for p in params}
         self.ndim = {}  # token -> number of dimensions, where known
@@ -63,12 +63,19 @@ class Shapes:
             elif isinstance(kind, int):
                 self.ndim[("name", p)] = kind
         defs = {}
+        self.stacks = {}  # list name -> values appended to it (a popped value is one of them)
         for stmt in _all_assigns(body):
             if isinstance(stmt.targets[0], g.Name):
                 defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
+        for node in g.walk(g.module(list(body))):
+            if isinstance(node, g.Expr) and isinstance(node.value, g.Call) and isinstance(
+                    node.value.func, g.Attribute) and node.value.func.attr == "append" and \
+                    isinstance(node.value.func.value, g.Name):
+                self.stacks.setdefault(node.value.func.value.id, []).append(node.value.args[0])
         self.defs = defs
+        self.seed = seed
         if output is not None:
-            self.tokens["dout"] = ("of", output)
+            self.tokens[seed] = ("of", output)
         for name in defs:
             if name not in params:
                 self.tokens[name] = self.BOTTOM
@@ -118,6 +125,11 @@ class Shapes:
         if isinstance(e, g.UnaryOp):
             return self.expr(e.operand)
         if isinstance(e, g.Call):
+            stack = _popped_list(e)
+            if stack is not None:
+                toks = {self.expr(v) for v in self.stacks.get(stack, [])} - {self.BOTTOM}
+                return toks.pop() if len(toks) == 1 else (self._fresh() if toks else
+                                                          self.BOTTOM)
             func = _dotted(e.func)
             if func.startswith("math.") or func in ("float", "abs", "min", "max", "len",
                                                     "int", "range_len", "safe_log"):
@@ -158,6 +170,8 @@ class Shapes:
         rule = registry.lookup(obj) if found else None
         if rule is None:
             return self._fresh()
+        if rule.name.endswith("stop_gradient") and len(e.args) == 1:
+            return self.expr(e.args[0])
         if rule.partials is not None and not e.keywords:
             toks = [self.expr(a) for a in e.args]
             if not toks:
@@ -258,6 +272,9 @@ class Algebra(g.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        if _dotted(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
+                self.shapes.expr(node.args[0]) == Shapes.SCALAR:
+            return node.args[0]  # scalars are immutable: nothing to copy
         if _dotted(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
             value, like = node.args
             if self.shapes.expr(value) == self.shapes.expr(like):
@@ -267,7 +284,8 @@ class Algebra(g.NodeTransformer):
     def _floaty(self, node):
         """Whether dropping ``* 1.0`` keeps the type: adjoint expressions are floats."""
         for n in g.walk(node):
-            if isinstance(n, g.Name) and (n.id == "dout" or n.id in self.shapes.adjoint_of):
+            if isinstance(n, g.Name) and (n.id == self.shapes.seed or
+                                          n.id in self.shapes.adjoint_of):
                 return True
         return False
 
@@ -387,6 +405,8 @@ class Simplify:
 
     def _substitute_into_later(self, stmts, k, name, value):
         reads = {n.id for n in g.walk(value) if isinstance(n, g.Name)}
+        if any(_popped_list(n) for n in g.walk(value)):
+            return False  # pops keep their order
         impure = any(isinstance(n, (g.Call, g.Subscript)) for n in g.walk(value))
         for later in stmts[k + 1:]:
             found = [n for n in g.walk(later) if isinstance(n, g.Name) and n.id == name]
@@ -446,7 +466,8 @@ class Simplify:
         if isinstance(stmt, g.Assign):
             t = stmt.targets[0]
             if isinstance(t, g.Name):
-                if t.id not in live:
+                stack = _popped_list(stmt.value)
+                if t.id not in live and (stack is None or stack not in live):
                     return None, live
                 return stmt, (live - {t.id}) | _loads(stmt.value)
             base = t.value.id
@@ -492,6 +513,14 @@ class Simplify:
             stmt.body = body
             return stmt, live | (live_in - target) | _loads(header)
         return stmt, live | _loads(stmt)
+
+
+def _popped_list(node):
+    """The list ``node`` pops from (``lst.pop()``), or None."""
+    if isinstance(node, g.Call) and isinstance(node.func, g.Attribute) and \
+            node.func.attr == "pop" and isinstance(node.func.value, g.Name):
+        return node.func.value.id
+    return None
 
 
 def _loads(node):
