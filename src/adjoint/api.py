@@ -154,6 +154,15 @@ class Transformed:
         return tuple(_as_result(gr, args[params.index(w)]) for gr, w in zip(grads, derived.wrt))
 
 
+def _plain(x):
+    """NumPy scalars as Python floats; tuples element by element; arrays as they are."""
+    if isinstance(x, tuple):
+        return tuple(_plain(e) for e in x)
+    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
+        return float(x)
+    return x
+
+
 def _require_scalar(out, f, where=(None, None)):
     if np.ndim(out) == 0 and isinstance(out, (float, int, np.number, np.ndarray)):
         return
@@ -166,10 +175,28 @@ def _require_scalar(out, f, where=(None, None)):
 
 
 def _transform(kind, f, wrt, jit, optimize):
-    cls = VJP if kind == "vjp" else Transformed
+    cls = {"vjp": VJP, "jvp": JVP}.get(kind, Transformed)
     if f is None:
         return lambda fn: cls(fn, kind, wrt, jit, optimize)
     return cls(f, kind, wrt, jit, optimize)
+
+
+class JVP(Transformed):
+    """``jvp(f, wrt=...)(*args, *tangents) -> (value, directional derivative)``."""
+
+    def _prepare(self, key, args):
+        derived = _derived(self.f, "jvp", self.wrt, self.optimize, key)
+        if self.jit:
+            from .jit import njit_derived
+            call = njit_derived(derived)
+        else:
+            call = derived.function
+        self._entries[key] = (call, derived)
+        return self._entries[key]
+
+    def _convert(self, result, args, derived):
+        value, tangent = result
+        return _plain(value), _plain(tangent)
 
 
 class VJP(Transformed):
@@ -223,6 +250,12 @@ def vjp(f=None, *, wrt=0, jit=False, optimize=True):
     ``(value, pullback)`` and ``pullback(cotangent)`` the gradient(s) for that output seed —
     the analogue of ``y.backward(grad_output)``."""
     return _transform("vjp", f, wrt, jit, optimize)
+
+
+def jvp(f=None, *, wrt=0, jit=False, optimize=True):
+    """Forward mode: ``jvp(f, wrt=(0, 1))(x, y, tx, ty)`` returns ``(value, directional
+    derivative)`` — one tangent per ``wrt`` parameter, after ``f``'s own arguments."""
+    return _transform("jvp", f, wrt, jit, optimize)
 
 
 def source(fn, *example_args):

@@ -172,6 +172,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
             expr = g.name(seed) if outputs == 1 else g.subscript(g.name(seed), g.const(k))
             seeds.append((atom.id, expr))
     backward = rev.backward(body, seeds) if mode != "primal" else []
+    for stmt in backward:
+        stmt.adjoint_sweep = "backward"
     forward = rev.forward(body)  # after the backward sweep: it records only what that reads
     results = []
     for p in wrt_names:
@@ -229,7 +231,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
         scalar_output = single_out is not None and shapes.name(single_out) == "scalar"
         Simplify(rewritable, shapes, protected)(gfn)
     body_final = gfn.body
-    first_bwd = next((s for s in body_final if _is_backward(s, ctx)), None)
+    first_bwd = next((s for s in body_final if getattr(s, "adjoint_sweep", None)), None)
     first_fwd = body_final[0] if body_final and body_final[0] is not first_bwd else None
     if first_fwd is not None and not isinstance(first_fwd, g.Return) and mode != "primal":
         sections[id(first_fwd)] = "forward sweep"
@@ -243,12 +245,6 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
                    namespace=ctx.namespace, tape_names=list(rev.tapes),
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset))
-
-
-def _is_backward(stmt, ctx):
-    adjoints = set(ctx.namer._adjoint.values())
-    return any(isinstance(n, g.Name) and isinstance(n.ctx, g.Store) and n.id in adjoints
-               for n in g.walk(stmt))
 
 
 def _extend_active(body, active):

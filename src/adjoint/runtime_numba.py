@@ -21,10 +21,14 @@ where Numba cannot format a value.
 from __future__ import annotations
 
 import numpy as np
-from numba import types
+from numba import literal_unroll, types
+from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
+from numba.np.numpy_support import from_dtype
+from numba.np.unsafe.ndarray import to_fixed_tuple
 
 from . import runtime
+from .errors import NoRuleError
 
 _SCALAR_TYPES = (types.Number, types.Boolean)
 
@@ -49,6 +53,17 @@ def _zeros_like(x):
     if _is_array(x):
         return lambda x: np.zeros(x.shape)
     return lambda x: 0.0
+
+
+@overload(runtime.broadcast_like)
+def _broadcast_like(g, like):
+    if _is_scalar(like):
+        return lambda g, like: float(_total(g))
+    if not _is_array(like):
+        return None
+    if _is_scalar(g) or like.ndim == 0:
+        return lambda g, like: np.full(like.shape, float(_total(g)))
+    return lambda g, like: np.broadcast_to(g, like.shape).astype(np.float64)
 
 
 @overload(runtime.fresh)
@@ -356,3 +371,1168 @@ def _check_scalar(out):
         _raise_not_scalar(detail)
         return 0.0
     return not_number
+
+
+# =============================================================================================
+# The NumPy rules' helpers (adjoint.rules.numpy). Under Numba a NumPy primal takes fewer forms
+# than in CPython (np.sum takes an int axis, np.mean/max/prod none; `@`, np.dot and np.linalg
+# take 1-D and 2-D arrays), so these implementations cover every form that compiles as a
+# primal, and more where it costs nothing. A helper whose primal Numba cannot compile at all
+# (np.einsum, np.tensordot, np.pad) gets an overload that says so at compile time.
+# =============================================================================================
+
+
+def _is_none(t):
+    return isinstance(t, types.NoneType) or (isinstance(t, types.Omitted) and t.value is None)
+
+
+def _refuse(why):
+    """An overload body for a helper whose NumPy primal Numba cannot compile."""
+    def typer(*args, **kwargs):
+        raise TypingError(f"{why}; use jit=False for this function")
+    return typer
+
+
+@register_jitable
+def _raise_no_rule(message):
+    raise NoRuleError(message)
+
+
+def _axes_array(axes):
+    """An int or a tuple of ints (of any element types) as a 1-D ``intp`` array."""
+
+
+@overload(_axes_array)
+def _axes_array_impl(axes):
+    if isinstance(axes, types.Integer):
+        def one(axes):
+            out = np.empty(1, np.intp)
+            out[0] = axes
+            return out
+        return one
+    if isinstance(axes, types.BaseTuple):
+        def many(axes):
+            out = np.empty(len(axes), np.intp)
+            j = 0
+            for k in literal_unroll(axes):
+                out[j] = k
+                j += 1
+            return out
+        return many
+    return None
+
+
+@register_jitable
+def _axis_split(shape, axis):
+    """``(before, n, after)``: the product of ``shape`` before ``axis``, its length, and after."""
+    before = 1
+    after = 1
+    for j in range(len(shape)):
+        if j < axis:
+            before *= shape[j]
+        elif j > axis:
+            after *= shape[j]
+    return before, shape[axis], after
+
+
+def _lanes(x, axis):
+    """``x`` as a float64 C array of shape (before, n, after) around ``axis`` (None: flattened),
+    so that work along one axis of any array is a loop over the middle axis of a 3-D one."""
+
+
+@overload(_lanes)
+def _lanes_impl(x, axis):
+    if not _is_array(x):
+        return None
+    if _is_none(axis):
+        return lambda x, axis: np.ascontiguousarray(x).astype(np.float64).reshape((1, x.size, 1))
+    if isinstance(axis, types.Integer):
+        def impl(x, axis):
+            parts = _axis_split(x.shape, axis % x.ndim)
+            return np.ascontiguousarray(x).astype(np.float64).reshape(parts)
+        return impl
+    return None
+
+
+def _kept_shape(shape, axis):
+    """``shape`` with the reduced ``axis`` (None: all axes) set to 1, as an ``intp`` array."""
+
+
+@overload(_kept_shape)
+def _kept_shape_impl(shape, axis):
+    if _is_none(axis):
+        return lambda shape, axis: np.ones(len(shape), np.intp)
+
+    def impl(shape, axis):
+        out = np.empty(len(shape), np.intp)
+        for j in range(len(shape)):
+            out[j] = shape[j]
+        for k in _axes_array(axis):
+            out[k % len(shape)] = 1
+        return out
+    return impl
+
+
+def _fill(r, shape):
+    """``r`` (an array of ``prod(shape)`` elements, or a scalar) in the given shape."""
+
+
+@overload(_fill)
+def _fill_impl(r, shape):
+    if _is_array(r):
+        return lambda r, shape: np.ascontiguousarray(r).reshape(shape)
+    return lambda r, shape: np.full(shape, r)
+
+
+def _sum_kept(x, axis):
+    """``np.sum(x, axis, keepdims=True)`` for an array ``x``, as float64."""
+
+
+@overload(_sum_kept)
+def _sum_kept_impl(x, axis):
+    if not _is_array(x):
+        return None
+    ndim = x.ndim
+    if ndim == 0:
+        return lambda x, axis: x.astype(np.float64)
+    return lambda x, axis: _sum_to_shape(np.ascontiguousarray(x),
+                                         to_fixed_tuple(_kept_shape(x.shape, axis), ndim))
+
+
+def _total(x):
+    """``np.sum(x)`` for an array or a scalar."""
+
+
+@overload(_total)
+def _total_impl(x):
+    if _is_array(x):
+        return lambda x: np.sum(x)
+    return lambda x: x
+
+
+# --- reductions -----------------------------------------------------------------------------
+
+
+@overload(runtime.keep_dims)
+def _keep_dims(r, a, axis):
+    if _is_scalar(a):
+        return lambda r, a, axis: r
+    if not _is_array(a):
+        return None
+    ndim = a.ndim
+    if ndim == 0:
+        return lambda r, a, axis: _fill(r, ())
+    return lambda r, a, axis: _fill(r, to_fixed_tuple(_kept_shape(a.shape, axis), ndim))
+
+
+@overload(runtime.unreduce)
+def _unreduce(g, a, axis):
+    if _is_scalar(a):
+        return lambda g, a, axis: float(_total(g))
+    if not _is_array(a):
+        return None
+    if a.ndim == 0:
+        # Arithmetic on 0-d arrays gives scalars under Numba, so build the 0-d result directly.
+        return lambda g, a, axis: np.full((), float(_total(g)))
+    return lambda g, a, axis: np.zeros(a.shape) + runtime.keep_dims(g, a, axis)
+
+
+@overload(runtime.reduce_sum, prefer_literal=True)
+def _reduce_sum(x, axis, keepdims):
+    if _is_scalar(x):
+        return lambda x, axis, keepdims: x
+    if not _is_array(x):
+        return None
+    keep = getattr(keepdims, "literal_value", None)
+    if keep is None:
+        raise TypingError("reduce_sum needs keepdims as a constant under Numba")
+    if keep:
+        return lambda x, axis, keepdims: _sum_kept(x, axis)
+    if _is_none(axis):
+        return lambda x, axis, keepdims: np.sum(x)
+    if isinstance(axis, types.Integer):
+        return lambda x, axis, keepdims: np.sum(x, axis=axis)
+    if isinstance(axis, types.BaseTuple):
+        ndim_out = x.ndim - len(axis)
+        if ndim_out == 0:
+            return lambda x, axis, keepdims: np.sum(x)
+
+        def drop_axes(x, axis, keepdims):
+            kept = _kept_shape(x.shape, axis)
+            shape = np.empty(ndim_out, np.intp)
+            j = 0
+            reduced = _axes_array(axis) % x.ndim
+            for k in range(x.ndim):
+                if not (reduced == k).any():
+                    shape[j] = kept[k]
+                    j += 1
+            return _sum_kept(x, axis).reshape(to_fixed_tuple(shape, ndim_out))
+        return drop_axes
+    return None
+
+
+@overload(runtime.reduced_count)
+def _reduced_count(a, axis):
+    if _is_scalar(a):
+        return lambda a, axis: 1
+    if not _is_array(a):
+        return None
+    if _is_none(axis):
+        return lambda a, axis: a.size
+
+    def impl(a, axis):
+        n = 1
+        for k in _axes_array(axis):
+            n *= a.shape[k % a.ndim]
+        return n
+    return impl
+
+
+@overload(runtime.centered)
+def _centered(a, axis):
+    if _is_scalar(a):
+        return lambda a, axis: 0.0
+    if not _is_array(a):
+        return None
+    return lambda a, axis: a - _sum_kept(a, axis) / runtime.reduced_count(a, axis)
+
+
+@overload(runtime.extreme_weights)
+def _extreme_weights(a, z, axis):
+    if _is_scalar(a):
+        return lambda a, z, axis: 1.0
+    if not _is_array(a):
+        return None
+
+    def impl(a, z, axis):
+        hit = (a == runtime.keep_dims(z, a, axis)) * 1.0
+        return hit / _sum_kept(hit, axis)
+    return impl
+
+
+@register_jitable
+def _exclusive_products(x3):
+    """For each lane of x3 (before, n, after), the product of the lane's other elements."""
+    before, n, after = x3.shape
+    out = np.empty((before, n, after))
+    for i in range(before):
+        for k in range(after):
+            p = 1.0
+            for j in range(n):
+                out[i, j, k] = p
+                p *= x3[i, j, k]
+            p = 1.0
+            for j in range(n - 1, -1, -1):
+                out[i, j, k] *= p
+                p *= x3[i, j, k]
+    return out
+
+
+@overload(runtime.prod_weights)
+def _prod_weights(a, axis):
+    if _is_scalar(a):
+        return lambda a, axis: 1.0
+    if not _is_array(a):
+        return None
+    if _is_none(axis) or isinstance(axis, types.Integer):
+        return lambda a, axis: _exclusive_products(_lanes(a, axis)).reshape(a.shape)
+    raise TypingError("prod_weights takes one axis under Numba (Numba's np.prod takes none)")
+
+
+@overload(runtime.norm_weights, prefer_literal=True)
+def _norm_weights(x, z, ord, axis):
+    if not _is_array(x):
+        return None
+    if _is_none(axis):
+        if x.ndim > 2 and not _is_none(ord):
+            def too_many_dims(x, z, ord, axis):
+                _raise_no_rule("np.linalg.norm with ord needs axis for arrays of more than 2 "
+                               "dimensions; pass axis=... or flatten the array")
+                return np.zeros(x.shape)
+            return too_many_dims
+        matrix = x.ndim == 2 and not _is_none(ord)
+    else:
+        matrix = isinstance(axis, types.BaseTuple) and len(axis) == 2
+
+    def two_norm(x, z, ord, axis):
+        zk = runtime.keep_dims(z, x, axis)
+        return (x * 1.0) / np.where(zk == 0, 1.0, zk)
+
+    name = getattr(ord, "literal_value", None)
+    if _is_none(ord) or (matrix and name == "fro"):
+        return two_norm
+    if matrix or isinstance(ord, (types.UnicodeType, types.StringLiteral)):
+        def no_rule(x, z, ord, axis):
+            _raise_no_rule("adjoint has no rule for this matrix norm under np.linalg.norm; use "
+                           "ord='fro', or compute the norm from its definition")
+            return np.zeros(x.shape)
+        return no_rule
+
+    def vector(x, z, ord, axis):
+        xf = x * 1.0
+        zk = runtime.keep_dims(z, x, axis)
+        safe = np.where(zk == 0, 1.0, zk)
+        if ord == 2:
+            return xf / safe
+        if ord == 1:
+            return np.sign(xf)
+        if ord == np.inf or ord == -np.inf:
+            return np.sign(xf) * runtime.extreme_weights(np.abs(xf), z, axis)
+        if ord == 0:
+            return np.zeros(x.shape)
+        p = float(ord)
+        return np.sign(xf) * np.abs(xf) ** (p - 1.0) / safe ** (p - 1.0)
+    return vector
+
+
+# --- cumulative sums and products, differences ----------------------------------------------
+
+
+@overload(runtime.cumsum_axis)
+def _cumsum_axis(x, axis):
+    if not _is_array(x):
+        return None
+    if _is_none(axis):
+        return lambda x, axis: np.cumsum(x)
+    if isinstance(axis, types.Integer):
+        return lambda x, axis: np.cumsum(x, axis=axis)
+    return None
+
+
+@register_jitable
+def _reverse_cumsum(g3):
+    before, n, after = g3.shape
+    out = np.empty((before, n, after))
+    for i in range(before):
+        for k in range(after):
+            total = 0.0
+            for j in range(n - 1, -1, -1):
+                total += g3[i, j, k]
+                out[i, j, k] = total
+    return out
+
+
+@overload(runtime.cumsum_vjp)
+def _cumsum_vjp(g, a, axis):
+    if not _is_array(g):
+        return None
+    if _is_none(axis):
+        return lambda g, a, axis: runtime.reshape_like(_reverse_cumsum(_lanes(g, axis)), a)
+    if isinstance(axis, types.Integer):
+        return lambda g, a, axis: _reverse_cumsum(_lanes(g, axis)).reshape(g.shape)
+    return None
+
+
+@register_jitable
+def _cumprod_adjoint(g3, x3):
+    """T_i = g_i + x_{i+1} T_{i+1}, times the exclusive prefix product P_i, along each lane."""
+    before, n, after = x3.shape
+    out = np.empty((before, n, after))
+    for i in range(before):
+        for k in range(after):
+            t = 0.0
+            for j in range(n - 1, -1, -1):
+                t = g3[i, j, k] + (x3[i, j + 1, k] * t if j + 1 < n else 0.0)
+                out[i, j, k] = t
+            prefix = 1.0
+            for j in range(n):
+                out[i, j, k] *= prefix
+                prefix *= x3[i, j, k]
+    return out
+
+
+@overload(runtime.cumprod_vjp)
+def _cumprod_vjp(g, a, axis):
+    if not (_is_array(g) and _is_array(a)):
+        return None
+    if _is_none(axis):
+        return lambda g, a, axis: runtime.reshape_like(
+            _cumprod_adjoint(_lanes(g, axis), _lanes(a, axis)), a)
+    if isinstance(axis, types.Integer):
+        return lambda g, a, axis: _cumprod_adjoint(_lanes(g, axis), _lanes(a, axis)).reshape(
+            a.shape)
+    return None
+
+
+@register_jitable
+def _cumprod_tangent(t3, x3, z3):
+    before, n, after = x3.shape
+    out = np.empty((before, n, after))
+    for i in range(before):
+        for k in range(after):
+            dz = 0.0
+            for j in range(n):
+                previous = z3[i, j - 1, k] if j else 1.0
+                dz = dz * x3[i, j, k] + previous * t3[i, j, k]
+                out[i, j, k] = dz
+    return out
+
+
+@overload(runtime.cumprod_jvp)
+def _cumprod_jvp(t, a, z, axis):
+    if not (_is_array(t) and _is_array(a) and _is_array(z)):
+        return None
+    if _is_none(axis):
+        return lambda t, a, z, axis: _cumprod_tangent(
+            _lanes(t, axis), _lanes(a, axis), _lanes(z, axis)).reshape(a.size)
+    if isinstance(axis, types.Integer):
+        return lambda t, a, z, axis: _cumprod_tangent(
+            _lanes(t, axis), _lanes(a, axis), _lanes(z, axis)).reshape(a.shape)
+    return None
+
+
+@register_jitable
+def _with_length(shape, axis, n):
+    """``shape`` (a tuple) with axis ``axis`` of length ``n``, as an ``intp`` array."""
+    out = np.empty(len(shape), np.intp)
+    for j in range(len(shape)):
+        out[j] = shape[j]
+    out[axis] = n
+    return out
+
+
+@overload(runtime.diff_axis)
+def _diff_axis(x, n, axis):
+    if not (_is_array(x) and isinstance(axis, types.Integer)):
+        return None
+    ndim = x.ndim
+
+    def impl(x, n, axis):
+        y = _lanes(x, axis)
+        for _ in range(n):
+            if y.shape[1] == 0:
+                break
+            y = np.ascontiguousarray(y[:, 1:, :] - y[:, :-1, :])
+        shape = _with_length(x.shape, axis % ndim, y.shape[1])
+        return y.reshape(to_fixed_tuple(shape, ndim))
+    return impl
+
+
+@overload(runtime.diff_vjp)
+def _diff_vjp(g, n, axis):
+    if not (_is_array(g) and isinstance(axis, types.Integer)):
+        return None
+    ndim = g.ndim
+
+    def impl(g, n, axis):
+        y = _lanes(g, axis)
+        for _ in range(n):
+            # -diff of y padded with a zero at both ends: r[j] = y[j-1] - y[j].
+            before, m, after = y.shape
+            r = np.zeros((before, m + 1, after))
+            r[:, :m, :] -= y
+            r[:, 1:, :] += y
+            y = r
+        shape = _with_length(g.shape, axis % ndim, y.shape[1])
+        return y.reshape(to_fixed_tuple(shape, ndim))
+    return impl
+
+
+# --- linear algebra -------------------------------------------------------------------------
+
+
+@overload(runtime.mT)
+def _mT(x):
+    if _is_array(x) and x.ndim >= 2:
+        return lambda x: np.swapaxes(x, -1, -2)
+    return None
+
+
+def _bilinear(name, cases):
+    """Register ``cases[(a.ndim, b.ndim)]`` (0 for a scalar) as the overload of ``name``."""
+    def typer(g, a, b):
+        key = tuple(0 if _is_scalar(t) else t.ndim if _is_array(t) else None for t in (a, b))
+        impl = cases.get(key)
+        if impl is None:
+            raise TypingError(f"{name} under Numba takes scalars, 1-D and 2-D arrays (Numba's "
+                              f"products take no more), not {a} and {b}")
+        return impl
+    overload(getattr(runtime, name))(typer)
+
+
+# The adjoint of a in z = a ∘ b is g contracted with b over b's free axes (and of b likewise);
+# with 1-D operands the contractions are dot products and outer products.
+_bilinear("matmul_vjp_a", {
+    (2, 2): lambda g, a, b: np.dot(g, b.T),
+    (1, 2): lambda g, a, b: np.dot(b, g),
+    (2, 1): lambda g, a, b: np.outer(g, b),
+    (1, 1): lambda g, a, b: g * b,
+})
+_bilinear("matmul_vjp_b", {
+    (2, 2): lambda g, a, b: np.dot(a.T, g),
+    (1, 2): lambda g, a, b: np.outer(a, g),
+    (2, 1): lambda g, a, b: np.dot(g, a),
+    (1, 1): lambda g, a, b: g * a,
+})
+_SCALAR_FACTOR_A = {
+    (0, 0): lambda g, a, b: float(g * b),
+    (0, 1): lambda g, a, b: float(np.sum(g * b)),
+    (0, 2): lambda g, a, b: float(np.sum(g * b)),
+    (1, 0): lambda g, a, b: g * b,
+    (2, 0): lambda g, a, b: g * b,
+}
+_SCALAR_FACTOR_B = {
+    (0, 0): lambda g, a, b: float(g * a),
+    (1, 0): lambda g, a, b: float(np.sum(g * a)),
+    (2, 0): lambda g, a, b: float(np.sum(g * a)),
+    (0, 1): lambda g, a, b: g * a,
+    (0, 2): lambda g, a, b: g * a,
+}
+_bilinear("dot_vjp_a", {
+    (2, 2): lambda g, a, b: np.dot(g, b.T),
+    (1, 2): lambda g, a, b: np.dot(b, g),
+    (2, 1): lambda g, a, b: np.outer(g, b),
+    (1, 1): lambda g, a, b: g * b,
+    **_SCALAR_FACTOR_A,
+})
+_bilinear("dot_vjp_b", {
+    (2, 2): lambda g, a, b: np.dot(a.T, g),
+    (1, 2): lambda g, a, b: np.outer(a, g),
+    (2, 1): lambda g, a, b: np.dot(g, a),
+    (1, 1): lambda g, a, b: g * a,
+    **_SCALAR_FACTOR_B,
+})
+# np.inner contracts the last axes of both: inner(a, b) = a @ b.T for matrices.
+_bilinear("inner_vjp_a", {
+    (2, 2): lambda g, a, b: np.dot(g, b),
+    (1, 2): lambda g, a, b: np.dot(g, b),
+    (2, 1): lambda g, a, b: np.outer(g, b),
+    (1, 1): lambda g, a, b: g * b,
+    **_SCALAR_FACTOR_A,
+})
+_bilinear("inner_vjp_b", {
+    (2, 2): lambda g, a, b: np.dot(g.T, a),
+    (1, 2): lambda g, a, b: np.outer(g, a),
+    (2, 1): lambda g, a, b: np.dot(g, a),
+    (1, 1): lambda g, a, b: g * a,
+    **_SCALAR_FACTOR_B,
+})
+
+overload(runtime.tensordot_vjp_a)(_refuse("Numba cannot compile np.tensordot"))
+overload(runtime.tensordot_vjp_b)(_refuse("Numba cannot compile np.tensordot"))
+overload(runtime.einsum_vjp)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_jvp)(_refuse("Numba cannot compile np.einsum"))
+
+
+def _diagonal_value(g, k):
+    """Element ``k`` of the diagonal values ``g``: a scalar, or a 1-D array (length 1
+    broadcasts)."""
+
+
+@overload(_diagonal_value)
+def _diagonal_value_impl(g, k):
+    if _is_array(g) and g.ndim == 1:
+        return lambda g, k: g[k if g.shape[0] != 1 else 0]
+    if _is_scalar(g):
+        return lambda g, k: g
+    return None
+
+
+@overload(runtime.diagonal_vjp)
+def _diagonal_vjp(g, a, offset, axis1, axis2):
+    if not (_is_array(a) and a.ndim == 2):
+        raise TypingError("diagonal_vjp under Numba takes a 2-D array (Numba has no "
+                          "np.diagonal; np.trace and np.diag are 2-D)")
+
+    def impl(g, a, offset, axis1, axis2):
+        out = np.zeros(a.shape)
+        swapped = axis1 % 2 == 1 and axis2 % 2 == 0
+        rows = a.shape[1] if swapped else a.shape[0]
+        cols = a.shape[0] if swapped else a.shape[1]
+        first = max(0, -offset)
+        for i in range(first, min(rows, cols - offset)):
+            if swapped:
+                out[i + offset, i] = _diagonal_value(g, i - first)
+            else:
+                out[i, i + offset] = _diagonal_value(g, i - first)
+        return out
+    return impl
+
+
+@overload(runtime.trace_vjp)
+def _trace_vjp(g, a, offset, axis1, axis2):
+    if not (_is_array(a) and a.ndim == 2 and _is_scalar(g)):
+        raise TypingError("trace_vjp under Numba takes a 2-D array (Numba's np.trace is 2-D)")
+    return lambda g, a, offset, axis1, axis2: runtime.diagonal_vjp(g, a, offset, axis1, axis2)
+
+
+@overload(runtime.diag_vjp)
+def _diag_vjp(g, v, k):
+    if _is_array(v) and v.ndim == 1:
+        return lambda g, v, k: np.diag(g, k).copy()
+    if _is_array(v) and v.ndim == 2:
+        return lambda g, v, k: runtime.diagonal_vjp(g, v, k, 0, 1)
+    return None
+
+
+def _matrix_overload(fn, check, impl):
+    """Register ``impl`` for ``fn`` when ``check(*types)`` holds (Numba's linalg is 2-D)."""
+    def typer(*args):
+        if not check(*args):
+            raise TypingError(f"{fn.__name__} under Numba takes 2-D matrices (np.linalg under "
+                              f"Numba takes no stacks of them)")
+        return impl
+    overload(fn)(typer)
+
+
+def _square(t):
+    return _is_array(t) and t.ndim == 2
+
+
+_matrix_overload(runtime.solve_vjp_b, lambda g, a, b: _square(a) and _is_array(b),
+                 lambda g, a, b: np.linalg.solve(a.T, g))
+_matrix_overload(runtime.solve_jvp_a, lambda t, a, b, x: _square(a) and _is_array(b),
+                 lambda t, a, b, x: -np.linalg.solve(a, np.dot(t, x)))
+_matrix_overload(runtime.det_vjp, lambda g, a, z: _square(a),
+                 lambda g, a, z: np.ascontiguousarray((g * z) * np.linalg.inv(a).T))
+_matrix_overload(runtime.det_jvp, lambda t, a, z: _square(a),
+                 lambda t, a, z: z * np.trace(np.linalg.solve(a, t)))
+_matrix_overload(runtime.logdet_vjp, lambda g, a: _square(a),
+                 lambda g, a: np.ascontiguousarray(g * np.linalg.inv(a).T))
+_matrix_overload(runtime.logdet_jvp, lambda t, a: _square(a),
+                 lambda t, a: np.trace(np.linalg.solve(a, t)))
+
+
+@overload(runtime.solve_vjp_a)
+def _solve_vjp_a(g, a, b, x):
+    if not (_square(a) and _is_array(b)):
+        raise TypingError("solve_vjp_a under Numba takes a 2-D matrix")
+    if b.ndim == 1:
+        return lambda g, a, b, x: -np.outer(np.linalg.solve(a.T, g), x)
+    return lambda g, a, b, x: -np.dot(np.linalg.solve(a.T, g), x.T)
+
+
+@register_jitable
+def _phi(x):
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return np.tril(x) - 0.5 * x * np.eye(x.shape[-1])
+
+
+@register_jitable
+def _cholesky_lower_vjp(g, z):
+    inv_l = np.linalg.inv(z)
+    s = np.dot(np.dot(inv_l.T, _phi(np.dot(z.T, g))), inv_l)
+    return np.tril(s + s.T) - s * np.eye(s.shape[-1])
+
+
+@register_jitable
+def _cholesky_lower_jvp(t, z):
+    sym = np.tril(t) + np.tril(t, -1).T
+    inv_l = np.linalg.inv(z)
+    return np.dot(z, _phi(np.dot(np.dot(inv_l, sym), inv_l.T)))
+
+
+def _cholesky_impl(lower):
+    def impl(g, z, upper):
+        if upper:
+            return np.ascontiguousarray(lower(g.T, z.T).T)
+        return lower(g, z)
+    return impl
+
+
+_matrix_overload(runtime.cholesky_vjp, lambda g, z, upper: _square(z),
+                 _cholesky_impl(_cholesky_lower_vjp))
+_matrix_overload(runtime.cholesky_jvp, lambda t, z, upper: _square(z),
+                 _cholesky_impl(_cholesky_lower_jvp))
+
+
+# --- shape ----------------------------------------------------------------------------------
+
+
+@overload(runtime.reshape_like)
+def _reshape_like(g, like):
+    if _is_scalar(like):
+        if _is_array(g):
+            def to_scalar(g, like):
+                if g.size != 1:
+                    raise ValueError("cannot reshape an adjoint of several elements to a scalar")
+                return float(np.ravel(g)[0])
+            return to_scalar
+        return lambda g, like: float(g)
+    if not _is_array(like):
+        return None
+    if _is_array(g):
+        return lambda g, like: np.ascontiguousarray(g).reshape(like.shape)
+
+    def from_scalar(g, like):
+        if like.size != 1:
+            raise ValueError("cannot reshape a scalar adjoint to several elements")
+        return np.full(like.shape, g)
+    return from_scalar
+
+
+@overload(runtime.reshape_order, prefer_literal=True)
+def _reshape_order(g, like, order):
+    order = getattr(order, "literal_value", None)
+    if order is None:
+        raise TypingError("reshape_order needs the order as a constant string under Numba")
+    if _is_array(like) and order in ("A", "K"):
+        order = "F" if like.layout == "F" else "C"
+    if order == "C" or not _is_array(like):
+        return lambda g, like, order: runtime.reshape_like(g, like)
+    if order != "F" or not _is_array(g):
+        return None
+    # Reading g in Fortran order is reading g.T in C order; writing the result in Fortran
+    # order is writing its transpose in C order.
+    return lambda g, like, order: np.ascontiguousarray(g.T).reshape(like.shape[::-1]).T
+
+
+@overload(runtime.method_axes)
+def _method_axes(ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None):
+    given = [not _is_none(t) for t in (ax0, ax1, ax2, ax3, ax4, ax5)]
+    count = given.index(False) if False in given else 6
+    if count <= 1:
+        return lambda ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None: ax0
+    return {
+        2: lambda ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None: (ax0, ax1),
+        3: lambda ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None: (ax0, ax1, ax2),
+        4: lambda ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None: (
+            ax0, ax1, ax2, ax3),
+        5: lambda ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None: (
+            ax0, ax1, ax2, ax3, ax4),
+        6: lambda ax0=None, ax1=None, ax2=None, ax3=None, ax4=None, ax5=None: (
+            ax0, ax1, ax2, ax3, ax4, ax5),
+    }[count]
+
+
+@overload(runtime.permute)
+def _permute(x, axes):
+    if not _is_array(x):
+        return None
+    if _is_none(axes):
+        return lambda x, axes: np.transpose(x)
+    ndim = x.ndim
+    return lambda x, axes: np.transpose(x, to_fixed_tuple(_axes_array(axes) % ndim, ndim))
+
+
+@overload(runtime.unpermute)
+def _unpermute(g, axes):
+    if not _is_array(g):
+        return None
+    if _is_none(axes):
+        return lambda g, axes: np.transpose(g)
+    ndim = g.ndim
+    return lambda g, axes: np.transpose(
+        g, to_fixed_tuple(np.argsort(_axes_array(axes) % ndim), ndim))
+
+
+def _pieces(count, params, setup, length, finish):
+    """``impl(params)`` returning ``count`` consecutive pieces of ``g3`` along its middle axis.
+
+    ``setup`` lines define ``g3`` (the adjoint as (before, n, after)); piece ``i`` is
+    ``length(i)`` long and is returned as ``finish(i, piece)``. Generated as source because a
+    Numba function cannot build a tuple of a length known only at compile time in a loop.
+    """
+    lines = [f"def impl({params}):", *("    " + line for line in setup), "    start = 0"]
+    for i in range(count):
+        lines += [f"    n{i} = {length(i)}",
+                  f"    p{i} = {finish(i, f'g3[:, start:start + n{i}, :]')}",
+                  f"    start += n{i}"]
+    lines.append("    return (" + "".join(f"p{i}, " for i in range(count)) + ")")
+    scope = {"np": np, "_axis_split": _axis_split}
+    exec("\n".join(lines), scope)  # noqa: S102  (source built above from constants)
+    return scope["impl"]
+
+
+def _piece_finish(t, i, sequence):
+    """Source that turns a (before, n, after) piece into the adjoint of element ``i`` (type
+    ``t``) of ``sequence``: a float for a scalar, an array of the element's shape otherwise."""
+    if _is_scalar(t):
+        return lambda piece: f"float({piece}[0, 0, 0])"
+    return lambda piece: f"np.ascontiguousarray({piece}).reshape({sequence}[{i}].shape)"
+
+
+@overload(runtime.split_like)
+def _split_like(g, arrays, axis):
+    if not (_is_array(g) and isinstance(arrays, types.BaseTuple)):
+        return None
+    elements = arrays.types
+    finishes = [_piece_finish(t, i, "arrays") for i, t in enumerate(elements)]
+    if _is_none(axis):
+        setup = ["g3 = np.ascontiguousarray(g).reshape((1, g.size, 1))"]
+        length = (lambda i: "1" if _is_scalar(elements[i]) else f"arrays[{i}].size")
+    else:
+        setup = ["ax = axis % g.ndim",
+                 "g3 = np.ascontiguousarray(g).reshape(_axis_split(g.shape, ax))"]
+        length = (lambda i: f"arrays[{i}].shape[ax]")
+    return _pieces(len(elements), "g, arrays, axis", setup, length,
+                   lambda i, piece: finishes[i](piece))
+
+
+@overload(runtime.unstack)
+def _unstack(g, axis):
+    if _is_array(g) and isinstance(axis, types.Integer):
+        return lambda g, axis: np.moveaxis(g, axis, 0)
+    return None
+
+
+def _stack_vjp(g, tup, axis, length_of):
+    if not (_is_array(g) and isinstance(tup, types.BaseTuple)):
+        return None
+    elements = tup.types
+    finishes = [_piece_finish(t, i, "tup") for i, t in enumerate(elements)]
+    setup = [f"g3 = np.ascontiguousarray(g).reshape(_axis_split(g.shape, {axis}))"]
+    return _pieces(len(elements), "g, tup", setup, lambda i: length_of(elements[i], i),
+                   lambda i, piece: finishes[i](piece))
+
+
+@overload(runtime.hstack_vjp)
+def _hstack_vjp(g, tup):
+    if not _is_array(g):
+        return None
+    axis = 0 if g.ndim == 1 else 1  # hstack joins 1-D arrays on axis 0, others on axis 1
+
+    def length_of(t, i):
+        return f"tup[{i}].shape[{axis}]" if _is_array(t) and t.ndim >= 1 else "1"
+    return _stack_vjp(g, tup, axis, length_of)
+
+
+@overload(runtime.vstack_vjp)
+def _vstack_vjp(g, tup):
+    def length_of(t, i):  # vstack makes each element at least 2-D: (1, n) for a 1-D one
+        return f"tup[{i}].shape[0]" if _is_array(t) and t.ndim >= 2 else "1"
+    return _stack_vjp(g, tup, 0, length_of)
+
+
+@register_jitable
+def _fold_tiles(g, a_shape):
+    """Sum ``g`` over the tiles of ``np.tile``: element i of g lands on i mod a_shape, with
+    ``a_shape`` padded with leading 1s to g's number of dimensions."""
+    ndim = g.ndim
+    size = 1
+    for k in range(ndim):
+        size *= a_shape[k]
+    out = np.zeros(size)
+    src = np.ascontiguousarray(g).reshape(g.size)
+    for f in range(src.size):
+        rest = f
+        target = 0
+        stride = 1
+        for k in range(ndim - 1, -1, -1):
+            index = rest % g.shape[k]
+            rest //= g.shape[k]
+            target += (index % a_shape[k]) * stride
+            stride *= a_shape[k]
+        out[target] += src[f]
+    return out
+
+
+@overload(runtime.tile_vjp)
+def _tile_vjp(g, a, reps):
+    if _is_scalar(a):
+        return lambda g, a, reps: float(_total(g))
+    if not (_is_array(a) and _is_array(g)):
+        return None
+    pad = g.ndim - a.ndim
+
+    def impl(g, a, reps):
+        a_shape = np.ones(g.ndim, np.intp)
+        for k in range(a.ndim):
+            a_shape[pad + k] = a.shape[k]
+        return _fold_tiles(g, a_shape).reshape(a.shape)
+    return impl
+
+
+@register_jitable
+def _gather_repeats(g3, counts):
+    """Sum the copies ``np.repeat`` made: g3 is (before, total, after), counts one per
+    element of the middle axis of the result."""
+    before, _, after = g3.shape
+    n = counts.size
+    out = np.zeros((before, n, after))
+    position = 0
+    for j in range(n):
+        for _ in range(counts[j]):
+            for i in range(before):
+                for k in range(after):
+                    out[i, j, k] += g3[i, position, k]
+            position += 1
+    return out
+
+
+def _repeat_counts(repeats, n):
+    """``repeats`` (an int or an array, length 1 broadcasting) as n counts."""
+
+
+@overload(_repeat_counts)
+def _repeat_counts_impl(repeats, n):
+    if isinstance(repeats, types.Integer):
+        return lambda repeats, n: np.full(n, repeats, np.intp)
+    if _is_array(repeats):
+        def impl(repeats, n):
+            flat = np.ravel(repeats)
+            if flat.size == 1:
+                return np.full(n, flat[0], np.intp)
+            return flat.astype(np.intp)
+        return impl
+    return None
+
+
+@overload(runtime.repeat_vjp)
+def _repeat_vjp(g, a, repeats, axis):
+    if not _is_array(g):
+        return None
+    if _is_scalar(a):
+        return lambda g, a, repeats, axis: float(np.sum(g))
+    if not _is_array(a):
+        return None
+    if _is_none(axis):
+        def flat(g, a, repeats, axis):
+            g3 = np.ascontiguousarray(g).reshape((1, g.size, 1))
+            return _gather_repeats(g3, _repeat_counts(repeats, a.size)).reshape(a.shape)
+        return flat
+
+    def along(g, a, repeats, axis):
+        ax = axis % a.ndim
+        before, n, after = _axis_split(a.shape, ax)
+        g3 = np.ascontiguousarray(g).reshape((before, g.shape[ax], after))
+        return _gather_repeats(g3, _repeat_counts(repeats, n)).reshape(a.shape)
+    return along
+
+
+@register_jitable
+def _roll_axis(y, shift, axis):
+    """``np.roll(y, shift, axis)`` for a C-contiguous float64 ``y``, as a new array."""
+    before, n, after = _axis_split(y.shape, axis % y.ndim)
+    out = np.empty((before, n, after))
+    if n == 0:
+        return out.reshape(y.shape)
+    y3 = y.reshape((before, n, after))
+    for j in range(n):
+        out[:, (j + shift) % n, :] = y3[:, j, :]
+    return out.reshape(y.shape)
+
+
+def _roll(direction):
+    """An overload body for ``np.roll(x, direction * shift, axis)`` (Numba's has no axis)."""
+    def typer(x, shift, axis):
+        if not _is_array(x):
+            return None
+        if _is_none(axis):
+            if isinstance(shift, types.Integer):
+                return lambda x, shift, axis: np.roll(x, direction * shift)
+            return None
+
+        def impl(x, shift, axis):
+            shifts = _axes_array(shift)
+            axes = _axes_array(axis)
+            count = max(shifts.size, axes.size)  # NumPy broadcasts one against the other
+            y = np.ascontiguousarray(x).astype(np.float64)
+            for k in range(count):
+                y = _roll_axis(y, direction * shifts[k if shifts.size > 1 else 0],
+                               axes[k if axes.size > 1 else 0])
+            return y
+        return impl
+    return typer
+
+
+overload(runtime.roll_axis)(_roll(1))
+overload(runtime.roll_vjp)(_roll(-1))
+
+
+@overload(runtime.flip_axis)
+def _flip_axis(x, axis):
+    if not _is_array(x):
+        return None
+    if _is_none(axis):
+        return lambda x, axis: np.flip(x)
+
+    def impl(x, axis):
+        y = np.ascontiguousarray(x).astype(np.float64)
+        for k in _axes_array(axis):
+            y3 = y.reshape(_axis_split(y.shape, k % y.ndim))
+            y = np.ascontiguousarray(y3[:, ::-1, :]).reshape(x.shape)
+        return y
+    return impl
+
+
+overload(runtime.unpad)(_refuse("Numba cannot compile np.pad"))
+overload(runtime.pad_border)(_refuse("Numba cannot compile np.pad"))
+
+
+@overload(runtime.astype_vjp, prefer_literal=True)
+def _astype_vjp(g, dtype):
+    if isinstance(dtype, types.NumberClass):
+        target = dtype.instance_type
+    elif isinstance(dtype, types.DType):
+        target = dtype.dtype
+    elif isinstance(dtype, types.StringLiteral):
+        target = from_dtype(np.dtype(dtype.literal_value))
+    else:
+        return None
+    if isinstance(target, (types.Float, types.Complex)):
+        return lambda g, dtype: g
+    return lambda g, dtype: g * 0.0
+
+
+# --- creation -------------------------------------------------------------------------------
+
+
+@overload(runtime.arange_vjp_start)
+def _arange_vjp_start(g, stop):
+    if _is_none(stop):
+        return lambda g, stop: 0.0
+    return lambda g, stop: float(np.sum(g))
+
+
+@overload(runtime.arange_vjp_step)
+def _arange_vjp_step(g):
+    if _is_array(g):
+        return lambda g: float(np.sum(g * np.arange(g.size)))
+    return None
+
+
+@overload(runtime.arange_jvp_start)
+def _arange_jvp_start(t, z, stop):
+    if not _is_array(z):
+        return None
+    if _is_none(stop):
+        return lambda t, z, stop: np.zeros(z.shape)
+    return lambda t, z, stop: np.zeros(z.shape) + t
+
+
+@register_jitable
+def _unit_steps(num, endpoint):
+    """np.linspace(0, 1, num, endpoint) (Numba's linspace has no endpoint)."""
+    if endpoint:
+        return np.linspace(0.0, 1.0, num)
+    return np.linspace(0.0, 1.0, num + 1)[:num].copy()
+
+
+@overload(runtime.linspace_basis, prefer_literal=True)
+def _linspace_basis(num, endpoint, retstep, ndim, axis):
+    rank = getattr(ndim, "literal_value", None)
+    if rank is None or rank == 1:
+        # Numba's np.linspace makes only 1-D arrays, so a run-time ndim is 1.
+        def one_dim(num, endpoint, retstep, ndim, axis):
+            if retstep:
+                _raise_no_rule("adjoint's rule for np.linspace does not support retstep=True; "
+                               "compute the step as (stop - start) / (num - 1)")
+            if ndim != 1:
+                raise ValueError("linspace_basis under Numba makes 1-D weights only")
+            return _unit_steps(num, endpoint)
+        return one_dim
+
+    def impl(num, endpoint, retstep, ndim, axis):
+        if retstep:
+            _raise_no_rule("adjoint's rule for np.linspace does not support retstep=True; "
+                           "compute the step as (stop - start) / (num - 1)")
+        shape = np.ones(rank, np.intp)
+        shape[axis % rank] = num
+        return _unit_steps(num, endpoint).reshape(to_fixed_tuple(shape, rank))
+    return impl
+
+
+@overload(runtime.linspace_vjp)
+def _linspace_vjp(g, like, weights, axis):
+    return lambda g, like, weights, axis: runtime.unbroadcast(np.sum(g * weights, axis=axis),
+                                                              like)
+
+
+@overload(runtime.linspace_jvp)
+def _linspace_jvp(t, weights, axis):
+    if _is_array(t):
+        return lambda t, weights, axis: np.expand_dims(t, axis) * weights
+    return lambda t, weights, axis: t * weights
+
+
+# --- sorting --------------------------------------------------------------------------------
+
+
+@register_jitable
+def _lane_orders(a3):
+    """For each lane of a3 (before, n, after), the stable argsort of the lane."""
+    before, n, after = a3.shape
+    orders = np.empty((before, n, after), np.intp)
+    lane = np.empty(n)
+    for i in range(before):
+        for k in range(after):
+            for j in range(n):
+                lane[j] = a3[i, j, k]
+            order = np.argsort(lane, kind="mergesort")
+            for j in range(n):
+                orders[i, j, k] = order[j]
+    return orders
+
+
+@register_jitable
+def _scatter_sorted(g3, orders):
+    before, n, after = g3.shape
+    out = np.zeros((before, n, after))
+    for i in range(before):
+        for j in range(n):
+            for k in range(after):
+                out[i, orders[i, j, k], k] = g3[i, j, k]
+    return out
+
+
+@register_jitable
+def _gather_sorted(t3, orders):
+    before, n, after = t3.shape
+    out = np.empty((before, n, after))
+    for i in range(before):
+        for j in range(n):
+            for k in range(after):
+                out[i, j, k] = t3[i, orders[i, j, k], k]
+    return out
+
+
+@overload(runtime.sort_vjp)
+def _sort_vjp(g, a, axis):
+    if not (_is_array(g) and _is_array(a)):
+        return None
+    if _is_none(axis):
+        return lambda g, a, axis: runtime.reshape_like(
+            _scatter_sorted(_lanes(g, axis), _lane_orders(_lanes(a, axis))), a)
+    return lambda g, a, axis: _scatter_sorted(
+        _lanes(g, axis), _lane_orders(_lanes(a, axis))).reshape(a.shape)
+
+
+@overload(runtime.sort_jvp)
+def _sort_jvp(t, a, axis):
+    if not (_is_array(t) and _is_array(a)):
+        return None
+    if _is_none(axis):
+        return lambda t, a, axis: _gather_sorted(
+            _lanes(t, axis), _lane_orders(_lanes(a, axis))).reshape(a.size)
+    return lambda t, a, axis: _gather_sorted(
+        _lanes(t, axis), _lane_orders(_lanes(a, axis))).reshape(a.shape)
+
+
+# --- elementwise partials -------------------------------------------------------------------
+
+
+@overload(runtime.safe_log)
+def _safe_log(x):
+    if _is_array(x):
+        return lambda x: np.log(np.where(x > 0, x, 1.0))
+    if _is_scalar(x):
+        return lambda x: np.log(x) if x > 0 else 0.0
+    return None
+
+
+@overload(runtime.clip_inside)
+def _clip_inside(a, lo, hi):
+    if _is_none(lo) and _is_none(hi):
+        if _is_array(a):
+            return lambda a, lo, hi: np.ones(a.shape)
+        return lambda a, lo, hi: 1.0
+    if _is_none(hi):
+        return lambda a, lo, hi: (a >= lo) * 1.0
+    if _is_none(lo):
+        return lambda a, lo, hi: (a <= hi) * 1.0
+    return lambda a, lo, hi: ((a >= lo) & (a <= hi)) * 1.0
+
+
+@overload(runtime.clip_below)
+def _clip_below(a, lo):
+    if _is_none(lo):
+        return lambda a, lo: 0.0
+    return lambda a, lo: (a < lo) * 1.0
+
+
+@overload(runtime.clip_above)
+def _clip_above(a, hi):
+    if _is_none(hi):
+        return lambda a, hi: 0.0
+    return lambda a, hi: (a > hi) * 1.0

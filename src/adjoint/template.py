@@ -61,7 +61,14 @@ def _sub_names(node, mapping):
             self.generic_visit(n)
             return n
 
-    return Sub().visit(g.clone(node))
+    new = Sub().visit(g.clone(node))
+    # The rule module's line numbers mean nothing in the user's file: the caller gives the
+    # copy the location of the statement being differentiated.
+    for n in g.walk(new):
+        for attr in ("lineno", "end_lineno", "col_offset", "end_col_offset"):
+            if hasattr(n, attr):
+                setattr(n, attr, None)
+    return new
 
 
 def _is_d(node):

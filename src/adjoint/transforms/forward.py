@@ -1,0 +1,446 @@
+"""ForwardAD: forward mode — a tangent statement beside each primal statement.
+
+Takes a normalized, inlined ANF function (what :func:`adjoint.pipeline.front` returns), its
+*active* names (they depend on a ``wrt`` parameter and reach the output) and the names it writes
+through subscripts; returns the function ``(*params, *tangents) -> (value, tangent)``: the
+primal statements in their order, each followed (or, where it overwrites an operand its tangent
+reads, preceded) by the statement computing the tangent of what it assigns. A tuple output
+gives ``((v0, v1, ...), (t0, t1, ...))``.
+
+The transformer keeps, per program point, which active names currently hold a tangent
+variable; any other name has the *symbolic zero* tangent, so no code is generated for it, and
+rule templates see it as ``__zero__``, which :func:`fold_zero` removes algebraically (a zero
+times anything is zero, zero plus ``t`` is ``t``, a linear helper of zero is zero) before a
+statement is emitted. Tangents are materialized with ``zeros_like(primal)`` only where the code
+needs a variable: before a subscript write into an array that has none yet, in the branch of an
+``if`` that assigns none (when the other branch does), and before a loop for every name that
+the loop's body gives a tangent and whose primal exists before the loop — so each tangent has
+one type on every path, as Numba requires. Loop bodies are generated to a fixpoint: a name whose
+tangent the body defines is a tangent variable from the top of the body on.
+
+Rules come from the one registry: elementwise rules give ``dz = Σ dp * ∂z/∂p`` (broadcast back
+to ``z``'s shape by ``unbroadcast`` where an operand without a tangent may be larger), other
+rules give their ``@jvp`` template, filled by :func:`adjoint.template.fill_jvp`. Subscript
+reads give ``t_dot = x_dot[i]``; subscript writes give ``out_dot[i] = v_dot``.
+
+    def f(x, y):                        def jvp_f(x, y, x_dot, y_dot):
+        s = 0.0                             x_dot = as_float(x_dot)
+        for i in range(3):                  y_dot = as_float(y_dot)
+            s = s * x + y                   s = 0.0
+        return s                            s_dot = zeros_like(s)
+                                            for i in range(3):
+                                                t = s * x
+                                                t_dot = s_dot * x + x_dot * s
+                                                s = t + y
+                                                s_dot = t_dot + y_dot
+                                            result = s
+                                            result_dot = s_dot
+                                            return (result, fresh(result_dot))
+
+(shown before simplification, which then drops the copies and substitutes ``t_dot``).
+"""
+
+from __future__ import annotations
+
+from .. import grammar as g
+from ..analysis.activity import atom_names, classify
+from ..errors import NoRuleError, UnsupportedSyntaxError
+from ..template import ZERO_NAME, Bound, fill_jvp
+
+# The placeholder a rule's result is bound to while its tangent code is built: the code is
+# placed after the primal statement (where it means the new value) or before it.
+_RESULT = "__result__"
+
+
+class ForwardAD:
+    """The forward-mode transformer of one normalized function (see the module docstring)."""
+
+    def __init__(self, ctx, *, active, local_names, mutated):
+        self.ctx = ctx
+        self.namer = ctx.namer
+        self.active = set(active)
+        self.locals = set(local_names)
+        self.mutated = set(mutated)  # arrays written through subscripts
+        self.has = set()  # active names whose tangent variable holds their tangent here
+        self.defined = set()  # primal names assigned on every path to here
+        self.depth = 0  # how many branches and loops enclose the current statement
+
+    # ============================================================================ entry point
+    def __call__(self, fdef, wrt, name):
+        """The jvp function of ``fdef`` (its tangent parameters follow its own), named
+        ``name``; ``wrt`` lists parameter names."""
+        params = [a.id for a in fdef.args.args]
+        self.defined = set(params)
+        tangents = [self.namer.tangent(p) for p in wrt]
+        prologue = []
+        for p in params:
+            if p in self.mutated:  # the caller's array must not change: write into a copy
+                prologue.append(g.assign(p, g.call(g.Attribute(value=g.name(p), attr="copy",
+                                                               ctx=g.Load()))))
+        for p, t in zip(wrt, tangents):
+            # An int argument stands for a float: its tangent is a float (array) too.
+            value = g.call("as_float", g.name(t))
+            if p in self.mutated:
+                value = g.call("fresh", value)
+            prologue.append(g.assign(t, value))
+            if p in self.active:
+                self.has.add(p)
+        body = self._block(fdef.body)
+        new = g.function(name, params + tangents, prologue + body)
+        return g.copy_location(new, fdef)
+
+    # ============================================================================ statements
+    def _block(self, stmts):
+        out = []
+        for stmt in stmts:
+            out.extend(self._stmt(stmt))
+        return out
+
+    def _stmt(self, stmt):
+        if isinstance(stmt, g.Assign):
+            target = stmt.targets[0]
+            if isinstance(target, g.Name):
+                return self._assign(stmt, target.id)
+            return self._write(stmt, target)
+        if isinstance(stmt, g.If):
+            return self._if(stmt)
+        if isinstance(stmt, (g.For, g.While)):
+            return self._loop(stmt)
+        if isinstance(stmt, g.Return):
+            return [self._return(stmt)]
+        return [stmt]
+
+    def tangent_of(self, atom):
+        """The tangent expression of an atom, or None for the symbolic zero."""
+        if isinstance(atom, g.Name) and atom.id in self.has:
+            return g.name(self.namer.tangent(atom.id))
+        if isinstance(atom, (g.List, g.Tuple)):  # a nested list: np.array([[x, y], ...])
+            elts = [self.tangent_of(e) for e in atom.elts]
+            if all(e is None for e in elts):
+                return None
+            return type(atom)(elts=[e if e is not None else _zero_like(a)
+                                    for e, a in zip(elts, atom.elts)], ctx=g.Load())
+        return None
+
+    def _zero(self, name, at):
+        stmt = g.assign(self.namer.tangent(name), g.call("zeros_like", g.name(name)))
+        return g.copy_location(stmt, at)
+
+    # -- z = op(atoms) -----------------------------------------------------------------------
+    def _assign(self, stmt, z):
+        if z not in self.active:
+            self.defined.add(z)
+            return [stmt]
+        value = stmt.value
+        op = classify(value, self.ctx, self.locals)
+        code = self._tangent_code(stmt, op)  # (prelude, expr) with _RESULT for z, or None
+        self.defined.add(z)
+        if code is None:
+            return [stmt] + self._set_zero(z, stmt)
+        prelude, expr = code
+        if z in self.mutated and op.kind not in ("copy", "subscript") and _may_alias(expr):
+            # `y = x * 1.0` makes a new array but its tangent may simplify to `x_dot`: the
+            # writes into y's tangent must not change x's.
+            expr = g.call("fresh", expr)
+        tangent = prelude + [g.assign(self.namer.tangent(z), expr)]
+        reads = {n for s in tangent for n in g.names_in(s, g.Load)}
+        before, after = [], [stmt]
+        if z not in reads:  # the tangent reads no operand that this statement overwrites
+            after += [_substitute(s, {_RESULT: g.name(z)}) for s in tangent]
+        elif _RESULT not in reads:  # it reads the old value only: compute it first
+            before = tangent
+        else:  # both the old value and the new: keep the old one
+            prev = self.namer.fresh(f"{z}_prev")
+            before = [g.copy_location(g.assign(prev, g.name(z)), stmt)]
+            after += [_substitute(s, {z: g.name(prev), _RESULT: g.name(z)}) for s in tangent]
+        self.has.add(z)
+        return [g.copy_location(s, stmt) for s in before + after]
+
+    def _set_zero(self, z, at):
+        """``z`` now has a zero tangent."""
+        if z not in self.has:
+            return []
+        if self.depth == 0:  # straight-line code: later reads see the symbolic zero
+            self.has.discard(z)
+            return []
+        return [self._zero(z, at)]  # inside a branch or loop the variable must stay typed
+
+    def _tangent_code(self, stmt, op):
+        value = stmt.value
+        if op.kind == "copy":
+            t = self.tangent_of(value)
+            return None if t is None else ([], t)
+        if op.kind == "subscript":
+            t = self.tangent_of(value.value)
+            return None if t is None else ([], g.subscript(t, g.clone(value.slice)))
+        if op.kind == "pack":
+            elts = [self.tangent_of(e) for e in value.elts]
+            if all(e is None for e in elts):
+                return None
+            elts = [e if e is not None else _zero_like(a) for e, a in zip(elts, value.elts)]
+            return [], type(value)(elts=elts, ctx=g.Load())
+        if op.kind == "rule" and not op.rule.nondiff:
+            return self._rule_code(stmt, op)
+        if op.kind == "unknown" and any(
+                n in self.has for n in atom_names_all(op, self.locals)):
+            raise self._no_rule(op, stmt)
+        return None  # constants, non-differentiable operations, inputs without tangents
+
+    def _rule_code(self, stmt, op):
+        bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
+        filled = fill_jvp(bound, _RESULT, self.tangent_of, self.namer)
+        if filled is None:
+            return None
+        if filled == "missing":
+            raise self.ctx.error(NoRuleError, f"{op.rule.name} has no forward-mode rule", stmt,
+                                 "use adjoint.grad or adjoint.vjp (reverse mode) for it, or "
+                                 "write the function with operations that have rules")
+        prelude, expr = filled
+        tangents = set(self.namer._tangent.values())
+        zeros, kept = set(), []
+        for s in prelude:
+            folded = fold_zero(s.value, tangents, zeros)
+            if folded is None:
+                zeros |= set(g.names_in(s.targets[0], g.Store))
+                continue
+            s.value = folded
+            kept.append(s)
+        expr = fold_zero(expr, tangents, zeros)
+        if expr is None:
+            return None
+        if op.rule.broadcast and op.rule.partials is not None and not all(
+                self.tangent_of(a) is not None for a in bound.values.values()
+                if isinstance(a, g.Name) and a.id in self.locals):
+            # Only operands with tangents shape the sum of terms: an operand without one may
+            # broadcast z to a larger shape (the optimizer drops this where shapes agree).
+            expr = g.call("unbroadcast", expr, g.name(_RESULT))
+        return kept, expr
+
+    def _no_rule(self, op, stmt):
+        if op.kind == "pack":
+            return self.ctx.error(UnsupportedSyntaxError, "building a list or tuple of "
+                                  "differentiated values is not supported here", stmt,
+                                  "use np.array([...]) or np.stack")
+        what = op.label or getattr(op.obj, "__name__", "this call")
+        return self.ctx.error(NoRuleError, f"adjoint has no derivative rule for {what}", stmt,
+                              "give it a derivative with adjoint.custom_vjp, or wrap it in "
+                              "adjoint.stop_gradient(...) if its derivative should be zero")
+
+    # -- base[index] = value ---------------------------------------------------------------
+    def _write(self, stmt, target):
+        base = target.value.id
+        if base not in self.active:
+            return [stmt]
+        t = self.tangent_of(stmt.value)
+        if t is None and base not in self.has:
+            return [stmt]  # a zero written into a zero tangent
+        out = []
+        if base not in self.has:  # an inactive array receives a tangent: it starts at zero
+            out.append(self._zero(base, stmt))
+            self.has.add(base)
+        write = g.assign(g.subscript(g.name(self.namer.tangent(base)), g.clone(target.slice),
+                                     store=True), t if t is not None else g.const(0.0))
+        return out + [stmt, g.copy_location(write, stmt)]
+
+    # -- control flow ------------------------------------------------------------------------
+    def _if(self, stmt):
+        has, defined = set(self.has), set(self.defined)
+        self.depth += 1
+        then = self._block(stmt.body)
+        has_then, defined_then = self.has, self.defined
+        self.has, self.defined = set(has), set(defined)
+        orelse = self._block(stmt.orelse)
+        has_else, defined_else = self.has, self.defined
+        self.depth -= 1
+        # A tangent defined in one branch only is zero after the other (when its primal
+        # exists there): one type on both paths.
+        for name in sorted(has_then - has_else):
+            if name in defined_else:
+                orelse = _append(orelse, self._zero(name, stmt))
+        for name in sorted(has_else - has_then):
+            if name in defined_then:
+                then = _append(then, self._zero(name, stmt))
+        self.has = has_then | has_else
+        self.defined = defined_then & defined_else
+        return [g.copy_location(g.if_(stmt.test, then or [g.Pass()], orelse), stmt)]
+
+    def _loop(self, loop):
+        before, defined = set(self.has), set(self.defined)
+        entry = set(before)
+        self.depth += 1
+        while True:  # the names holding a tangent at the top of an iteration, to a fixpoint
+            snapshot = self._snapshot()
+            self.has, self.defined = set(entry), set(defined)
+            body = self._block(loop.body)
+            if self.has <= entry:
+                break
+            entry |= self.has
+            self._restore(snapshot)
+        self.depth -= 1
+        self.defined = defined  # the body may run no time
+        pre = [self._zero(n, loop) for n in sorted(entry - before) if n in defined]
+        if isinstance(loop, g.For):
+            new = g.for_(g.clone(loop.target), loop.iter, body)
+        else:
+            new = g.while_(loop.test, body)
+        return pre + [g.copy_location(new, loop)]
+
+    def _snapshot(self):
+        n = self.namer
+        return set(n.taken), dict(n._adjoint), dict(n._tangent)
+
+    def _restore(self, snapshot):
+        n = self.namer
+        n.taken, n._adjoint, n._tangent = snapshot
+
+    # -- return ----------------------------------------------------------------------------
+    def _return(self, stmt):
+        value = stmt.value
+        atoms = list(value.elts) if isinstance(value, g.Tuple) else [value]
+        tangents = []
+        for atom in atoms:
+            t = self.tangent_of(atom)
+            # fresh: the result is the caller's own array, never a view of a tangent input
+            tangents.append(g.call("fresh", t) if t is not None else
+                            _zero_like(atom))
+        out = g.tuple_(tangents) if isinstance(value, g.Tuple) else tangents[0]
+        return g.copy_location(g.return_(g.tuple_([g.clone(value), out])), stmt)
+
+
+def atom_names_all(op, local_names):
+    names = []
+    for a in list(op.args) + [v for _, v in op.keywords]:
+        names += atom_names(a, local_names)
+    return names
+
+
+def _zero_like(atom):
+    if isinstance(atom, g.Constant):
+        return g.const(0.0)
+    return g.call("zeros_like", g.clone(atom))
+
+
+def _append(stmts, stmt):
+    """``stmts`` + [stmt], placed before a trailing ``break``."""
+    if stmts and isinstance(stmts[-1], g.Break):
+        return stmts[:-1] + [stmt, stmts[-1]]
+    return stmts + [stmt]
+
+
+def _substitute(node, mapping):
+    class Sub(g.NodeTransformer):
+        def visit_Name(self, n):
+            if n.id in mapping and isinstance(n.ctx, g.Load):
+                return g.clone(mapping[n.id])
+            return n
+
+    return Sub().visit(node)
+
+
+# ================================================================================ zero folding
+_LINEAR_BINOPS = (g.Mult, g.MatMult)
+
+
+def fold_zero(expr, tangent_names, zero_names=()):
+    """``expr`` with the symbolic zero tangent removed, or None when it is zero.
+
+    Sound for the way tangents occur in rule templates — linearly: a product with a zero factor
+    is zero, zero plus or minus ``t`` is ``±t``, a subscript of zero is zero, and a call whose
+    only tangent arguments are zero is zero (every helper a ``@jvp`` template applies to a
+    tangent is linear in it). A zero left in any other position becomes ``0.0``.
+    """
+    zero_names = set(zero_names) | {ZERO_NAME}
+
+    def has_tangent(node):
+        return any(n in tangent_names for n in g.names_in(node, g.Load))
+
+    def fold(node):
+        if isinstance(node, g.Name):
+            return None if node.id in zero_names else node
+        if isinstance(node, g.BinOp):
+            left, right = fold(node.left), fold(node.right)
+            if isinstance(node.op, _LINEAR_BINOPS):
+                if left is None or right is None:
+                    return None
+            elif isinstance(node.op, g.Div):
+                if left is None:
+                    return None
+            elif isinstance(node.op, g.Add):
+                if left is None or right is None:
+                    return right if left is None else left
+            elif isinstance(node.op, g.Sub):
+                if right is None:
+                    return left
+                if left is None:
+                    return g.unary(g.USub, right)
+            node.left = left if left is not None else g.const(0.0)
+            node.right = right if right is not None else g.const(0.0)
+            return node
+        if isinstance(node, g.UnaryOp) and isinstance(node.op, (g.USub, g.UAdd)):
+            operand = fold(node.operand)
+            if operand is None:
+                return None
+            node.operand = operand
+            return node
+        if isinstance(node, g.Subscript):
+            base = fold(node.value)
+            if base is None:
+                return None
+            node.value = base
+            return node
+        if isinstance(node, g.Call):
+            if g.is_name(node.func, "zeros_like") and len(node.args) == 1 and \
+                    isinstance(node.args[0], g.Constant):
+                return g.const(0.0)  # the tangent of a constant list element
+            args = [fold(a) for a in node.args]
+            kws = [fold(k.value) for k in node.keywords]
+            zero_args = any(a is None for a in args + kws)
+            if zero_args and not any(has_tangent(a) for a in args + kws if a is not None):
+                return None
+            node.args = [a if a is not None else g.const(0.0) for a in args]
+            for k, v in zip(node.keywords, kws):
+                k.value = v if v is not None else g.const(0.0)
+            return node
+        if isinstance(node, (g.Tuple, g.List)):
+            node.elts = [e if e is not None else g.const(0.0) for e in map(fold, node.elts)]
+            return node
+        return _zero_leftovers(node, zero_names)
+
+    return fold(expr)
+
+
+def _zero_leftovers(node, zero_names):
+    class Sub(g.NodeTransformer):
+        def visit_Name(self, n):
+            return g.const(0.0) if n.id in zero_names else n
+
+    return Sub().visit(node)
+
+
+def _may_alias(expr):
+    """Whether ``expr`` may evaluate to an existing array rather than a new one: arithmetic
+    allocates, unless it is an identity (``t * 1.0``, ``t + 0.0``) the optimizer removes."""
+    while True:
+        if isinstance(expr, g.BinOp):
+            left, right = expr.left, expr.right
+            op = type(expr.op)
+            if op in (g.Mult, g.Add) and _is_identity(left, op):
+                expr = right
+                continue
+            if op in (g.Mult, g.Div, g.Add, g.Sub, g.Pow) and _is_identity(right, op):
+                expr = left
+                continue
+            return False
+        if isinstance(expr, g.UnaryOp):
+            if isinstance(expr.op, g.UAdd):
+                expr = expr.operand
+                continue
+            return False
+        return True
+
+
+def _is_identity(node, op):
+    if not isinstance(node, g.Constant) or isinstance(node.value, bool) or \
+            not isinstance(node.value, (int, float)):
+        return False
+    return node.value == (0 if op in (g.Add, g.Sub) else 1)
