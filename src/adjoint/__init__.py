@@ -6,6 +6,7 @@ that you can print, read, debug, and compile with Numba (``jit=True``).
 
 from . import rules  # noqa: F401  (registers every derivative rule)
 from .api import grad, jvp, source, value_and_grad, vjp
+from .compose import hessian, hvp, jacobian
 from .custom import custom_vjp, defvjp, stop_gradient
 from .testing import check_grad
 from .errors import (AdjointError, GradientCheckError, JitError, NoRuleError,
@@ -14,7 +15,7 @@ from .errors import (AdjointError, GradientCheckError, JitError, NoRuleError,
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "source", "check_grad",
-    "custom_vjp", "defvjp", "stop_gradient",
+    "jacobian", "hessian", "hvp", "custom_vjp", "defvjp", "stop_gradient",
     "AdjointError", "GradientCheckError", "JitError", "NoRuleError", "NonScalarOutputError",
     "SourceUnavailableError", "UnsupportedSyntaxError", "WrtError",
 ]

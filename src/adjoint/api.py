@@ -154,6 +154,18 @@ class Transformed:
         return tuple(_as_result(gr, args[params.index(w)]) for gr, w in zip(grads, derived.wrt))
 
 
+def _with_defaults(args, derived):
+    """``args`` completed with the defaults of the parameters the caller left out (so that an
+    argument appended after them, like a cotangent, lands in its own parameter)."""
+    missing = len(derived.params) - len(args)
+    if missing <= 0:
+        return args
+    defaults = derived.function.__defaults__ or ()
+    own = defaults[:len(defaults) - (len(derived.function.__code__.co_varnames[
+        :derived.function.__code__.co_argcount]) - len(derived.params))]
+    return tuple(args) + tuple(own[len(own) - missing:])
+
+
 def _plain(x):
     """NumPy scalars as Python floats; tuples element by element; arrays as they are."""
     if isinstance(x, tuple):
@@ -216,8 +228,10 @@ class VJP(Transformed):
         value = primal(*args)
         args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
+        full = _with_defaults(args, derived)
+
         def pullback(cotangent):
-            grads = pull(*args, cotangent)
+            grads = pull(*full, cotangent)
             return self._convert_grads(grads, args, derived, derived.params)
 
         return value, pullback

@@ -211,8 +211,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     elif mode == "vjp":
         fparams = params + [seed]
         if defaults:
-            raise info.error(UnsupportedSyntaxError, "vjp of a function with default "
-                             "arguments", fdef, "pass every argument explicitly")
+            defaults = defaults + [g.const(1.0)]  # a parameter after defaults needs one too
     gfn = g.function(name, fparams, new_body, defaults=defaults)
     sections = {}
     scalar_output = False

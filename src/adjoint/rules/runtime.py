@@ -57,3 +57,27 @@ def add_at_jvp(z, a, index, value):
 
 
 nondiff(runtime.zeros_like, runtime.range_len, doc="shape bookkeeping: no derivative")
+
+
+@jvp(runtime.matmul_vjp_a)
+def matmul_vjp_a_jvp(z, g, a, b):
+    """bilinear in (g, b); a gives only the shape"""
+    d[z] = matmul_vjp_a(d[g], a, b) + matmul_vjp_a(g, a, d[b])  # noqa: F821
+
+
+@jvp(runtime.matmul_vjp_b)
+def matmul_vjp_b_jvp(z, g, a, b):
+    """bilinear in (g, a); b gives only the shape"""
+    d[z] = matmul_vjp_b(d[g], a, b) + matmul_vjp_b(g, d[a], b)  # noqa: F821
+
+
+@vjp(runtime.safe_log)
+def safe_log_vjp(z, a):
+    """d log(a) = da / a where a > 0 (and the helper is 0 elsewhere)"""
+    d[a] = d[z] / a  # noqa: F821
+
+
+@jvp(runtime.safe_log)
+def safe_log_jvp(z, a):
+    """d log(a) = da / a"""
+    d[z] = d[a] / a  # noqa: F821

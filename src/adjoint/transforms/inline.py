@@ -27,7 +27,10 @@ from ..source import parse_function
 
 
 def is_user_function(obj):
-    return isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
+    """A plain Python function to differentiate through its source (not adjoint's own helpers,
+    which are differentiated by their rules or not at all)."""
+    return (isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
+            and not (obj.__module__ or "").startswith("adjoint."))
 
 
 class InlineCalls:

@@ -314,6 +314,10 @@ class ReverseAD:
             return self.ctx.error(UnsupportedSyntaxError,
                                   "building a list or tuple of differentiated values is not "
                                   "supported here", stmt, "use np.array([...]) or np.stack")
+        if (getattr(op.obj, "__module__", "") or "").startswith("adjoint."):
+            hint = ("this helper of adjoint's generated code has no rule of its own yet, so "
+                    "this derivative cannot be taken to a higher order; use jacobian with "
+                    "mode='forward' or finite differences of the gradient for now")
         return self.ctx.error(NoRuleError, f"adjoint has no derivative rule for {what}", stmt,
                               hint)
 

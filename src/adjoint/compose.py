@@ -1,0 +1,88 @@
+"""Transforms built by composing the others: ``jacobian``, ``hessian``, ``hvp``.
+
+No finite differences: a Jacobian is assembled from ``vjp`` pullbacks (one per output element,
+reverse mode) or ``jvp`` pushforwards (one per input element, forward mode), picked by size
+unless ``mode=`` says; the Hessian is the Jacobian of ``grad(f)`` — adjoint transforms the
+generated gradient code again; and ``hvp`` is forward-over-reverse, ``jvp(grad(f))``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import api
+
+
+def _single(wrt):
+    if isinstance(wrt, (tuple, list)):
+        raise TypeError("jacobian, hessian and hvp take a single wrt parameter")
+    return wrt
+
+
+def _params(fn):
+    """Parameter names of a user function or of a transform's generated function."""
+    import inspect
+    if isinstance(fn, api.Transformed):
+        return _params(fn.f) + ["dout"]
+    return list(inspect.signature(fn).parameters)
+
+
+def _index_of(fn, wrt):
+    params = _params(fn.f)
+    return params.index(wrt) if isinstance(wrt, str) else wrt % len(params)
+
+
+def jacobian(f, *, wrt=0, mode="auto", jit=False):
+    """``jacobian(f)(*args)``: the dense Jacobian of ``f``'s output with respect to argument
+    ``wrt``, of shape ``out.shape + in.shape``. ``mode`` is "forward", "reverse" or "auto"
+    (forward when the input has fewer elements than the output)."""
+    _single(wrt)
+    if mode not in ("auto", "forward", "reverse"):
+        raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
+    backward = api.vjp(f, wrt=wrt, jit=jit)
+    forward = api.jvp(f, wrt=wrt, jit=jit)
+
+    def jac(*args):
+        k = _index_of(backward, wrt)
+        x = np.asarray(args[k], dtype=float)
+        value, pullback = backward(*args)
+        out = np.asarray(value, dtype=float)
+        use_forward = mode == "forward" or (mode == "auto" and x.size < out.size)
+        result = np.empty(out.shape + x.shape)
+        if use_forward:
+            for idx in np.ndindex(x.shape):
+                tangent = np.zeros(x.shape)
+                tangent[idx] = 1.0
+                t = tangent if np.ndim(args[k]) else 1.0
+                _, column = forward(*args, t)
+                result[(Ellipsis,) + idx] = column
+        else:
+            for idx in np.ndindex(out.shape):
+                cotangent = np.zeros(out.shape)
+                cotangent[idx] = 1.0
+                row = pullback(cotangent if out.ndim else 1.0)
+                result[idx] = row
+        return result if (out.ndim or x.ndim) else float(result)
+
+    return jac
+
+
+def hessian(f, *, wrt=0, jit=False):
+    """``hessian(f)(*args)``: the Hessian of scalar ``f`` with respect to argument ``wrt``,
+    of shape ``in.shape + in.shape`` — the Jacobian of the generated gradient."""
+    _single(wrt)
+    return jacobian(api.grad(f, wrt=wrt, jit=jit), wrt=wrt, mode="reverse", jit=jit)
+
+
+def hvp(f, *, wrt=0, jit=False):
+    """``hvp(f)(*args, v)``: the Hessian of scalar ``f`` (with respect to argument ``wrt``)
+    times ``v``, by forward mode over the generated reverse-mode gradient."""
+    _single(wrt)
+    pushforward = api.jvp(api.grad(f, wrt=wrt, jit=jit), wrt=wrt, jit=jit)
+
+    def product(*args):
+        *primal, v = args
+        _, hv = pushforward(*primal, v)
+        return hv
+
+    return product
