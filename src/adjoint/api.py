@@ -74,6 +74,7 @@ class Transformed:
         self.jit = jit
         self.optimize = optimize
         self._entries = {}  # argument kinds -> (callable, Derived)
+        self._fast = {}  # argument types (no arrays) -> ready callable
         self._last = None
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{kind}({getattr(f, '__name__', 'f')})"
@@ -104,13 +105,29 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._bind(args, kwargs)
+        # Fast path: arguments of types seen before (and no arrays, whose ndim matters).
+        fast = self._fast.get(tuple(map(type, args)))
+        if fast is not None:
+            return fast(*args)
+        return self._slow(args)
+
+    def _slow(self, args):
         key = tuple(map(_kind, args))
         entry = self._entries.get(key)
         if entry is None:
             entry = self._prepare(key, args)
         call, derived = entry
         self._last = derived
-        return self._convert(call(*args), args, derived)
+        if self.jit and self.kind == "grad":
+            # Numba returns Python floats for float64 and fresh arrays: nothing to convert.
+            runner = call
+        else:
+            def runner(*a, _call=call, _derived=derived):
+                return self._convert(_call(*a), a, _derived)
+        result = runner(*args)  # the first call compiles (jit), reporting failures clearly
+        if not any(isinstance(a, np.ndarray) for a in args):
+            self._fast[tuple(map(type, args))] = getattr(runner, "dispatcher", runner)
+        return result
 
     def _prepare(self, key, args):
         derived = _derived(self.f, self.kind, self.wrt, self.optimize, key)

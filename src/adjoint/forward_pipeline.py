@@ -31,9 +31,12 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
 
         derived.function(*args, *tangents) -> (value, tangent)
 
-    — every parameter of ``fn``, positionally (defaults are not kept: pass every argument),
-    followed by one tangent per ``wrt`` parameter, in ``derived.wrt``'s order, each of its
-    parameter's shape (a float for a float or int argument). ``value`` is ``fn(*args)``;
+    — every parameter of ``fn``, positionally, followed by one tangent per ``wrt`` parameter,
+    in ``derived.wrt``'s order, each of its parameter's shape (a float for a float or int
+    argument). ``fn``'s defaults are kept; when it has some, each tangent defaults to the unit
+    seed ``1.0`` (as reverse mode's ``dout=1.0``) only because Python needs a default after a
+    defaulted parameter: a caller omitting defaulted arguments must pass the tangents after the
+    defaults filled in (``function.__defaults__`` lists them, tangents' last). ``value`` is ``fn(*args)``;
     ``tangent`` is the directional derivative Σ_k ∂fn/∂wrt_k · tangent_k, of the output's shape,
     always a float or a float array owned by the caller. A function returning a k-tuple gives
     ``((v_0, ..., v_{k-1}), (t_0, ..., t_{k-1}))`` and ``derived.outputs == k``. Outputs that do
@@ -43,7 +46,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     ``derived.scalar_output`` whether the output is provably a scalar for ``kinds``. The same
     source compiles with ``numba.njit`` (:func:`adjoint.jit.njit_derived`).
     """
-    ctx, fdef, locals_, user_names = front(fn)
+    ctx, fdef, locals_, user_names = front(fn, kinds)
     info = ctx.info
     params = [a.id for a in fdef.args.args]
     wrt_names, single = resolve_wrt(fdef, wrt, info)

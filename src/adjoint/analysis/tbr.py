@@ -147,10 +147,17 @@ class PlanTape:
                     continue
                 if top and self._recomputable(name, plan, available, set()):
                     continue
+                if not top and self.counts.get(name) == 1 and name not in self.mutated and \
+                        self._cheap(stmt.value, available):
+                    # Replayed under the same condition in the backward iteration.
+                    plan.recompute.add(name)
+                    available.add(name)
+                    continue
                 plan.stored.add(name)
             elif isinstance(stmt, g.If):
-                self._level(stmt.body, plan, available, top=False)
-                self._level(stmt.orelse, plan, available, top=False)
+                # Values a branch defines are available only inside that branch.
+                self._level(stmt.body, plan, set(available), top=False)
+                self._level(stmt.orelse, plan, set(available), top=False)
             elif isinstance(stmt, (g.For, g.While)):
                 inner = self.plans.get(id(stmt))
                 rest_reads = names_read(stmts[k + 1:]) | self._reads_outside(plan.loop, stmt)

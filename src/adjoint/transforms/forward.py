@@ -32,18 +32,19 @@ reads give ``t_dot = x_dot[i]``; subscript writes give ``out_dot[i] = v_dot``.
                                                 t = s * x
                                                 t_dot = s_dot * x + x_dot * s
                                                 s = t + y
-                                                s_dot = t_dot + y_dot
+                                                s_dot = t_dot * 1.0 + y_dot * 1.0
                                             result = s
                                             result_dot = s_dot
                                             return (result, fresh(result_dot))
 
-(shown before simplification, which then drops the copies and substitutes ``t_dot``).
+(the normalized function on the left is shown as the user wrote it; the optimizer then removes
+the copies and the ``* 1.0``, and, for float arguments, the ``fresh``).
 """
 
 from __future__ import annotations
 
 from .. import grammar as g
-from ..analysis.activity import atom_names, classify
+from ..analysis.activity import classify, op_inputs
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import ZERO_NAME, Bound, fill_jvp
 
@@ -86,7 +87,10 @@ class ForwardAD:
             if p in self.active:
                 self.has.add(p)
         body = self._block(fdef.body)
-        new = g.function(name, params + tangents, prologue + body)
+        defaults = [g.clone(d) for d in fdef.args.defaults]
+        if defaults:  # parameters after defaulted ones need defaults: the unit seed, as dout
+            defaults += [g.const(1.0) for _ in tangents]
+        new = g.function(name, params + tangents, prologue + body, defaults=defaults)
         return g.copy_location(new, fdef)
 
     # ============================================================================ statements
@@ -181,8 +185,7 @@ class ForwardAD:
             return [], type(value)(elts=elts, ctx=g.Load())
         if op.kind == "rule" and not op.rule.nondiff:
             return self._rule_code(stmt, op)
-        if op.kind == "unknown" and any(
-                n in self.has for n in atom_names_all(op, self.locals)):
+        if op.kind == "unknown" and set(op_inputs(op, self.locals)) & self.has:
             raise self._no_rule(op, stmt)
         return None  # constants, non-differentiable operations, inputs without tangents
 
@@ -210,9 +213,10 @@ class ForwardAD:
             return None
         if op.rule.broadcast and op.rule.partials is not None and not all(
                 self.tangent_of(a) is not None for a in bound.values.values()
-                if isinstance(a, g.Name) and a.id in self.locals):
-            # Only operands with tangents shape the sum of terms: an operand without one may
-            # broadcast z to a larger shape (the optimizer drops this where shapes agree).
+                if isinstance(a, g.Name)):
+            # Only operands with tangents shape the sum of terms: an operand without one (a
+            # local or a global array) may broadcast z to a larger shape. The optimizer drops
+            # this where it proves the shapes equal.
             expr = g.call("unbroadcast", expr, g.name(_RESULT))
         return kept, expr
 
@@ -307,13 +311,6 @@ class ForwardAD:
         return g.copy_location(g.return_(g.tuple_([g.clone(value), out])), stmt)
 
 
-def atom_names_all(op, local_names):
-    names = []
-    for a in list(op.args) + [v for _, v in op.keywords]:
-        names += atom_names(a, local_names)
-    return names
-
-
 def _zero_like(atom):
     if isinstance(atom, g.Constant):
         return g.const(0.0)
@@ -382,7 +379,7 @@ def fold_zero(expr, tangent_names, zero_names=()):
                 return None
             node.operand = operand
             return node
-        if isinstance(node, g.Subscript):
+        if isinstance(node, (g.Subscript, g.Attribute)):  # zero[i], zero.T
             base = fold(node.value)
             if base is None:
                 return None
@@ -392,6 +389,10 @@ def fold_zero(expr, tangent_names, zero_names=()):
             if g.is_name(node.func, "zeros_like") and len(node.args) == 1 and \
                     isinstance(node.args[0], g.Constant):
                 return g.const(0.0)  # the tangent of a constant list element
+            if isinstance(node.func, g.Attribute):  # a method of zero: zero.copy()
+                node.func = fold(node.func)
+                if node.func is None:
+                    return None
             args = [fold(a) for a in node.args]
             kws = [fold(k.value) for k in node.keywords]
             zero_args = any(a is None for a in args + kws)
@@ -404,17 +405,9 @@ def fold_zero(expr, tangent_names, zero_names=()):
         if isinstance(node, (g.Tuple, g.List)):
             node.elts = [e if e is not None else g.const(0.0) for e in map(fold, node.elts)]
             return node
-        return _zero_leftovers(node, zero_names)
+        return _substitute(node, {z: g.const(0.0) for z in zero_names})
 
     return fold(expr)
-
-
-def _zero_leftovers(node, zero_names):
-    class Sub(g.NodeTransformer):
-        def visit_Name(self, n):
-            return g.const(0.0) if n.id in zero_names else n
-
-    return Sub().visit(node)
 
 
 def _may_alias(expr):

@@ -317,6 +317,7 @@ class Simplify:
     def __call__(self, fdef):
         for _ in range(6):
             before = g.unparse(fdef)
+            fdef.body = _merge_ifs(fdef.body)
             fdef.body = self._algebra(fdef.body)
             self._copies(fdef)
             self._substitute(fdef)
@@ -525,6 +526,29 @@ def _popped_list(node):
 
 def _loads(node):
     return {n.id for n in g.walk(node) if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
+
+
+def _merge_ifs(stmts):
+    """``if c: A`` directly followed by ``if c: B else: C`` becomes ``if c: A; B else: C``
+    when ``A`` does not rebind ``c`` (the backward sweep restores, then differentiates, under
+    the same condition)."""
+    out = []
+    for stmt in stmts:
+        if isinstance(stmt, g.If):
+            stmt.body = _merge_ifs(stmt.body)
+            stmt.orelse = _merge_ifs(stmt.orelse)
+        elif isinstance(stmt, (g.For, g.While)):
+            stmt.body = _merge_ifs(stmt.body)
+        prev = out[-1] if out else None
+        if isinstance(stmt, g.If) and isinstance(prev, g.If) and isinstance(stmt.test, g.Name) \
+                and g.is_name(prev.test, stmt.test.id) and \
+                stmt.test.id not in g.assigned_names(prev.body + prev.orelse):
+            prev.body = [s for s in prev.body if not isinstance(s, g.Pass)] + stmt.body
+            prev.orelse = prev.orelse + stmt.orelse
+            prev.body = prev.body or [g.Pass()]
+            continue
+        out.append(stmt)
+    return out
 
 
 def _is_pass(body):
