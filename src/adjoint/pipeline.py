@@ -165,6 +165,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
                     mutated=mutated, int_names=ints)
     rev._all_stmts = body
     rev.params = set(params)
+    rev.top_loops = _top_loops(body)
+    rev.scalar_type = _scalar_types(body, params, kinds, ints, ctx)
     rev.plan_saves(body)
     seeds = []
     for k, atom in enumerate(out_atoms):
@@ -224,6 +226,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
         single_out = out_atoms[0].id if outputs == 1 and isinstance(out_atoms[0], g.Name) \
             else None
         shapes = Shapes(new_body, params, adjoint_of, single_out, seed=seed,
+                        tapes=[t for p in plans.values() for t in p.arrays],
                         kinds=dict(zip(params, kinds)) if kinds else None, int_names=ints,
                         resolve=lambda e: resolve(e, ctx))
         protected = {value_name} if value_name else set()
@@ -244,6 +247,48 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
                    namespace=ctx.namespace, tape_names=list(rev.tapes),
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset))
+
+
+def _top_loops(stmts):
+    """ids of the loops not nested in another loop."""
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, (g.For, g.While)):
+            out.add(id(stmt))
+        elif isinstance(stmt, g.If):
+            out |= _top_loops(stmt.body + stmt.orelse)
+    return out
+
+
+def _scalar_types(body, params, kinds, ints, ctx):
+    """name -> NumPy dtype name of a value known to be a scalar, for typed tapes."""
+    if not kinds:
+        return lambda name: None
+    from .analysis.activity import iter_assigns, resolve
+    shapes = Shapes(body, params, {}, None, kinds=dict(zip(params, kinds)), int_names=ints,
+                    resolve=lambda e: resolve(e, ctx))
+    defs = {}
+    for stmt in iter_assigns(body):
+        if isinstance(stmt.targets[0], g.Name):
+            defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
+
+    def boolean(v):
+        return isinstance(v, g.Compare) or (isinstance(v, g.UnaryOp) and isinstance(
+            v.op, g.Not)) or (isinstance(v, g.Constant) and isinstance(v.value, bool))
+
+    def scalar_type(name):
+        if shapes.name(name) != Shapes.SCALAR:
+            return None
+        values = defs.get(name, [])
+        if values and all(boolean(v) for v in values):
+            return "bool_"
+        if name in ints:
+            return "int64"
+        if any(boolean(v) for v in values):
+            return None
+        return "float64"
+
+    return scalar_type
 
 
 def _extend_active(body, active):

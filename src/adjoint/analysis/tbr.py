@@ -40,7 +40,8 @@ class LoopPlan:
     recompute: set = field(default_factory=set)
     stored: set = field(default_factory=set)
     after: dict = field(default_factory=dict)  # id(nested loop) -> [names]
-    tapes: dict = field(default_factory=dict)  # name -> tape variable
+    tapes: dict = field(default_factory=dict)  # (name, site) -> tape variable
+    arrays: dict = field(default_factory=dict)  # preallocated tape variable -> dtype name
 
 
 def count_defs(stmts, counts=None):

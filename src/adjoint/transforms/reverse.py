@@ -36,6 +36,8 @@ class ReverseAD:
         self.saves = {}  # id(subscript write) -> name holding the overwritten value
         self.adjoint_lists = []  # adjoints of active lists (tapes of differentiated code)
         self.lists = set()  # names bound to lists (`lst = []`)
+        self.top_loops = set()  # ids of loops not nested in another loop
+        self.scalar_type = lambda name: None  # name -> "float64" | "int64" | "bool_" | None
 
     # ======================================================================== forward sweep
     def forward(self, stmts, plan=None):
@@ -94,6 +96,8 @@ class ReverseAD:
             pre.append(g.copy_location(g.assign(plan.trips, g.const(0)), loop))
             body.append(g.assign(plan.trips, g.binop(g.name(plan.trips), g.Add, g.const(1))))
         body += self.forward(loop.body, plan)
+        for tape, dtype in plan.arrays.items():
+            pre.append(g.copy_location(g.assign(tape, self._allocation(loop, dtype)), loop))
         if isinstance(loop, g.For):
             new = g.for_(g.clone(loop.target), loop.iter, body)
         else:
@@ -109,21 +113,64 @@ class ReverseAD:
         return (name, site) in plan.tapes
 
     def _tape(self, plan, name, site):
-        """The tape of one definition site of ``name`` (one push per iteration)."""
+        """The tape of one definition site of ``name`` (one push per iteration): a
+        preallocated array indexed by the iteration when the loop's trip count is known on
+        entry, the site runs in every iteration and the value is a scalar of known type;
+        a growable list otherwise."""
         key = (name, site)
         if key not in plan.tapes:
-            plan.tapes[key] = self.namer.fresh(f"{name}_tape")
-            self.tapes.append(plan.tapes[key])
+            tape = self.namer.fresh(f"{name}_tape")
+            plan.tapes[key] = tape
+            dtype = self.scalar_type(name) if self._preallocatable(plan, site) else None
+            if dtype is not None:
+                plan.arrays[tape] = dtype
+            else:
+                self.tapes.append(tape)
         return plan.tapes[key]
 
+    def _preallocatable(self, plan, site):
+        loop = plan.loop
+        return (isinstance(loop, g.For) and not plan.trips and plan.counter is not None
+                and id(loop) in self.top_loops and plan.counter not in
+                g.assigned_names(loop.body) and
+                (site == "entry" or any(id(s) == site for s in loop.body)))
+
+    def _slot(self, plan):
+        """The index of the current iteration: ``(i - start) // step``."""
+        start, _, step = _range_parts(plan.loop.iter)
+        i = g.name(plan.counter)
+        if not g.is_const(start, 0):
+            i = g.binop(i, g.Sub, start)
+        if not g.is_const(step, 1):
+            i = g.binop(i, g.FloorDiv, step)
+        return i
+
+    def _allocation(self, loop, dtype):
+        start, stop, step = _range_parts(loop.iter)
+        if g.is_const(start, 0) and g.is_const(step, 1):
+            n = g.call("max", stop, g.const(0))
+        else:
+            n = g.call("range_len", start, stop, step)
+        kw = [] if dtype == "float64" else [g.keyword("dtype", g.dotted(f"np.{dtype}"))]
+        return g.call("np.empty", n, keywords=kw)
+
     def _push(self, plan, name, site, at):
-        call = g.call(g.Attribute(value=g.name(self._tape(plan, name, site)), attr="append",
-                                  ctx=g.Load()), g.name(name))
-        return g.copy_location(g.expr_stmt(call), at)
+        tape = self._tape(plan, name, site)
+        if tape in plan.arrays:
+            stmt = g.assign(g.subscript(g.name(tape), self._slot(plan), store=True),
+                            g.name(name))
+        else:
+            stmt = g.expr_stmt(g.call(g.Attribute(value=g.name(tape), attr="append",
+                                                  ctx=g.Load()), g.name(name)))
+        return g.copy_location(stmt, at)
 
     def _pop(self, plan, name, site):
-        stmt = g.assign(name, g.call(g.Attribute(
-            value=g.name(self._tape(plan, name, site)), attr="pop", ctx=g.Load())))
+        tape = self._tape(plan, name, site)
+        if tape in plan.arrays:
+            value = g.subscript(g.name(tape), self._slot(plan))
+        else:
+            value = g.call(g.Attribute(value=g.name(tape), attr="pop", ctx=g.Load()))
+        stmt = g.assign(name, value)
         stmt.adjoint_tape = (plan, (name, site))
         return stmt
 
@@ -436,13 +483,13 @@ class ReverseAD:
     def _snapshot(self):
         n = self.namer
         return (set(n.taken), dict(n._adjoint), dict(n._tangent), list(self.tapes),
-                {k: dict(p.tapes) for k, p in self.plans.items()})
+                {k: (dict(p.tapes), dict(p.arrays)) for k, p in self.plans.items()})
 
     def _restore(self, snap):
         n = self.namer
         n.taken, n._adjoint, n._tangent, self.tapes = snap[0], snap[1], snap[2], snap[3]
-        for k, tapes in snap[4].items():
-            self.plans[k].tapes = tapes
+        for k, (tapes, arrays) in snap[4].items():
+            self.plans[k].tapes, self.plans[k].arrays = tapes, arrays
 
     def _loop_locals(self, loop):
         inside = g.assigned_names([loop])
@@ -566,7 +613,8 @@ def _prune(restore, live, plan):
             kept.append(stmt)
         elif tape is not None:
             tape_plan, key = tape
-            tape_plan.tapes.pop(key, None)
+            var = tape_plan.tapes.pop(key, None)
+            tape_plan.arrays.pop(var, None)
     return kept[::-1]
 
 

@@ -51,7 +51,7 @@ class Shapes:
     SCALAR_FUNCS = ("math.",)
 
     def __init__(self, body, params, adjoint_of, output, kinds=None, int_names=(),
-                 resolve=None, seed="dout"):
+                 resolve=None, seed="dout", tapes=()):
         self.adjoint_of = adjoint_of  # d-name -> primal name
         self.tokens = {p: ("name", p) for p in params}
         self.ndim = {}  # token -> number of dimensions, where known
@@ -72,6 +72,14 @@ class Shapes:
                     node.value.func, g.Attribute) and node.value.func.attr == "append" and \
                     isinstance(node.value.func.value, g.Name):
                 self.stacks.setdefault(node.value.func.value.id, []).append(node.value.args[0])
+        self.tape_stores = {}  # preallocated tape -> values stored into it
+        for name in tapes:
+            self.tape_stores[name] = []
+        for stmt in _all_assigns(body):
+            t = stmt.targets[0]
+            if isinstance(t, g.Subscript) and isinstance(t.value, g.Name) and \
+                    t.value.id in self.tape_stores:
+                self.tape_stores[t.value.id].append(stmt.value)
         self.defs = defs
         self.seed = seed
         if output is not None:
@@ -147,6 +155,10 @@ class Shapes:
             if func in ("zeros_like", "fresh") and e.args:
                 return self.expr(e.args[0])
             return self._call(e)
+        if isinstance(e, g.Subscript) and isinstance(e.value, g.Name) and \
+                e.value.id in self.tape_stores:
+            toks = {self.expr(v) for v in self.tape_stores[e.value.id]} - {self.BOTTOM}
+            return toks.pop() if len(toks) == 1 else (self._fresh() if toks else self.BOTTOM)
         if isinstance(e, g.Subscript):
             base = self.expr(e.value)
             ndim = self.ndim.get(base)
@@ -272,6 +284,10 @@ class Algebra(g.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
+        if _dotted(node.func) in ("max", "min") and len(node.args) == 2 and not node.keywords \
+                and all(_is_num(a) and isinstance(a.value, int) for a in node.args):
+            pick = max if _dotted(node.func) == "max" else min
+            return g.const(pick(node.args[0].value, node.args[1].value))
         if _dotted(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
                 self.shapes.expr(node.args[0]) == Shapes.SCALAR:
             return node.args[0]  # scalars are immutable: nothing to copy
