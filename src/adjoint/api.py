@@ -105,10 +105,15 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._bind(args, kwargs)
-        # Fast path: arguments of types seen before (and no arrays, whose ndim matters).
+        # Fast path: argument types seen before (and, for arrays, the same ndims).
         fast = self._fast.get(tuple(map(type, args)))
         if fast is not None:
-            return fast(*args)
+            if type(fast) is dict:
+                fast = fast.get(tuple([a.ndim for a in args if type(a) is np.ndarray]))
+                if fast is not None:
+                    return fast(*args)
+            else:
+                return fast(*args)
         return self._slow(args)
 
     def _slow(self, args):
@@ -125,8 +130,13 @@ class Transformed:
             def runner(*a, _call=call, _derived=derived):
                 return self._convert(_call(*a), a, _derived)
         result = runner(*args)  # the first call compiles (jit), reporting failures clearly
-        if not any(isinstance(a, np.ndarray) for a in args):
-            self._fast[tuple(map(type, args))] = getattr(runner, "dispatcher", runner)
+        ready = getattr(runner, "dispatcher", runner)
+        types = tuple(map(type, args))
+        if any(t is np.ndarray for t in types):
+            ndims = tuple([a.ndim for a in args if type(a) is np.ndarray])
+            self._fast.setdefault(types, {})[ndims] = ready
+        elif all(t in (float, int, bool) for t in types):
+            self._fast[types] = ready
         return result
 
     def _prepare(self, key, args):
