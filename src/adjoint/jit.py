@@ -21,6 +21,7 @@ import hashlib
 import importlib.util
 import os
 import re
+import sys
 
 import numpy as np
 
@@ -107,16 +108,23 @@ def _cached_copy(derived, fn):
     for name in sorted(derived.namespace):
         digest.update(name.encode())
         digest.update(_fingerprint(derived.namespace[name]))
+    os.makedirs(_CACHE_DIR, exist_ok=True)
     path = os.path.join(_CACHE_DIR, f"adjoint_{digest.hexdigest()[:20]}.py")
     if not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w") as fh:
             fh.write(derived.source)
         os.replace(tmp, path)
-    spec = importlib.util.spec_from_file_location(os.path.basename(path)[:-3], path)
-    module = importlib.util.module_from_spec(spec)
-    module.__dict__.update(fn.__globals__)
-    spec.loader.exec_module(module)
+    name = os.path.basename(path)[:-3]
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        module.__dict__.update({k: v for k, v in fn.__globals__.items()
+                                if not k.startswith("__")})
+        # Numba rebuilds a cached function's environment by importing its module by name.
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
     return getattr(module, derived.name)
 
 

@@ -383,7 +383,9 @@ def _check_scalar(out):
 
 
 def _is_none(t):
-    return isinstance(t, types.NoneType) or (isinstance(t, types.Omitted) and t.value is None)
+    # An omitted argument reaches an overload as its Python default (None) or as Omitted.
+    return t is None or isinstance(t, types.NoneType) or (
+        isinstance(t, types.Omitted) and t.value is None)
 
 
 def _refuse(why):
@@ -639,6 +641,13 @@ def _prod_weights(a, axis):
     raise TypingError("prod_weights takes one axis under Numba (Numba's np.prod takes none)")
 
 
+@register_jitable
+def _two_norm_weights(x, z, axis):
+    """x / ‖x‖ (2-norm or Frobenius), 0 where the norm is 0."""
+    zk = runtime.keep_dims(z, x, axis)
+    return (x * 1.0) / np.where(zk == 0, 1.0, zk)
+
+
 @overload(runtime.norm_weights, prefer_literal=True)
 def _norm_weights(x, z, ord, axis):
     if not _is_array(x):
@@ -655,13 +664,18 @@ def _norm_weights(x, z, ord, axis):
         matrix = isinstance(axis, types.BaseTuple) and len(axis) == 2
 
     def two_norm(x, z, ord, axis):
-        zk = runtime.keep_dims(z, x, axis)
-        return (x * 1.0) / np.where(zk == 0, 1.0, zk)
+        return _two_norm_weights(x, z, axis)
 
-    name = getattr(ord, "literal_value", None)
-    if _is_none(ord) or (matrix and name == "fro"):
+    if _is_none(ord):
         return two_norm
-    if matrix or isinstance(ord, (types.UnicodeType, types.StringLiteral)):
+    if isinstance(ord, (types.UnicodeType, types.StringLiteral)):
+        def named(x, z, ord, axis):
+            if not (matrix and ord == "fro"):
+                _raise_no_rule("adjoint has no rule for np.linalg.norm with this ord; use "
+                               "ord='fro' for matrices, or compute the norm from its definition")
+            return _two_norm_weights(x, z, axis)
+        return named
+    if matrix:
         def no_rule(x, z, ord, axis):
             _raise_no_rule("adjoint has no rule for this matrix norm under np.linalg.norm; use "
                            "ord='fro', or compute the norm from its definition")
@@ -965,41 +979,63 @@ def _diag_vjp(g, v, k):
     return None
 
 
-def _matrix_overload(fn, check, impl):
-    """Register ``impl`` for ``fn`` when ``check(*types)`` holds (Numba's linalg is 2-D)."""
-    def typer(*args):
-        if not check(*args):
-            raise TypingError(f"{fn.__name__} under Numba takes 2-D matrices (np.linalg under "
-                              f"Numba takes no stacks of them)")
-        return impl
-    overload(fn)(typer)
+def _matrices(*ts):
+    """Whether every type is a 2-D array (Numba's np.linalg takes no stacks of matrices)."""
+    return all(_is_array(t) and t.ndim == 2 for t in ts)
 
 
-def _square(t):
-    return _is_array(t) and t.ndim == 2
+_NOT_2D = "{} under Numba takes 2-D matrices (Numba's np.linalg takes no stacks of them)"
 
 
-_matrix_overload(runtime.solve_vjp_b, lambda g, a, b: _square(a) and _is_array(b),
-                 lambda g, a, b: np.linalg.solve(a.T, g))
-_matrix_overload(runtime.solve_jvp_a, lambda t, a, b, x: _square(a) and _is_array(b),
-                 lambda t, a, b, x: -np.linalg.solve(a, np.dot(t, x)))
-_matrix_overload(runtime.det_vjp, lambda g, a, z: _square(a),
-                 lambda g, a, z: np.ascontiguousarray((g * z) * np.linalg.inv(a).T))
-_matrix_overload(runtime.det_jvp, lambda t, a, z: _square(a),
-                 lambda t, a, z: z * np.trace(np.linalg.solve(a, t)))
-_matrix_overload(runtime.logdet_vjp, lambda g, a: _square(a),
-                 lambda g, a: np.ascontiguousarray(g * np.linalg.inv(a).T))
-_matrix_overload(runtime.logdet_jvp, lambda t, a: _square(a),
-                 lambda t, a: np.trace(np.linalg.solve(a, t)))
+@overload(runtime.solve_vjp_b)
+def _solve_vjp_b(g, a, b):
+    if not (_matrices(a) and _is_array(b)):
+        raise TypingError(_NOT_2D.format("solve_vjp_b"))
+    return lambda g, a, b: np.linalg.solve(a.T, g)
 
 
 @overload(runtime.solve_vjp_a)
 def _solve_vjp_a(g, a, b, x):
-    if not (_square(a) and _is_array(b)):
-        raise TypingError("solve_vjp_a under Numba takes a 2-D matrix")
+    if not (_matrices(a) and _is_array(b)):
+        raise TypingError(_NOT_2D.format("solve_vjp_a"))
     if b.ndim == 1:
         return lambda g, a, b, x: -np.outer(np.linalg.solve(a.T, g), x)
     return lambda g, a, b, x: -np.dot(np.linalg.solve(a.T, g), x.T)
+
+
+@overload(runtime.solve_jvp_a)
+def _solve_jvp_a(t, a, b, x):
+    if not (_matrices(a) and _is_array(b)):
+        raise TypingError(_NOT_2D.format("solve_jvp_a"))
+    return lambda t, a, b, x: -np.linalg.solve(a, np.dot(t, x))
+
+
+@overload(runtime.det_vjp)
+def _det_vjp(g, a, z):
+    if not _matrices(a):
+        raise TypingError(_NOT_2D.format("det_vjp"))
+    return lambda g, a, z: np.ascontiguousarray((g * z) * np.linalg.inv(a).T)
+
+
+@overload(runtime.det_jvp)
+def _det_jvp(t, a, z):
+    if not _matrices(a):
+        raise TypingError(_NOT_2D.format("det_jvp"))
+    return lambda t, a, z: z * np.trace(np.linalg.solve(a, t))
+
+
+@overload(runtime.logdet_vjp)
+def _logdet_vjp(g, a):
+    if not _matrices(a):
+        raise TypingError(_NOT_2D.format("logdet_vjp"))
+    return lambda g, a: np.ascontiguousarray(g * np.linalg.inv(a).T)
+
+
+@overload(runtime.logdet_jvp)
+def _logdet_jvp(t, a):
+    if not _matrices(a):
+        raise TypingError(_NOT_2D.format("logdet_jvp"))
+    return lambda t, a: np.trace(np.linalg.solve(a, t))
 
 
 @register_jitable
@@ -1022,18 +1058,28 @@ def _cholesky_lower_jvp(t, z):
     return np.dot(z, _phi(np.dot(np.dot(inv_l, sym), inv_l.T)))
 
 
-def _cholesky_impl(lower):
+@overload(runtime.cholesky_vjp)
+def _cholesky_vjp(g, z, upper):
+    if not _matrices(g, z):
+        raise TypingError(_NOT_2D.format("cholesky_vjp"))
+
     def impl(g, z, upper):
-        if upper:
-            return np.ascontiguousarray(lower(g.T, z.T).T)
-        return lower(g, z)
+        if upper:  # the upper factor is the transpose of the lower one
+            return np.ascontiguousarray(_cholesky_lower_vjp(g.T, z.T).T)
+        return _cholesky_lower_vjp(g, z)
     return impl
 
 
-_matrix_overload(runtime.cholesky_vjp, lambda g, z, upper: _square(z),
-                 _cholesky_impl(_cholesky_lower_vjp))
-_matrix_overload(runtime.cholesky_jvp, lambda t, z, upper: _square(z),
-                 _cholesky_impl(_cholesky_lower_jvp))
+@overload(runtime.cholesky_jvp)
+def _cholesky_jvp(t, z, upper):
+    if not _matrices(t, z):
+        raise TypingError(_NOT_2D.format("cholesky_jvp"))
+
+    def impl(t, z, upper):
+        if upper:
+            return np.ascontiguousarray(_cholesky_lower_jvp(t.T, z.T).T)
+        return _cholesky_lower_jvp(t, z)
+    return impl
 
 
 # --- shape ----------------------------------------------------------------------------------
@@ -1063,18 +1109,32 @@ def _reshape_like(g, like):
 
 @overload(runtime.reshape_order, prefer_literal=True)
 def _reshape_order(g, like, order):
-    order = getattr(order, "literal_value", None)
-    if order is None:
-        raise TypingError("reshape_order needs the order as a constant string under Numba")
-    if _is_array(like) and order in ("A", "K"):
-        order = "F" if like.layout == "F" else "C"
-    if order == "C" or not _is_array(like):
+    if not _is_array(like) or not _is_array(g):
         return lambda g, like, order: runtime.reshape_like(g, like)
-    if order != "F" or not _is_array(g):
+    # "A" and "K" read like's memory order: Fortran for an F-contiguous array.
+    like_order = "F" if like.layout == "F" else "C"
+    constant = getattr(order, "literal_value", None)
+    if constant is not None:
+        if constant in ("A", "K"):
+            constant = like_order
+        if constant == "C":
+            return lambda g, like, order: runtime.reshape_like(g, like)
+        if constant == "F":
+            return lambda g, like, order: _reshape_fortran(g, like.shape)
         return None
+
+    def impl(g, like, order):
+        if order == "F" or (order in ("A", "K") and like_order == "F"):
+            return _reshape_fortran(g, like.shape)
+        return runtime.reshape_like(g, like)
+    return impl
+
+
+@register_jitable
+def _reshape_fortran(g, shape):
     # Reading g in Fortran order is reading g.T in C order; writing the result in Fortran
     # order is writing its transpose in C order.
-    return lambda g, like, order: np.ascontiguousarray(g.T).reshape(like.shape[::-1]).T
+    return np.ascontiguousarray(g.T).reshape(shape[::-1]).T
 
 
 @overload(runtime.method_axes)
@@ -1399,21 +1459,13 @@ def _unit_steps(num, endpoint):
     return np.linspace(0.0, 1.0, num + 1)[:num].copy()
 
 
-@overload(runtime.linspace_basis, prefer_literal=True)
-def _linspace_basis(num, endpoint, retstep, ndim, axis):
-    rank = getattr(ndim, "literal_value", None)
-    if rank is None or rank == 1:
-        # Numba's np.linspace makes only 1-D arrays, so a run-time ndim is 1.
-        def one_dim(num, endpoint, retstep, ndim, axis):
-            if retstep:
-                _raise_no_rule("adjoint's rule for np.linspace does not support retstep=True; "
-                               "compute the step as (stop - start) / (num - 1)")
-            if ndim != 1:
-                raise ValueError("linspace_basis under Numba makes 1-D weights only")
-            return _unit_steps(num, endpoint)
-        return one_dim
+@overload(runtime.linspace_basis)
+def _linspace_basis(num, endpoint, retstep, z, axis):
+    if not _is_array(z):
+        return None
+    rank = z.ndim
 
-    def impl(num, endpoint, retstep, ndim, axis):
+    def impl(num, endpoint, retstep, z, axis):
         if retstep:
             _raise_no_rule("adjoint's rule for np.linspace does not support retstep=True; "
                            "compute the step as (stop - start) / (num - 1)")

@@ -415,12 +415,12 @@ class Simplify:
                 name = stmt.targets[0].id
                 if name in self.rewritable and name not in self.protected and \
                         uses.get(name) == 1 and defs.get(name) == 1 and \
-                        self._substitute_into_later(stmts, k, name, stmt.value):
+                        self._substitute_into_later(stmts, k, name, stmt.value, stmt):
                     del stmts[k]
                     continue
             k += 1
 
-    def _substitute_into_later(self, stmts, k, name, value):
+    def _substitute_into_later(self, stmts, k, name, value, definition):
         reads = {n.id for n in g.walk(value) if isinstance(n, g.Name)}
         if any(_popped_list(n) for n in g.walk(value)):
             return False  # pops keep their order
@@ -435,6 +435,12 @@ class Simplify:
                 target = later.targets[0] if isinstance(later, g.Assign) else later.target
                 if any(g.is_name(n, name) for n in g.walk(target)):
                     return False  # used as an index of a write: keep it readable
+                if g.is_name(later.value, name):
+                    # `x = t` becomes the computation of t: it comes from t's line.
+                    for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset",
+                                 "adjoint_origin"):
+                        if hasattr(definition, attr):
+                            setattr(later, attr, getattr(definition, attr))
                 return self._replace(later, name, value)
             if not isinstance(later, g.Assign):
                 return False
