@@ -145,13 +145,15 @@ class Transformed:
             vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
             out, _ = vg.function(*args)
             _require_scalar(out, self.f, derived.return_line)
+        self._entries[key] = (self._runnable(derived), derived)
+        return self._entries[key]
+
+    def _runnable(self, derived):
+        """What runs ``derived``'s code: the compiled function, or Numba's (jit=True)."""
         if self.jit:
             from .jit import njit_derived
-            call = njit_derived(derived)
-        else:
-            call = derived.function
-        self._entries[key] = (call, derived)
-        return self._entries[key]
+            return njit_derived(derived)
+        return derived.function
 
     def _bind(self, args, kwargs):
         import inspect
@@ -225,12 +227,7 @@ class JVP(Transformed):
 
     def _prepare(self, key, args):
         derived = _derived(self.f, "jvp", self.wrt, self.optimize, key)
-        if self.jit:
-            from .jit import njit_derived
-            call = njit_derived(derived)
-        else:
-            call = derived.function
-        self._entries[key] = (call, derived)
+        self._entries[key] = (self._runnable(derived), derived)
         return self._entries[key]
 
     def _convert(self, result, args, derived):
@@ -266,12 +263,7 @@ class VJP(Transformed):
     def _prepare(self, key, args):
         derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)
         primal = _derived(self.f, "primal", self.wrt, self.optimize, key)
-        if self.jit:
-            from .jit import njit_derived
-            calls = (njit_derived(primal), njit_derived(derived))
-        else:
-            calls = (primal.function, derived.function)
-        self._entries[key] = (calls, derived)
+        self._entries[key] = ((self._runnable(primal), self._runnable(derived)), derived)
         return self._entries[key]
 
 

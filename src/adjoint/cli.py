@@ -19,6 +19,7 @@ the exit status is 3, so that a script never mistakes it for a failed check.
 from __future__ import annotations
 
 import argparse
+import ast
 import builtins
 import importlib.util
 import math
@@ -188,11 +189,18 @@ def evaluate_args(text: str | None, namespace: dict) -> tuple:
 
     scope = {"__builtins__": builtins, **namespace, "_adjoint_collect_args": collect}
     try:
-        code = compile(f"_adjoint_collect_args({text})", "<--args>", "eval")
+        call = ast.parse(f"_adjoint_collect_args({text})", "<--args>", mode="eval")
     except SyntaxError as err:
         raise BadInput(f"bad --args {text!r}: {err.msg}") from None
+    body = call.body
+    # Unbalanced brackets such as "1)+(2" parse, but not as our call: refuse them.
+    if not (isinstance(body, ast.Call) and isinstance(body.func, ast.Name)
+            and body.func.id == "_adjoint_collect_args"):
+        raise BadInput(f"bad --args {text!r}: not a list of expressions separated by commas")
+    if body.keywords:
+        raise BadInput(f"bad --args {text!r}: give values in parameter order, not name=value")
     try:
-        return eval(code, scope)  # noqa: S307 - evaluating the user's own command line
+        return eval(compile(call, "<--args>", "eval"), scope)  # noqa: S307 - evaluating the user's own command line
     except Exception as err:
         raise BadInput(f"bad --args {text!r}: {type(err).__name__}: {one_line(err)}") from None
 
@@ -342,17 +350,14 @@ def one_line(value) -> str:
 
 def describe_adjoint_error(err) -> str:
     """``file:line:col: message (hint: ...)`` — the compiler-style one-line form."""
-    message = one_line(getattr(err, "message", err))
-    filename = getattr(err, "filename", None)
-    lineno = getattr(err, "lineno", None)
-    col = getattr(err, "col_offset", None)
-    if filename is not None and lineno is not None:
-        where = f"{filename}:{lineno}" + ("" if col is None else f":{col + 1}")
+    if err.filename is not None and err.lineno is not None:
+        # Columns count from 1 here, as in compilers' messages; col_offset counts from 0.
+        col = "" if err.col_offset is None else f":{err.col_offset + 1}"
+        where = f"{err.filename}:{err.lineno}{col}"
     else:
         where = "adjoint"
-    hint = getattr(err, "hint", None)
-    suffix = f" (hint: {one_line(hint)})" if hint else ""
-    return f"{where}: {message}{suffix}"
+    hint = f" (hint: {one_line(err.hint)})" if err.hint else ""
+    return f"{where}: {one_line(err.message)}{hint}"
 
 
 def main(argv=None) -> int:

@@ -15,7 +15,7 @@ from .analysis.defuse import int_names, mutated_names
 from .codegen import compile_function, emit
 from .pipeline import Derived, front, resolve_wrt
 from .template import ZERO_NAME
-from .transforms.forward import ForwardAD
+from .transforms.forward import ZERO_OF, ForwardAD
 from .transforms.simplify import Shapes, Simplify
 
 
@@ -57,12 +57,13 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     body = fdef.body[:-1]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
     name = ctx.namer.fresh("jvp_" + fdef.name)
-    forward = ForwardAD(ctx, active=active, local_names=locals_, mutated=mutated_names(body))
+    ints = int_names(body, ctx, locals_)
+    forward = ForwardAD(ctx, active=active, local_names=locals_, mutated=mutated_names(body),
+                        int_names=ints)
     jfn = forward(fdef, wrt_names, name)
     tangent_of = {t: p for p, t in ctx.namer._tangent.items()}
     scalar_output = False
     if optimize:
-        ints = int_names(body, ctx, locals_)
         rewritable = (locals_ - user_names) | set(tangent_of)
         rewritable -= set(params) | {ctx.namer.tangent(p) for p in wrt_names}
 
@@ -76,7 +77,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
         scalar_output = outputs == 1 and _is_scalar(out_atoms[0], final)
         _drop_needless_fresh(jfn, final)
     source, linemap = emit(jfn, info)
-    if ZERO_NAME in source:  # fold_zero guarantees this; a leak would be a NameError later
+    if ZERO_NAME in source or ZERO_OF in source:  # fold_zero's guarantee; a leak would fail
         raise AssertionError(f"the symbolic zero reached generated code:\n{source}")
     label = f"{name} of {fdef.name}"
     function, filename = compile_function(source, name, ctx.namespace, label)

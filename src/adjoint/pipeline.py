@@ -5,7 +5,8 @@
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
 returns a :class:`Derived`: the generated source, the compiled function and what the API needs
-to call it. ``stages(fn)`` returns the code after each normalization stage, for the CLI.
+to call it. ``stages(fn)`` returns the code after each normalization stage (``STAGES``), for the
+CLI's ``show --stage``; the final stages' output is ``derive``'s ``source`` itself.
 """
 
 from __future__ import annotations
@@ -84,6 +85,41 @@ def front(fn, kinds=None):
     inliner = InlineCalls(ctx, _normalize_callee)
     fdef.body = inliner(fdef.body, info, set(locals_))
     return ctx, fdef, _local_names(fdef), user_names
+
+
+STAGES = ("parse", "control", "anf", "inline", "ssa")
+
+
+def stages(fn, wrt=0):
+    """[(stage name, source after that stage)] for the normalization stages, in order — what
+    the CLI's ``show --stage`` prints. The last entry is the code reverse mode starts from."""
+    import copy as _copy
+    fdef, info = parse_function(fn)
+    check_syntax(fdef, info)
+    out = [("parse", g.unparse(fdef))]
+    user_names = _local_names(fdef)
+    ctx = Context(info, user_names)
+    NormalizeControl(ctx.namer, info)(fdef)
+    out.append(("control", g.unparse(fdef)))
+    ToANF(ctx.namer, info, _local_names(fdef))(fdef)
+    out.append(("anf", g.unparse(fdef)))
+    locals_ = _local_names(fdef)
+    ctx.collect_globals(fdef.body, locals_, info)
+    fdef.body = InlineCalls(ctx, _normalize_callee)(fdef.body, info, set(locals_))
+    out.append(("inline", g.unparse(fdef)))
+    locals_ = _local_names(fdef)
+    wrt_names, _ = resolve_wrt(fdef, wrt, info)
+    ret = fdef.body[-1]
+    outs = ret.value.elts if isinstance(ret.value, g.Tuple) else [ret.value]
+    body = fdef.body[:-1]
+    active, _ = activity(body, wrt_names, [a.id for a in outs if isinstance(a, g.Name)], ctx,
+                         locals_)
+    needed = needed_names(body, active, ctx, locals_)
+    ssa_fdef = _copy.deepcopy(fdef)
+    ssa_fdef.body = RenameNeeded(ctx.namer, needed, [a.id for a in fdef.args.args])(
+        ssa_fdef.body)
+    out.append(("ssa", g.unparse(ssa_fdef)))
+    return out
 
 
 def resolve_wrt(fdef, wrt, info):

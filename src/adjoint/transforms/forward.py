@@ -45,6 +45,7 @@ from __future__ import annotations
 
 from .. import grammar as g
 from ..analysis.activity import classify, op_inputs
+from ..analysis.syntax import is_list_append
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import ZERO_NAME, Bound, fill_jvp
 
@@ -56,12 +57,13 @@ _RESULT = "__result__"
 class ForwardAD:
     """The forward-mode transformer of one normalized function (see the module docstring)."""
 
-    def __init__(self, ctx, *, active, local_names, mutated):
+    def __init__(self, ctx, *, active, local_names, mutated, int_names=()):
         self.ctx = ctx
         self.namer = ctx.namer
         self.active = set(active)
         self.locals = set(local_names)
         self.mutated = set(mutated)  # arrays written through subscripts
+        self.ints = set(int_names)  # names that certainly hold ints (scalars: never broadcast)
         self.has = set()  # active names whose tangent variable holds their tangent here
         self.defined = set()  # primal names assigned on every path to here
         self.depth = 0  # how many branches and loops enclose the current statement
@@ -112,6 +114,8 @@ class ForwardAD:
             return self._loop(stmt)
         if isinstance(stmt, g.Return):
             return [self._return(stmt)]
+        if is_list_append(stmt):
+            return self._append(stmt)
         return [stmt]
 
     def tangent_of(self, atom):
@@ -126,6 +130,13 @@ class ForwardAD:
                                     for e, a in zip(elts, atom.elts)], ctx=g.Load())
         return None
 
+    def _tangent_or_zero(self, atom):
+        """What rule templates receive: the tangent, or the zero of this atom."""
+        if isinstance(atom, (g.List, g.Tuple)):
+            return type(atom)(elts=[self._tangent_or_zero(e) for e in atom.elts], ctx=g.Load())
+        t = self.tangent_of(atom)
+        return t if t is not None else zero_of(atom)
+
     def _zero(self, name, at):
         stmt = g.assign(self.namer.tangent(name), g.call("zeros_like", g.name(name)))
         return g.copy_location(stmt, at)
@@ -136,9 +147,13 @@ class ForwardAD:
             self.defined.add(z)
             return [stmt]
         value = stmt.value
+        self.defined.add(z)
+        if isinstance(value, g.List) and not value.elts:  # a stack (a tape of generated code)
+            self.has.add(z)  # its tangent stack exists from the start: pushes and pops pair
+            return [stmt, g.copy_location(g.assign(self.namer.tangent(z), g.List(
+                elts=[], ctx=g.Load())), stmt)]
         op = classify(value, self.ctx, self.locals)
         code = self._tangent_code(stmt, op)  # (prelude, expr) with _RESULT for z, or None
-        self.defined.add(z)
         if code is None:
             return [stmt] + self._set_zero(z, stmt)
         prelude, expr = code
@@ -177,6 +192,10 @@ class ForwardAD:
         if op.kind == "subscript":
             t = self.tangent_of(value.value)
             return None if t is None else ([], g.subscript(t, g.clone(value.slice)))
+        if op.kind == "pop":  # v = stack.pop(): v's tangent is on the tangent stack
+            t = self.tangent_of(value.func.value)
+            return None if t is None else ([], g.call(g.Attribute(value=t, attr="pop",
+                                                                  ctx=g.Load())))
         if op.kind == "pack":
             elts = [self.tangent_of(e) for e in value.elts]
             if all(e is None for e in elts):
@@ -191,9 +210,9 @@ class ForwardAD:
 
     def _rule_code(self, stmt, op):
         bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
-        filled = fill_jvp(bound, _RESULT, self.tangent_of, self.namer)
-        if filled is None:
+        if all(self.tangent_of(a) is None for a in bound.values.values()):
             return None
+        filled = fill_jvp(bound, _RESULT, self._tangent_or_zero, self.namer)
         if filled == "missing":
             raise self.ctx.error(NoRuleError, f"{op.rule.name} has no forward-mode rule", stmt,
                                  "use adjoint.grad or adjoint.vjp (reverse mode) for it, or "
@@ -213,7 +232,7 @@ class ForwardAD:
             return None
         if op.rule.broadcast and op.rule.partials is not None and not all(
                 self.tangent_of(a) is not None for a in bound.values.values()
-                if isinstance(a, g.Name)):
+                if isinstance(a, g.Name) and a.id not in self.ints):
             # Only operands with tangents shape the sum of terms: an operand without one (a
             # local or a global array) may broadcast z to a larger shape. The optimizer drops
             # this where it proves the shapes equal.
@@ -245,6 +264,16 @@ class ForwardAD:
         write = g.assign(g.subscript(g.name(self.namer.tangent(base)), g.clone(target.slice),
                                      store=True), t if t is not None else g.const(0.0))
         return out + [stmt, g.copy_location(write, stmt)]
+
+    def _append(self, stmt):
+        """``stack.append(v)`` also pushes v's tangent (a zero when it has none)."""
+        stack, value = stmt.value.func.value, stmt.value.args[0]
+        t = self.tangent_of(stack)
+        if t is None:
+            return [stmt]
+        push = g.call(g.Attribute(value=t, attr="append", ctx=g.Load()),
+                      self.tangent_of(value) or _zero_like(value))
+        return [stmt, g.copy_location(g.expr_stmt(push), stmt)]
 
     # -- control flow ------------------------------------------------------------------------
     def _if(self, stmt):
@@ -335,44 +364,52 @@ def _substitute(node, mapping):
 
 
 # ================================================================================ zero folding
-_LINEAR_BINOPS = (g.Mult, g.MatMult)
+# The zero tangent of one operand, ``__zero_of__(atom)``, as rule templates receive it: it folds
+# away like ``__zero__`` and, where a zero must exist as a value, becomes ``zeros_like(atom)``.
+ZERO_OF = "__zero_of__"
+
+
+def zero_of(atom):
+    return g.call(ZERO_OF, g.clone(atom))
 
 
 def fold_zero(expr, tangent_names, zero_names=()):
-    """``expr`` with the symbolic zero tangent removed, or None when it is zero.
+    """``expr`` with the symbolic zero tangents removed, or None when it is zero.
 
     Sound for the way tangents occur in rule templates — linearly: a product with a zero factor
-    is zero, zero plus or minus ``t`` is ``±t``, a subscript of zero is zero, and a call whose
-    only tangent arguments are zero is zero (every helper a ``@jvp`` template applies to a
-    tangent is linear in it). A zero left in any other position becomes ``0.0``.
+    is zero, zero plus or minus ``t`` is ``±t``, a subscript, attribute or method of zero is
+    zero, and a call whose tangent arguments are all zero is zero (every helper a ``@jvp``
+    template applies to tangents is linear in them). A zero that must exist as a value — an
+    argument of a call that also takes a nonzero tangent, as ``add_at(fresh(da), i, dv)`` with
+    ``da`` zero — is materialized: ``zeros_like(atom)`` (``0.0`` for a bare ``__zero__``).
     """
     zero_names = set(zero_names) | {ZERO_NAME}
+
+    def is_zero(node):
+        return (isinstance(node, g.Name) and node.id in zero_names) or (
+            isinstance(node, g.Call) and g.is_name(node.func, ZERO_OF))
 
     def has_tangent(node):
         return any(n in tangent_names for n in g.names_in(node, g.Load))
 
     def fold(node):
-        if isinstance(node, g.Name):
-            return None if node.id in zero_names else node
+        if is_zero(node):
+            return None
+        original = g.clone(node)
         if isinstance(node, g.BinOp):
             left, right = fold(node.left), fold(node.right)
-            if isinstance(node.op, _LINEAR_BINOPS):
-                if left is None or right is None:
-                    return None
-            elif isinstance(node.op, g.Div):
-                if left is None:
-                    return None
-            elif isinstance(node.op, g.Add):
-                if left is None or right is None:
-                    return right if left is None else left
-            elif isinstance(node.op, g.Sub):
-                if right is None:
-                    return left
-                if left is None:
-                    return g.unary(g.USub, right)
-            node.left = left if left is not None else g.const(0.0)
-            node.right = right if right is not None else g.const(0.0)
-            return node
+            if left is not None and right is not None:
+                node.left, node.right = left, right
+                return node
+            if isinstance(node.op, (g.Mult, g.MatMult)) or (
+                    isinstance(node.op, g.Div) and left is None) or (
+                    isinstance(node.op, (g.Add, g.Sub)) and left is None and right is None):
+                return None
+            if isinstance(node.op, g.Add):
+                return left if left is not None else right
+            if isinstance(node.op, g.Sub):
+                return left if left is not None else g.unary(g.USub, right)
+            return materialize(original)
         if isinstance(node, g.UnaryOp) and isinstance(node.op, (g.USub, g.UAdd)):
             operand = fold(node.operand)
             if operand is None:
@@ -386,26 +423,45 @@ def fold_zero(expr, tangent_names, zero_names=()):
             node.value = base
             return node
         if isinstance(node, g.Call):
-            if g.is_name(node.func, "zeros_like") and len(node.args) == 1 and \
-                    isinstance(node.args[0], g.Constant):
-                return g.const(0.0)  # the tangent of a constant list element
             if isinstance(node.func, g.Attribute):  # a method of zero: zero.copy()
                 node.func = fold(node.func)
                 if node.func is None:
                     return None
             args = [fold(a) for a in node.args]
             kws = [fold(k.value) for k in node.keywords]
-            zero_args = any(a is None for a in args + kws)
-            if zero_args and not any(has_tangent(a) for a in args + kws if a is not None):
+            if all(a is not None for a in args + kws):
+                node.args = args
+                for k, v in zip(node.keywords, kws):
+                    k.value = v
+                return node
+            if not any(has_tangent(a) for a in args + kws if a is not None):
                 return None
-            node.args = [a if a is not None else g.const(0.0) for a in args]
-            for k, v in zip(node.keywords, kws):
-                k.value = v if v is not None else g.const(0.0)
+            node.args = [a if a is not None else materialize(o)
+                         for a, o in zip(args, original.args)]
+            for k, v, o in zip(node.keywords, kws, original.keywords):
+                k.value = v if v is not None else materialize(o.value)
             return node
         if isinstance(node, (g.Tuple, g.List)):
-            node.elts = [e if e is not None else g.const(0.0) for e in map(fold, node.elts)]
+            elts = [fold(e) for e in node.elts]
+            if all(e is None for e in elts) and elts:
+                return None
+            node.elts = [e if e is not None else materialize(o)
+                         for e, o in zip(elts, original.elts)]
             return node
-        return _substitute(node, {z: g.const(0.0) for z in zero_names})
+        return materialize(original)
+
+    def materialize(node):
+        class Sub(g.NodeTransformer):
+            def visit_Call(self, n):
+                if g.is_name(n.func, ZERO_OF):
+                    return _zero_like(n.args[0])
+                self.generic_visit(n)
+                return n
+
+            def visit_Name(self, n):
+                return g.const(0.0) if n.id in zero_names else n
+
+        return Sub().visit(node)
 
     return fold(expr)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 
 from .. import grammar as g
+from ..analysis.activity import dotted_name
 
 _SIDE_EFFECT_METHODS = {"append", "pop"}
 
@@ -138,7 +139,7 @@ class Shapes:
                 toks = {self.expr(v) for v in self.stacks.get(stack, [])} - {self.BOTTOM}
                 return toks.pop() if len(toks) == 1 else (self._fresh() if toks else
                                                           self.BOTTOM)
-            func = _dotted(e.func)
+            func = dotted_name(e.func)
             if func.startswith("math.") or func in ("float", "abs", "min", "max", "len",
                                                     "int", "range_len", "safe_log"):
                 if func in ("abs", "min", "max"):
@@ -206,14 +207,6 @@ class Shapes:
         if a == b:
             return a
         return self._fresh()
-
-
-def _dotted(node):
-    if isinstance(node, g.Name):
-        return node.id
-    if isinstance(node, g.Attribute):
-        return f"{_dotted(node.value)}.{node.attr}"
-    return ""
 
 
 def _all_assigns(stmts):
@@ -284,14 +277,14 @@ class Algebra(g.NodeTransformer):
 
     def visit_Call(self, node):
         self.generic_visit(node)
-        if _dotted(node.func) in ("max", "min") and len(node.args) == 2 and not node.keywords \
+        if dotted_name(node.func) in ("max", "min") and len(node.args) == 2 and not node.keywords \
                 and all(_is_num(a) and isinstance(a.value, int) for a in node.args):
-            pick = max if _dotted(node.func) == "max" else min
+            pick = max if dotted_name(node.func) == "max" else min
             return g.const(pick(node.args[0].value, node.args[1].value))
-        if _dotted(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
+        if dotted_name(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
                 self.shapes.expr(node.args[0]) == Shapes.SCALAR:
             return node.args[0]  # scalars are immutable: nothing to copy
-        if _dotted(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
+        if dotted_name(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
             value, like = node.args
             if self.shapes.expr(value) == self.shapes.expr(like):
                 return value
