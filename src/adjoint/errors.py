@@ -49,7 +49,7 @@ class NoRuleError(AdjointError):
 
 
 class SourceUnavailableError(AdjointError):
-    """The source of a function cannot be read (built-in, lambda, interactive, compiled)."""
+    """The source of a function cannot be read (built-in, interactive, compiled, exec'd)."""
 
 
 class NonScalarOutputError(AdjointError):

@@ -28,7 +28,8 @@ from .transforms.anf import ToANF
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls
 from .transforms.reverse import ReverseAD
-from .transforms.simplify import Shapes, Simplify
+from .analysis.shapes import Shapes
+from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
 
 

@@ -58,7 +58,8 @@ def check_syntax(fdef, info):
                 kind = "for" if isinstance(node, g.For) else "while"
                 raise info.error(UnsupportedSyntaxError, f"{kind}/else cannot be differentiated",
                                  node, "use a flag variable set before break instead of else")
-            if isinstance(node, g.Expr) and not (isinstance(node.value, g.Constant)) and \
+            if isinstance(node, g.Expr) and not isinstance(
+                    node.value, (g.Constant, g.Yield, g.YieldFrom, g.Await)) and \
                     not is_list_append(node):
                 raise info.error(
                     UnsupportedSyntaxError,

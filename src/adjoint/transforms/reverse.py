@@ -20,9 +20,10 @@ from .. import grammar as g
 from ..analysis.activity import atom_names, classify
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
+from .tape import Recording, _live_in, _prune, _range_parts  # noqa: F401
 
 
-class ReverseAD:
+class ReverseAD(Recording):
     def __init__(self, ctx, *, active, needed, plans, local_names, mutated, int_names):
         self.ctx = ctx
         self.namer = ctx.namer
@@ -38,141 +39,6 @@ class ReverseAD:
         self.lists = set()  # names bound to lists (`lst = []`)
         self.top_loops = set()  # ids of loops not nested in another loop
         self.scalar_type = lambda name: None  # name -> "float64" | "int64" | "bool_" | None
-
-    # ======================================================================== forward sweep
-    def forward(self, stmts, plan=None):
-        out = []
-        for stmt in stmts:
-            if isinstance(stmt, g.Assign):
-                target = stmt.targets[0]
-                if isinstance(target, g.Subscript):
-                    old = self.saves.get(id(stmt))
-                    if old is not None:
-                        read = g.subscript(g.name(target.value.id), g.clone(target.slice))
-                        if not self._scalar_index(target.slice):
-                            read = g.call("fresh", read)
-                        out.append(g.copy_location(g.assign(old, read), stmt))
-                        if plan is not None and self._records(plan, old, id(stmt)):
-                            out.append(self._push(plan, old, id(stmt), stmt))
-                    out.append(stmt)
-                    continue
-                out.append(stmt)
-                if plan is not None and self._records(plan, target.id, id(stmt)):
-                    out.append(self._push(plan, target.id, id(stmt), stmt))
-            elif isinstance(stmt, g.If):
-                out.append(g.copy_location(g.if_(stmt.test, self.forward(stmt.body, plan),
-                                                 self.forward(stmt.orelse, plan)), stmt))
-            elif isinstance(stmt, (g.For, g.While)):
-                out.extend(self._forward_loop(stmt, plan))
-            elif isinstance(stmt, g.Return):
-                continue
-            else:
-                out.append(stmt)
-        return out
-
-    def plan_saves(self, stmts, plan=None):
-        """Name the saved copy of every element a subscript write overwrites and the backward
-        sweep must restore (arrays whose values a rule reads)."""
-        for stmt in stmts:
-            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Subscript):
-                base = stmt.targets[0].value.id
-                if base in self.active and base in self.needed:
-                    old = self.namer.fresh("old")
-                    self.saves[id(stmt)] = old
-                    if plan is not None:
-                        plan.stored.add(old)
-            elif isinstance(stmt, g.If):
-                self.plan_saves(stmt.body, plan)
-                self.plan_saves(stmt.orelse, plan)
-            elif isinstance(stmt, (g.For, g.While)):
-                self.plan_saves(stmt.body, self.plans[id(stmt)])
-
-    def _forward_loop(self, loop, outer):
-        plan = self.plans[id(loop)]
-        body = [self._push(plan, c, "entry", loop) for c in plan.carried
-                if self._records(plan, c, "entry")]
-        pre = []
-        if plan.trips:
-            pre.append(g.copy_location(g.assign(plan.trips, g.const(0)), loop))
-            body.append(g.assign(plan.trips, g.binop(g.name(plan.trips), g.Add, g.const(1))))
-        body += self.forward(loop.body, plan)
-        for tape, dtype in plan.arrays.items():
-            pre.append(g.copy_location(g.assign(tape, self._allocation(loop, dtype)), loop))
-        if isinstance(loop, g.For):
-            new = g.for_(g.clone(loop.target), loop.iter, body)
-        else:
-            new = g.while_(loop.test, body)
-        out = pre + [g.copy_location(new, loop)]
-        if outer is not None:
-            for name in outer.after.get(id(loop), []):
-                if self._records(outer, name, id(loop)):
-                    out.append(self._push(outer, name, id(loop), loop))
-        return out
-
-    def _records(self, plan, name, site):
-        return (name, site) in plan.tapes
-
-    def _tape(self, plan, name, site):
-        """The tape of one definition site of ``name`` (one push per iteration): a
-        preallocated array indexed by the iteration when the loop's trip count is known on
-        entry, the site runs in every iteration and the value is a scalar of known type;
-        a growable list otherwise."""
-        key = (name, site)
-        if key not in plan.tapes:
-            tape = self.namer.fresh(f"{name}_tape")
-            plan.tapes[key] = tape
-            dtype = self.scalar_type(name) if self._preallocatable(plan, site) else None
-            if dtype is not None:
-                plan.arrays[tape] = dtype
-            else:
-                self.tapes.append(tape)
-        return plan.tapes[key]
-
-    def _preallocatable(self, plan, site):
-        loop = plan.loop
-        return (isinstance(loop, g.For) and not plan.trips and plan.counter is not None
-                and id(loop) in self.top_loops and plan.counter not in
-                g.assigned_names(loop.body) and
-                (site == "entry" or any(id(s) == site for s in loop.body)))
-
-    def _slot(self, plan):
-        """The index of the current iteration: ``(i - start) // step``."""
-        start, _, step = _range_parts(plan.loop.iter)
-        i = g.name(plan.counter)
-        if not g.is_const(start, 0):
-            i = g.binop(i, g.Sub, start)
-        if not g.is_const(step, 1):
-            i = g.binop(i, g.FloorDiv, step)
-        return i
-
-    def _allocation(self, loop, dtype):
-        start, stop, step = _range_parts(loop.iter)
-        if g.is_const(start, 0) and g.is_const(step, 1):
-            n = g.call("max", stop, g.const(0))
-        else:
-            n = g.call("range_len", start, stop, step)
-        kw = [] if dtype == "float64" else [g.keyword("dtype", g.dotted(f"np.{dtype}"))]
-        return g.call("np.empty", n, keywords=kw)
-
-    def _push(self, plan, name, site, at):
-        tape = self._tape(plan, name, site)
-        if tape in plan.arrays:
-            stmt = g.assign(g.subscript(g.name(tape), self._slot(plan), store=True),
-                            g.name(name))
-        else:
-            stmt = g.expr_stmt(g.call(g.Attribute(value=g.name(tape), attr="append",
-                                                  ctx=g.Load()), g.name(name)))
-        return g.copy_location(stmt, at)
-
-    def _pop(self, plan, name, site):
-        tape = self._tape(plan, name, site)
-        if tape in plan.arrays:
-            value = g.subscript(g.name(tape), self._slot(plan))
-        else:
-            value = g.call(g.Attribute(value=g.name(tape), attr="pop", ctx=g.Load()))
-        stmt = g.assign(name, value)
-        stmt.adjoint_tape = (plan, (name, site))
-        return stmt
 
     # ======================================================================= backward sweep
     def backward(self, stmts, seeds):
@@ -518,30 +384,6 @@ class ReverseAD:
             out |= self._assigned_outside(child, loop)
         return out
 
-    def _materialize(self, stmts, plan):
-        out = []
-        for stmt in stmts:
-            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
-                name = stmt.targets[0].id
-                if name in plan.recompute:
-                    out.append(g.clone(stmt))
-                elif name in plan.stored:
-                    out.append(g.copy_location(self._pop(plan, name, id(stmt)), stmt))
-            elif isinstance(stmt, g.Assign):
-                old = self.saves.get(id(stmt))
-                if old is not None:
-                    out.append(g.copy_location(self._pop(plan, old, id(stmt)), stmt))
-            elif isinstance(stmt, g.If):
-                then = self._materialize(stmt.body, plan)
-                orelse = self._materialize(stmt.orelse, plan)
-                if then or orelse:
-                    out.append(g.copy_location(g.if_(stmt.test, then or [g.Pass()], orelse),
-                                               stmt))
-            elif isinstance(stmt, (g.For, g.While)):
-                for name in plan.after.get(id(stmt), []):
-                    out.append(g.copy_location(self._pop(plan, name, id(stmt)), stmt))
-        return out
-
     def _reverse_header(self, loop, plan, body):
         if plan.trips:
             header = g.call("range", g.binop(g.name(plan.trips), g.Sub, g.const(1)),
@@ -568,60 +410,3 @@ class ReverseAD:
             header = g.call("range", last, g.binop(g.clone(start), g.Sub, g.clone(step)),
                             g.unary(g.USub, g.clone(step)))
         return g.for_(loop.target.id, header, body)
-
-
-def _live_in(stmts):
-    """Names read before being written by ``stmts`` (loops and branches approximated by
-    their reads: a superset, which only keeps more)."""
-    live = set()
-    for stmt in reversed(stmts):
-        if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
-            live.discard(stmt.targets[0].id)
-            live |= _reads([stmt.value])
-        else:
-            live |= _reads([stmt])
-    return live
-
-
-def _reads(stmts):
-    return {n.id for s in stmts for n in g.walk(s)
-            if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
-
-
-def _prune(restore, live, plan):
-    """Drop restoring statements whose value nothing reads before it is redefined; a dropped
-    pop also stops its definition site from being recorded in the forward sweep."""
-    kept = []
-    live = set(live)
-    for stmt in reversed(restore):
-        if isinstance(stmt, g.Pass):
-            continue
-        if isinstance(stmt, g.If):
-            body = _prune(stmt.body, live, plan)
-            orelse = _prune(stmt.orelse, live, plan)
-            if not body and not orelse:
-                continue
-            stmt.body, stmt.orelse = body or [g.Pass()], orelse
-            live |= _reads(body + orelse) | _reads([stmt.test])
-            kept.append(stmt)
-            continue
-        name = stmt.targets[0].id
-        tape = getattr(stmt, "adjoint_tape", None)
-        if name in live:
-            live.discard(name)
-            live |= _reads([stmt.value])
-            kept.append(stmt)
-        elif tape is not None:
-            tape_plan, key = tape
-            var = tape_plan.tapes.pop(key, None)
-            tape_plan.arrays.pop(var, None)
-    return kept[::-1]
-
-
-def _range_parts(call):
-    args = list(call.args)
-    if len(args) == 1:
-        return g.const(0), g.clone(args[0]), g.const(1)
-    if len(args) == 2:
-        return g.clone(args[0]), g.clone(args[1]), g.const(1)
-    return g.clone(args[0]), g.clone(args[1]), g.clone(args[2])

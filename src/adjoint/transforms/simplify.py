@@ -24,6 +24,7 @@ import math
 
 from .. import grammar as g
 from ..analysis.activity import dotted_name
+from ..analysis.shapes import Shapes, all_assigns, popped_list
 
 _SIDE_EFFECT_METHODS = {"append", "pop"}
 
@@ -33,191 +34,6 @@ def _is_num(node, value=None):
             node.value, (int, float)):
         return False
     return value is None or node.value == value
-
-
-_FULL_REDUCTIONS = {"np.sum", "np.mean", "np.prod", "np.max", "np.min", "np.amax", "np.amin",
-                    "np.var", "np.std", "np.linalg.norm", "np.trace", "np.vdot"}
-
-
-class Shapes:
-    """Flow-insensitive shape tokens: equal tokens mean provably equal shapes.
-
-    A token is ``"scalar"``, or ``("name", n)`` for "the shape of parameter/variable n", or a
-    fresh ``("unknown", k)``. Scalars combine with anything; equal tokens combine to
-    themselves; anything else is unknown. Adjoints share their variable's token, and ``dout``
-    shares the output's token.
-    """
-
-    SCALAR = "scalar"
-    SCALAR_FUNCS = ("math.",)
-
-    def __init__(self, body, params, adjoint_of, output, kinds=None, int_names=(),
-                 resolve=None, seed="dout", tapes=()):
-        self.adjoint_of = adjoint_of  # d-name -> primal name
-        self.tokens = {p: ("name", p) for p in params}
-        self.ndim = {}  # token -> number of dimensions, where known
-        self.int_names = set(int_names)
-        self.resolve = resolve
-        for p, kind in (kinds or {}).items():
-            if kind == "scalar":
-                self.tokens[p] = self.SCALAR
-            elif isinstance(kind, int):
-                self.ndim[("name", p)] = kind
-        defs = {}
-        self.stacks = {}  # list name -> values appended to it (a popped value is one of them)
-        for stmt in _all_assigns(body):
-            if isinstance(stmt.targets[0], g.Name):
-                defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
-        for node in g.walk(g.module(list(body))):
-            if isinstance(node, g.Expr) and isinstance(node.value, g.Call) and isinstance(
-                    node.value.func, g.Attribute) and node.value.func.attr == "append" and \
-                    isinstance(node.value.func.value, g.Name):
-                self.stacks.setdefault(node.value.func.value.id, []).append(node.value.args[0])
-        self.tape_stores = {}  # preallocated tape -> values stored into it
-        for name in tapes:
-            self.tape_stores[name] = []
-        for stmt in _all_assigns(body):
-            t = stmt.targets[0]
-            if isinstance(t, g.Subscript) and isinstance(t.value, g.Name) and \
-                    t.value.id in self.tape_stores:
-                self.tape_stores[t.value.id].append(stmt.value)
-        self.defs = defs
-        self.seed = seed
-        if output is not None:
-            self.tokens[seed] = ("of", output)
-        for name in defs:
-            if name not in params:
-                self.tokens[name] = self.BOTTOM
-        # Optimistic fixpoint: names start at BOTTOM (no information yet) and only rise.
-        for _ in range(50):
-            changed = False
-            for name, values in defs.items():
-                if name in params:
-                    continue
-                toks = {self.expr(v) for v in values} - {self.BOTTOM}
-                new = (toks.pop() if len(toks) == 1 else ("unknown", name)) if toks \
-                    else self.BOTTOM
-                if new != self.tokens[name]:
-                    self.tokens[name] = new
-                    changed = True
-            if not changed:
-                break
-
-    BOTTOM = "bottom"
-
-    def _fresh(self, key=None):
-        return ("unknown", key)
-
-    def name(self, n):
-        if n in self.adjoint_of:
-            n = self.adjoint_of[n]
-        tok = self.tokens.get(n)
-        if tok is None:
-            tok = ("name", n)
-        if isinstance(tok, tuple) and tok[0] == "of":
-            return self.name(tok[1])
-        return tok
-
-    def expr(self, e):
-        tok = self._expr(e)
-        if isinstance(tok, tuple) and tok[0] == "unknown" and tok[1] is None:
-            return ("unknown", id(e))
-        return tok
-
-    def _expr(self, e):
-        if isinstance(e, g.Constant):
-            return self.SCALAR if isinstance(e.value, (int, float, bool)) else self._fresh()
-        if isinstance(e, g.Name):
-            return self.name(e.id)
-        if isinstance(e, g.BinOp) and not isinstance(e.op, g.MatMult):
-            return self.join(self.expr(e.left), self.expr(e.right))
-        if isinstance(e, g.UnaryOp):
-            return self.expr(e.operand)
-        if isinstance(e, g.Call):
-            stack = _popped_list(e)
-            if stack is not None:
-                toks = {self.expr(v) for v in self.stacks.get(stack, [])} - {self.BOTTOM}
-                return toks.pop() if len(toks) == 1 else (self._fresh() if toks else
-                                                          self.BOTTOM)
-            func = dotted_name(e.func)
-            if func.startswith("math.") or func in ("float", "abs", "min", "max", "len",
-                                                    "int", "range_len", "safe_log"):
-                if func in ("abs", "min", "max"):
-                    toks = [self.expr(a) for a in e.args]
-                    out = toks[0]
-                    for t in toks[1:]:
-                        out = self.join(out, t)
-                    return out
-                if func == "safe_log":
-                    return self.expr(e.args[0])
-                return self.SCALAR
-            if func == "unbroadcast":
-                return self.expr(e.args[1])
-            if func in ("zeros_like", "fresh") and e.args:
-                return self.expr(e.args[0])
-            return self._call(e)
-        if isinstance(e, g.Subscript) and isinstance(e.value, g.Name) and \
-                e.value.id in self.tape_stores:
-            toks = {self.expr(v) for v in self.tape_stores[e.value.id]} - {self.BOTTOM}
-            return toks.pop() if len(toks) == 1 else (self._fresh() if toks else self.BOTTOM)
-        if isinstance(e, g.Subscript):
-            base = self.expr(e.value)
-            ndim = self.ndim.get(base)
-            parts = e.slice.elts if isinstance(e.slice, g.Tuple) else [e.slice]
-            if ndim is not None and len(parts) == ndim and all(self._is_int(p) for p in parts):
-                return self.SCALAR
-        return self._fresh()
-
-    def _is_int(self, node):
-        if isinstance(node, g.Constant):
-            return isinstance(node.value, int) and not isinstance(node.value, bool)
-        return isinstance(node, g.Name) and node.id in self.int_names
-
-    def _call(self, e):
-        """Shapes of calls with rules: elementwise rules keep their arguments' shape, full
-        reductions give scalars."""
-        if self.resolve is None:
-            return self._fresh()
-        from ..rules import registry
-        found, obj = self.resolve(e.func)
-        rule = registry.lookup(obj) if found else None
-        if rule is None:
-            return self._fresh()
-        if rule.name.endswith("stop_gradient") and len(e.args) == 1:
-            return self.expr(e.args[0])
-        if rule.partials is not None and not e.keywords:
-            toks = [self.expr(a) for a in e.args]
-            if not toks:
-                return self._fresh()
-            out = toks[0]
-            for t in toks[1:]:
-                out = self.join(out, t)
-            return out
-        if rule.name in _FULL_REDUCTIONS and len(e.args) == 1 and not e.keywords:
-            return self.SCALAR
-        return self._fresh()
-
-    def join(self, a, b):
-        if a == self.BOTTOM or b == self.BOTTOM:
-            return self.BOTTOM
-        if a == self.SCALAR:
-            return b
-        if b == self.SCALAR:
-            return a
-        if a == b:
-            return a
-        return self._fresh()
-
-
-def _all_assigns(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, g.Assign):
-            yield stmt
-        elif isinstance(stmt, g.If):
-            yield from _all_assigns(stmt.body)
-            yield from _all_assigns(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            yield from _all_assigns(stmt.body)
 
 
 class Algebra(g.NodeTransformer):
@@ -369,7 +185,7 @@ class Simplify:
         defs = count_defs(everything)
         params = {a.id for a in fdef.args.args}
         renames = {}
-        for stmt in _all_assigns(fdef.body):
+        for stmt in all_assigns(fdef.body):
             t, v = stmt.targets[0], stmt.value
             if isinstance(t, g.Name) and isinstance(v, g.Name) and t.id in self.rewritable \
                     and t.id not in self.protected and defs.get(t.id) == 1 and (
@@ -415,7 +231,7 @@ class Simplify:
 
     def _substitute_into_later(self, stmts, k, name, value, definition):
         reads = {n.id for n in g.walk(value) if isinstance(n, g.Name)}
-        if any(_popped_list(n) for n in g.walk(value)):
+        if any(popped_list(n) for n in g.walk(value)):
             return False  # pops keep their order
         impure = any(isinstance(n, (g.Call, g.Subscript)) for n in g.walk(value))
         for later in stmts[k + 1:]:
@@ -482,7 +298,7 @@ class Simplify:
         if isinstance(stmt, g.Assign):
             t = stmt.targets[0]
             if isinstance(t, g.Name):
-                stack = _popped_list(stmt.value)
+                stack = popped_list(stmt.value)
                 if t.id not in live and (stack is None or stack not in live):
                     return None, live
                 return stmt, (live - {t.id}) | _loads(stmt.value)
@@ -529,14 +345,6 @@ class Simplify:
             stmt.body = body
             return stmt, live | (live_in - target) | _loads(header)
         return stmt, live | _loads(stmt)
-
-
-def _popped_list(node):
-    """The list ``node`` pops from (``lst.pop()``), or None."""
-    if isinstance(node, g.Call) and isinstance(node.func, g.Attribute) and \
-            node.func.attr == "pop" and isinstance(node.func.value, g.Name):
-        return node.func.value.id
-    return None
 
 
 def _loads(node):
