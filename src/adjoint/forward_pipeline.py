@@ -12,11 +12,13 @@ from __future__ import annotations
 from . import grammar as g
 from .analysis.activity import activity, resolve
 from .analysis.defuse import int_names, mutated_names
+from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
 from .pipeline import Derived, front, resolve_wrt
 from .template import ZERO_NAME
-from .transforms.forward import ZERO_OF, ForwardAD
-from .transforms.simplify import Shapes, Simplify
+from .transforms.forward import ForwardAD
+from .transforms.simplify import Simplify
+from .transforms.zero_tangent import ZERO_OF
 
 
 def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):

@@ -51,6 +51,9 @@ def njit_derived(derived):
     fn = derived.function
     swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
              if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
+    if derived.namespace.get("np") is np:
+        from .fast_numpy import proxy
+        swaps["np"] = proxy()  # NumPy's SIMD kernels for transcendental ufuncs on big arrays
     if swaps:
         from .codegen import compile_function
         fn, _ = compile_function(derived.source, derived.name,

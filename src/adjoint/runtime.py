@@ -29,6 +29,7 @@ __all__ = [
     "broadcast_like",
     "unbroadcast",
     "fresh",
+    "write_adjoint",
     "add_at",
     "range_len",
     "tape_alloc",
@@ -159,6 +160,23 @@ def fresh(x):
     if isinstance(x, np.ndarray):
         return x.copy()
     return x
+
+
+def write_adjoint(d, index):
+    """The adjoint of the values ``a[index] = v`` wrote, given ``d``, the adjoint of ``a``
+    after the write: a copy of ``d[index]`` in which, for an integer-array index that names
+    an element several times, only the last occurrence — the write NumPy keeps — is credited.
+    """
+    out = np.array(d[index], dtype=np.float64, copy=True)
+    if isinstance(index, np.ndarray) and index.dtype != np.bool_ and index.ndim == 1:
+        n = d.shape[0]
+        seen = np.zeros(n, dtype=np.bool_)
+        for k in range(index.shape[0] - 1, -1, -1):
+            i = index[k] % n
+            if seen[i]:
+                out[k] = 0.0
+            seen[i] = True
+    return out if out.ndim else float(out)
 
 
 def _is_integer_array(i):

@@ -10,12 +10,19 @@ dimension is one shape comparison — and every branch of one implementation ret
 
 Guarantees, for every argument type the plain-Python helper accepts and Numba can type: the
 result equals the plain-Python result to rounding (summation order may differ), with the same
-kind (float for scalars, float64 arrays for array adjoints). Cases Numba cannot express at all
-(an integer index array of more than one dimension, which Numba cannot index with either) have no
-overload, so Numba reports them as a typing error at compile time.
+kind (float for scalars, float64 arrays for array adjoints; a 0-d array may come back as a
+float, as 0-d arithmetic does under Numba). Where Numba cannot express a case at all there is
+no implementation and Numba says so at compile time: an integer index array of more than one
+dimension (Numba cannot index with one either), and the helpers of NumPy functions Numba cannot
+compile (``np.einsum``, ``np.tensordot``, ``np.pad``), whose overloads name the function.
 
-Run-time errors keep Python mode's exception classes (``ValueError``); their messages are shorter
-where Numba cannot format a value.
+Arguments that select a shape (``keepdims``, an ``order`` or ``ord`` string, a dtype) must be
+constants, as generated code writes them. Run-time errors keep Python mode's exception classes
+(``ValueError``, :class:`~adjoint.errors.NoRuleError`); their messages are shorter where Numba
+cannot format a value.
+
+The first half covers the helpers the compiler core emits; the second half, the helpers of the
+NumPy rules (:mod:`adjoint.rules.numpy`), in the order of :mod:`adjoint.runtime`.
 """
 
 from __future__ import annotations
@@ -265,7 +272,7 @@ def _range_len(start, stop, step):
             n = (stop - start + step - 1) // step
         else:
             n = (start - stop - step - 1) // (-step)
-        return n if n > 0 else 0
+        return max(n, 0)
     return impl
 
 
@@ -416,9 +423,9 @@ def _axes_array_impl(axes):
         def many(axes):
             out = np.empty(len(axes), np.intp)
             j = 0
-            for k in literal_unroll(axes):
+            for k in literal_unroll(axes):  # enumerate() cannot be unrolled
                 out[j] = k
-                j += 1
+                j += 1  # noqa: SIM113
             return out
         return many
     return None
@@ -1588,3 +1595,24 @@ def _clip_above(a, hi):
     if _is_none(hi):
         return lambda a, hi: 0.0
     return lambda a, hi: (a > hi) * 1.0
+
+
+@overload(runtime.write_adjoint)
+def _write_adjoint(d, index):
+    # The last occurrence of a repeated integer index is the write NumPy keeps.
+    if _is_array(index) and isinstance(index.dtype, types.Integer) and index.ndim == 1:
+        def impl(d, index):
+            out = d[index].astype(np.float64)
+            n = d.shape[0]
+            seen = np.zeros(n, dtype=np.bool_)
+            for k in range(index.shape[0] - 1, -1, -1):
+                i = index[k] % n
+                if seen[i]:
+                    out[k] = 0.0
+                seen[i] = True
+            return out
+        return impl
+
+    def plain(d, index):
+        return runtime.fresh(d[index])
+    return plain

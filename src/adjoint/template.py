@@ -191,7 +191,7 @@ def fill_vjp(bound, result, dz, active, namer):
 
 def _wants(atom, active):
     if isinstance(atom, (g.List, g.Tuple)):
-        return any(active(e) for e in atom.elts)
+        return any(_wants(e, active) for e in atom.elts)
     return active(atom)
 
 

@@ -41,6 +41,7 @@ Derivative conventions at kinks (tested, and described in ``docs/conventions.md`
 
 import numpy as np
 
+from . import registry
 from .registry import elementwise, jvp, nondiff, register_attribute, register_method, vjp
 
 # ---------------------------------------------------------------------------------------------
@@ -330,8 +331,9 @@ def clip(z, a, a_min=None, a_max=None):
 
 
 @elementwise(np.where, broadcast=True)
-def where(z, condition, x, y):
-    """d where(c, x, y) = [c] dx + [not c] dy   (three arguments; c carries no derivative)"""
+def where(z, condition, x=None, y=None):
+    """d where(c, x, y) = [c] dx + [not c] dy   (c carries no derivative; np.where(c) alone
+    gives indices, which carry none either)"""
     chosen = (condition != 0) * 1.0
     return 0.0, chosen, 1.0 - chosen
 
@@ -987,10 +989,16 @@ def split_vjp(z, ary, indices_or_sections, axis=0):
     d[ary] = np.concatenate(d[z], axis)
 
 
-@jvp(np.split, np.array_split)
+@jvp(np.split)
 def split_jvp(z, ary, indices_or_sections, axis=0):
     """d split(x) = split(dx)"""
     d[z] = np.split(d[ary], indices_or_sections, axis)
+
+
+@jvp(np.array_split)
+def array_split_jvp(z, ary, indices_or_sections, axis=0):
+    """d array_split(x) = array_split(dx)"""
+    d[z] = np.array_split(d[ary], indices_or_sections, axis)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1104,3 +1112,6 @@ for _name, _primal in [
 for _name, _primal in [("T", np.transpose), ("mT", np.matrix_transpose), ("shape", np.shape),
                        ("ndim", np.ndim), ("size", np.size)]:
     register_attribute(_name, _primal)
+
+
+registry.returns_tuple(np.split, np.array_split, np.linalg.slogdet)

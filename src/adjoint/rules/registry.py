@@ -64,6 +64,7 @@ class Rule:
     doc: str = ""
     result: str = "z"  # the result placeholder's name
     custom: object = None  # a user's bwd(*inputs, out, g) function (custom_vjp / defvjp)
+    tuple_result: bool = False  # returns a tuple: its adjoint is a tuple of element adjoints
 
     @property
     def differentiable(self):
@@ -197,3 +198,13 @@ def nondiff(*primals, doc="no derivative: the result is inactive"):
         rule = _rule_for(primal, None)
         rule.nondiff = True
         rule.doc = rule.doc or doc
+
+
+def returns_tuple(*primals):
+    """Declare that ``primals`` return tuples (``np.split``, ``np.linalg.slogdet``): in their
+    templates ``d[z]`` is then a tuple with one adjoint (or tangent) per element."""
+    for primal in primals:
+        rule = lookup(primal)
+        if rule is None:
+            raise KeyError(f"no rule registered for {_name_of(primal)}")
+        rule.tuple_result = True

@@ -8,20 +8,23 @@ reads, preceded) by the statement computing the tangent of what it assigns. A tu
 gives ``((v0, v1, ...), (t0, t1, ...))``.
 
 The transformer keeps, per program point, which active names currently hold a tangent
-variable; any other name has the *symbolic zero* tangent, so no code is generated for it, and
-rule templates see it as ``__zero__``, which :func:`fold_zero` removes algebraically (a zero
-times anything is zero, zero plus ``t`` is ``t``, a linear helper of zero is zero) before a
-statement is emitted. Tangents are materialized with ``zeros_like(primal)`` only where the code
-needs a variable: before a subscript write into an array that has none yet, in the branch of an
-``if`` that assigns none (when the other branch does), and before a loop for every name that
-the loop's body gives a tangent and whose primal exists before the loop — so each tangent has
-one type on every path, as Numba requires. Loop bodies are generated to a fixpoint: a name whose
-tangent the body defines is a tangent variable from the top of the body on.
+variable; any other name has the *symbolic zero* tangent, so no code is generated for it. Rule
+templates receive it as ``__zero_of__(atom)``, which :mod:`adjoint.transforms.zero_tangent`
+folds away before a statement is emitted. Tangents are materialized with ``zeros_like(primal)``
+only where the code needs a variable: before a subscript write into an array that has none
+yet, in the branch of an ``if`` that assigns none (when the other branch does), and before a
+loop for every name the loop's body gives a tangent and whose primal exists before the loop —
+so each tangent has one type on every path, as Numba requires. Loop bodies are generated to a
+fixpoint: a name whose tangent the body defines is a tangent variable from the top of the body.
 
-Rules come from the one registry: elementwise rules give ``dz = Σ dp * ∂z/∂p`` (broadcast back
-to ``z``'s shape by ``unbroadcast`` where an operand without a tangent may be larger), other
-rules give their ``@jvp`` template, filled by :func:`adjoint.template.fill_jvp`. Subscript
-reads give ``t_dot = x_dot[i]``; subscript writes give ``out_dot[i] = v_dot``.
+Rules come from the one registry: elementwise rules give ``dz = Σ dp * ∂z/∂p`` (broadcast to
+``z``'s shape by ``unbroadcast`` where an operand without a tangent may be larger), other rules
+their ``@jvp`` template, filled by :func:`adjoint.template.fill_jvp`. Subscript reads give
+``t_dot = x_dot[i]``, writes ``out_dot[i] = v_dot``; a list used as a stack (the tapes of
+generated code, transformed again for ``jvp(grad(f))``) gets a tangent stack, pushed and popped
+beside it. The caller's arrays are never written: parameters the function writes into are
+copied first, an array written in place whose tangent could share memory with another's gets a
+copy (``fresh``), and the returned tangent is the caller's own.
 
     def f(x, y):                        def jvp_f(x, y, x_dot, y_dot):
         s = 0.0                             x_dot = as_float(x_dot)
@@ -44,10 +47,11 @@ the copies and the ``* 1.0``, and, for float arguments, the ``fresh``).
 from __future__ import annotations
 
 from .. import grammar as g
-from ..analysis.activity import classify, op_inputs
+from ..analysis.activity import classify, iter_assigns, op_inputs
 from ..analysis.syntax import is_list_append
 from ..errors import NoRuleError, UnsupportedSyntaxError
-from ..template import ZERO_NAME, Bound, fill_jvp
+from ..template import Bound, fill_jvp
+from .zero_tangent import fold_zero, may_alias, zero_like, zero_of
 
 # The placeholder a rule's result is bound to while its tangent code is built: the code is
 # placed after the primal statement (where it means the new value) or before it.
@@ -76,14 +80,15 @@ class ForwardAD:
         self.defined = set(params)
         tangents = [self.namer.tangent(p) for p in wrt]
         prologue = []
+        written = _written_params(fdef.body, params, self.mutated)
         for p in params:
-            if p in self.mutated:  # the caller's array must not change: write into a copy
+            if p in written:  # the caller's array must not change: write into a copy
                 prologue.append(g.assign(p, g.call(g.Attribute(value=g.name(p), attr="copy",
                                                                ctx=g.Load()))))
         for p, t in zip(wrt, tangents):
             # An int argument stands for a float: its tangent is a float (array) too.
             value = g.call("as_float", g.name(t))
-            if p in self.mutated:
+            if p in written:
                 value = g.call("fresh", value)
             prologue.append(g.assign(t, value))
             if p in self.active:
@@ -126,7 +131,7 @@ class ForwardAD:
             elts = [self.tangent_of(e) for e in atom.elts]
             if all(e is None for e in elts):
                 return None
-            return type(atom)(elts=[e if e is not None else _zero_like(a)
+            return type(atom)(elts=[e if e is not None else zero_like(a)
                                     for e, a in zip(elts, atom.elts)], ctx=g.Load())
         return None
 
@@ -157,7 +162,7 @@ class ForwardAD:
         if code is None:
             return [stmt] + self._set_zero(z, stmt)
         prelude, expr = code
-        if z in self.mutated and op.kind not in ("copy", "subscript") and _may_alias(expr):
+        if z in self.mutated and op.kind not in ("copy", "subscript") and may_alias(expr):
             # `y = x * 1.0` makes a new array but its tangent may simplify to `x_dot`: the
             # writes into y's tangent must not change x's.
             expr = g.call("fresh", expr)
@@ -200,7 +205,7 @@ class ForwardAD:
             elts = [self.tangent_of(e) for e in value.elts]
             if all(e is None for e in elts):
                 return None
-            elts = [e if e is not None else _zero_like(a) for e, a in zip(elts, value.elts)]
+            elts = [e if e is not None else zero_like(a) for e, a in zip(elts, value.elts)]
             return [], type(value)(elts=elts, ctx=g.Load())
         if op.kind == "rule" and not op.rule.nondiff:
             return self._rule_code(stmt, op)
@@ -272,7 +277,7 @@ class ForwardAD:
         if t is None:
             return [stmt]
         push = g.call(g.Attribute(value=t, attr="append", ctx=g.Load()),
-                      self.tangent_of(value) or _zero_like(value))
+                      self.tangent_of(value) or zero_like(value))
         return [stmt, g.copy_location(g.expr_stmt(push), stmt)]
 
     # -- control flow ------------------------------------------------------------------------
@@ -335,15 +340,27 @@ class ForwardAD:
             t = self.tangent_of(atom)
             # fresh: the result is the caller's own array, never a view of a tangent input
             tangents.append(g.call("fresh", t) if t is not None else
-                            _zero_like(atom))
+                            zero_like(atom))
         out = g.tuple_(tangents) if isinstance(value, g.Tuple) else tangents[0]
         return g.copy_location(g.return_(g.tuple_([g.clone(value), out])), stmt)
 
 
-def _zero_like(atom):
-    if isinstance(atom, g.Constant):
-        return g.const(0.0)
-    return g.call("zeros_like", g.clone(atom))
+def _written_params(body, params, mutated):
+    """Parameters whose array the body writes into, directly or through an alias (a copy
+    ``y = x`` or a view ``y = x[1:]``)."""
+    alias = {p: {p} for p in params}
+    changed = True
+    while changed:
+        changed = False
+        for stmt in iter_assigns(body):
+            t, v = stmt.targets[0], stmt.value
+            base = v.value if isinstance(v, g.Subscript) else v
+            if isinstance(t, g.Name) and isinstance(base, g.Name):
+                for names in alias.values():
+                    if base.id in names and t.id not in names:
+                        names.add(t.id)
+                        changed = True
+    return {p for p, names in alias.items() if names & set(mutated)}
 
 
 def _append(stmts, stmt):
@@ -361,135 +378,3 @@ def _substitute(node, mapping):
             return n
 
     return Sub().visit(node)
-
-
-# ================================================================================ zero folding
-# The zero tangent of one operand, ``__zero_of__(atom)``, as rule templates receive it: it folds
-# away like ``__zero__`` and, where a zero must exist as a value, becomes ``zeros_like(atom)``.
-ZERO_OF = "__zero_of__"
-
-
-def zero_of(atom):
-    return g.call(ZERO_OF, g.clone(atom))
-
-
-def fold_zero(expr, tangent_names, zero_names=()):
-    """``expr`` with the symbolic zero tangents removed, or None when it is zero.
-
-    Sound for the way tangents occur in rule templates — linearly: a product with a zero factor
-    is zero, zero plus or minus ``t`` is ``±t``, a subscript, attribute or method of zero is
-    zero, and a call whose tangent arguments are all zero is zero (every helper a ``@jvp``
-    template applies to tangents is linear in them). A zero that must exist as a value — an
-    argument of a call that also takes a nonzero tangent, as ``add_at(fresh(da), i, dv)`` with
-    ``da`` zero — is materialized: ``zeros_like(atom)`` (``0.0`` for a bare ``__zero__``).
-    """
-    zero_names = set(zero_names) | {ZERO_NAME}
-
-    def is_zero(node):
-        return (isinstance(node, g.Name) and node.id in zero_names) or (
-            isinstance(node, g.Call) and g.is_name(node.func, ZERO_OF))
-
-    def has_tangent(node):
-        return any(n in tangent_names for n in g.names_in(node, g.Load))
-
-    def fold(node):
-        if is_zero(node):
-            return None
-        original = g.clone(node)
-        if isinstance(node, g.BinOp):
-            left, right = fold(node.left), fold(node.right)
-            if left is not None and right is not None:
-                node.left, node.right = left, right
-                return node
-            if isinstance(node.op, (g.Mult, g.MatMult)) or (
-                    isinstance(node.op, g.Div) and left is None) or (
-                    isinstance(node.op, (g.Add, g.Sub)) and left is None and right is None):
-                return None
-            if isinstance(node.op, g.Add):
-                return left if left is not None else right
-            if isinstance(node.op, g.Sub):
-                return left if left is not None else g.unary(g.USub, right)
-            return materialize(original)
-        if isinstance(node, g.UnaryOp) and isinstance(node.op, (g.USub, g.UAdd)):
-            operand = fold(node.operand)
-            if operand is None:
-                return None
-            node.operand = operand
-            return node
-        if isinstance(node, (g.Subscript, g.Attribute)):  # zero[i], zero.T
-            base = fold(node.value)
-            if base is None:
-                return None
-            node.value = base
-            return node
-        if isinstance(node, g.Call):
-            if isinstance(node.func, g.Attribute):  # a method of zero: zero.copy()
-                node.func = fold(node.func)
-                if node.func is None:
-                    return None
-            args = [fold(a) for a in node.args]
-            kws = [fold(k.value) for k in node.keywords]
-            if all(a is not None for a in args + kws):
-                node.args = args
-                for k, v in zip(node.keywords, kws):
-                    k.value = v
-                return node
-            if not any(has_tangent(a) for a in args + kws if a is not None):
-                return None
-            node.args = [a if a is not None else materialize(o)
-                         for a, o in zip(args, original.args)]
-            for k, v, o in zip(node.keywords, kws, original.keywords):
-                k.value = v if v is not None else materialize(o.value)
-            return node
-        if isinstance(node, (g.Tuple, g.List)):
-            elts = [fold(e) for e in node.elts]
-            if all(e is None for e in elts) and elts:
-                return None
-            node.elts = [e if e is not None else materialize(o)
-                         for e, o in zip(elts, original.elts)]
-            return node
-        return materialize(original)
-
-    def materialize(node):
-        class Sub(g.NodeTransformer):
-            def visit_Call(self, n):
-                if g.is_name(n.func, ZERO_OF):
-                    return _zero_like(n.args[0])
-                self.generic_visit(n)
-                return n
-
-            def visit_Name(self, n):
-                return g.const(0.0) if n.id in zero_names else n
-
-        return Sub().visit(node)
-
-    return fold(expr)
-
-
-def _may_alias(expr):
-    """Whether ``expr`` may evaluate to an existing array rather than a new one: arithmetic
-    allocates, unless it is an identity (``t * 1.0``, ``t + 0.0``) the optimizer removes."""
-    while True:
-        if isinstance(expr, g.BinOp):
-            left, right = expr.left, expr.right
-            op = type(expr.op)
-            if op in (g.Mult, g.Add) and _is_identity(left, op):
-                expr = right
-                continue
-            if op in (g.Mult, g.Div, g.Add, g.Sub, g.Pow) and _is_identity(right, op):
-                expr = left
-                continue
-            return False
-        if isinstance(expr, g.UnaryOp):
-            if isinstance(expr.op, g.UAdd):
-                expr = expr.operand
-                continue
-            return False
-        return True
-
-
-def _is_identity(node, op):
-    if not isinstance(node, g.Constant) or isinstance(node.value, bool) or \
-            not isinstance(node.value, (int, float)):
-        return False
-    return node.value == (0 if op in (g.Add, g.Sub) else 1)

@@ -47,6 +47,8 @@ class ReverseAD(Recording):
                       if isinstance(n, g.Assign) and isinstance(n.targets[0], g.Name)
                       and isinstance(n.value, g.List) and not n.value.elts}
         self.defined = {}  # name -> whether its adjoint is owned (safe to update in place)
+        self.tuples = _tuple_results(stmts, self.ctx)  # name -> length of a tuple result
+        self.elements = {}  # element key -> (tuple name, index)
         out = []
         for name, expr in seeds:
             self._accumulate(name, expr, out, None)
@@ -90,6 +92,13 @@ class ReverseAD(Recording):
         out.append(g.copy_location(stmt, at) if at is not None else stmt)
 
     def _zero(self, name, out, at=None):
+        if name in self.elements:
+            t, k = self.elements[name]
+            zero = g.call("zeros_like", g.subscript(g.name(t), g.const(k)))
+            stmt = g.assign(self._d(name), zero)
+            out.append(g.copy_location(stmt, at) if at is not None else stmt)
+            self.defined[name] = True
+            return
         if name in self.lists:
             self._dlist(name)  # a list's adjoint is a list, created empty up front
             self.defined[name] = True
@@ -118,14 +127,22 @@ class ReverseAD(Recording):
             self.defined.pop(z)
             zero = g.call("zeros_like", g.name(z))
             return [self._list_call(value.func.value.id, "append", zero, stmt)]
+        dz = g.name(self._d(z))
+        if z in self.tuples and z in self.active:
+            dz = self._tuple_adjoint(z)
+            if dz is None:
+                return []
+            self.defined[z] = False
         if z not in self.active or z not in self.defined:
             return []
         op = classify(value, self.ctx, self.locals)
-        dz = g.name(self._d(z))
         out = []
         contributions = []
         if op.kind == "copy":
             contributions = [(value, dz)]
+        elif op.kind == "subscript" and value.value.id in self.tuples:
+            k = value.slice.value
+            contributions = [(g.name(self._element(value.value.id, k)), dz)]
         elif op.kind == "subscript":
             base = value.value.id
             if base in self.active:
@@ -146,14 +163,7 @@ class ReverseAD(Recording):
             filled = fill_vjp(bound, z, dz, self._is_active, self.namer)
             out.extend(g.copy_location(s, stmt) for s in filled.prelude)
             for atom, expr in filled.contributions:
-                if isinstance(atom, (g.List, g.Tuple)):
-                    parts = self.namer.fresh("parts")
-                    out.append(g.copy_location(g.assign(parts, expr), stmt))
-                    for k, e in enumerate(atom.elts):
-                        if self._is_active(e):
-                            contributions.append((e, g.subscript(g.name(parts), g.const(k))))
-                else:
-                    contributions.append((atom, expr))
+                contributions += self._distribute(atom, expr, out, stmt)
         elif op.kind in ("unknown", "pack"):
             if set(atom_names(value, self.locals)) & self.active or op.kind == "unknown":
                 raise self._no_rule(op, stmt)
@@ -190,6 +200,39 @@ class ReverseAD(Recording):
                 f"the rule {op.rule.custom.__name__} returns {len(names)} cotangent(s) for "
                 f"{len(inputs)} input(s)", stmt, "return one cotangent per input, in order")
         return [(atom, g.name(n)) for atom, n in zip(inputs, names) if self._is_active(atom)]
+
+    def _distribute(self, atom, expr, out, stmt):
+        """Contributions of ``expr`` to ``atom``; for a (nested) list of atoms such as
+        ``np.array([[x, y], [z, 1.0]])``'s argument, element ``[i][j]`` of ``expr`` goes to the
+        atom at that position."""
+        if not isinstance(atom, (g.List, g.Tuple)):
+            return [(atom, expr)] if self._is_active(atom) else []
+        parts = self.namer.fresh("parts")
+        out.append(g.copy_location(g.assign(parts, expr), stmt))
+        found = []
+        for k, e in enumerate(atom.elts):
+            found += self._distribute(e, g.subscript(g.name(parts), g.const(k)), out, stmt)
+        return found
+
+    # -- calls returning tuples (a, b = np.linalg.slogdet(m)) ---------------------------------
+    def _element(self, t, k):
+        """The key under which element ``k`` of tuple result ``t`` has its own adjoint."""
+        key = f"{t}__{k}"
+        self.elements[key] = (t, k)
+        return key
+
+    def _tuple_adjoint(self, t):
+        """``(dt_0, zeros_like(t[1]), ...)``: the adjoint of a tuple result, or None if no
+        element has one. Consumes the element adjoints."""
+        keys = [self._element(t, k) for k in range(self.tuples[t])]
+        if not any(k in self.defined for k in keys):
+            return None
+        parts = [g.name(self._d(k)) if k in self.defined else
+                 g.call("zeros_like", g.subscript(g.name(t), g.const(i)))
+                 for i, k in enumerate(keys)]
+        for k in keys:
+            self.defined.pop(k, None)
+        return g.tuple_(parts)
 
     # -- lists used as stacks (the tapes of generated code being differentiated again) -----
     def _dlist(self, lst):
@@ -234,26 +277,21 @@ class ReverseAD(Recording):
         return self.ctx.error(NoRuleError, f"adjoint has no derivative rule for {what}", stmt,
                               hint)
 
-    def _scalar_index(self, index):
+    def _basic(self, index):
+        """Whether ``index`` is certainly basic indexing (ints, slices, constants)."""
         parts = index.elts if isinstance(index, g.Tuple) else [index]
-        for p in parts:
-            if isinstance(p, g.Constant) and isinstance(p.value, int):
-                continue
-            if isinstance(p, g.Name) and p.id in self.int_names:
-                continue
-            return False
-        return True
+        return all(not isinstance(p, g.Name) or p.id in self.int_names for p in parts)
 
     def _index_add(self, base, index, value, at):
+        """``d[index] += value``, or ``add_at`` when the index may hold integer arrays
+        (repeated indices must accumulate, which ``+=`` on fancy indices does not do)."""
         d = g.name(self._d(base))
-        if self._scalar_index(index) or isinstance(index, g.Slice) or (
-                isinstance(index, g.Tuple) and all(
-                    isinstance(p, g.Slice) or (isinstance(p, g.Name) and p.id in self.int_names)
-                    or g.is_const(p) for p in index.elts)):
+        if self._basic(index):
             stmt = g.AugAssign(target=g.subscript(d, g.clone(index), store=True), op=g.Add(),
                                value=value)
         else:
-            stmt = g.assign(g.clone(d), g.call("add_at", g.clone(d), g.clone(index), value))
+            stmt = g.assign(g.clone(d), g.call("add_at", g.clone(d), _index_value(index),
+                                               value))
         return g.copy_location(stmt, at)
 
     def _write(self, stmt, target):
@@ -262,9 +300,12 @@ class ReverseAD(Recording):
         if base in self.active and base in self.defined:
             read = g.subscript(g.name(self._d(base)), g.clone(target.slice))
             if self._is_active(stmt.value):
-                if not self._scalar_index(target.slice):
-                    read = g.call("fresh", read)
-                self._accumulate(stmt.value.id, read, out, stmt)
+                # A copy: an integer index of a 2-D array is a row (a view) that the zeroing
+                # below would wipe. The optimizer drops fresh() where the element is a scalar.
+                # An index that may hold an integer array credits repeated elements once.
+                copy = g.call("fresh", read) if self._basic(target.slice) else g.call(
+                    "write_adjoint", g.name(self._d(base)), _index_value(target.slice))
+                self._accumulate(stmt.value.id, copy, out, stmt)
             self._own(base, out, stmt)
             zero = g.assign(g.subscript(g.name(self._d(base)), g.clone(target.slice),
                                         store=True), g.const(0.0))
@@ -410,3 +451,42 @@ class ReverseAD(Recording):
             header = g.call("range", last, g.binop(g.clone(start), g.Sub, g.clone(step)),
                             g.unary(g.USub, g.clone(step)))
         return g.for_(loop.target.id, header, body)
+
+
+def _tuple_results(stmts, ctx):
+    """Names bound once, to a call of a rule declared ``returns_tuple``, and read only as
+    ``t[constant]``: their elements get adjoints of their own. Maps each to its number of
+    elements."""
+    from ..analysis.activity import resolve
+    from ..rules import registry
+    defs, indices, loads, subscripted = {}, {}, {}, {}
+    for stmt in stmts:
+        for node in g.walk(stmt):
+            if isinstance(node, g.Assign) and isinstance(node.targets[0], g.Name):
+                name = node.targets[0].id
+                tuple_call = False
+                if isinstance(node.value, g.Call):
+                    found, obj = resolve(node.value.func, ctx)
+                    rule = registry.lookup(obj) if found else None
+                    tuple_call = rule is not None and rule.tuple_result
+                defs[name] = defs.get(name, 0) + (1 if tuple_call else 2)
+            elif isinstance(node, g.Name) and isinstance(node.ctx, g.Load):
+                loads[node.id] = loads.get(node.id, 0) + 1
+            elif isinstance(node, g.Subscript) and isinstance(node.value, g.Name) and \
+                    g.is_const(node.slice) and isinstance(node.slice.value, int) and \
+                    not isinstance(node.slice.value, bool) and node.slice.value >= 0:
+                name = node.value.id
+                subscripted[name] = subscripted.get(name, 0) + 1
+                indices.setdefault(name, set()).add(node.slice.value)
+    return {name: max(idx) + 1 for name, idx in indices.items()
+            if defs.get(name) == 1 and loads.get(name) == subscripted.get(name)}
+
+
+def _index_value(index):
+    """An index as a value (a call argument): slices become ``slice(a, b, c)``."""
+    if isinstance(index, g.Tuple):
+        return g.tuple_([_index_value(p) for p in index.elts])
+    if isinstance(index, g.Slice):
+        return g.call("slice", *[g.clone(p) if p is not None else g.const(None)
+                                 for p in (index.lower, index.upper, index.step)])
+    return g.clone(index)

@@ -28,6 +28,12 @@ from ..analysis.shapes import Shapes, all_assigns, popped_list
 
 _SIDE_EFFECT_METHODS = {"append", "pop"}
 
+# Runtime helpers' arguments that are read only for their shape: substituting a computation
+# into one of them would recompute it just to learn a shape.
+_SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,),
+               "reshape_like": (1,), "keep_dims": (1,), "reduced_count": (0,),
+               "zeros_like": (0,), "write_adjoint": ()}
+
 
 def _is_num(node, value=None):
     if not isinstance(node, g.Constant) or isinstance(node.value, bool) or not isinstance(
@@ -244,6 +250,8 @@ class Simplify:
                 target = later.targets[0] if isinstance(later, g.Assign) else later.target
                 if any(g.is_name(n, name) for n in g.walk(target)):
                     return False  # used as an index of a write: keep it readable
+                if _in_shape_only_argument(later, name) and not g.is_atom(value):
+                    return False
                 if g.is_name(later.value, name):
                     # `x = t` becomes the computation of t: it comes from t's line.
                     for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset",
@@ -349,6 +357,17 @@ class Simplify:
 
 def _loads(node):
     return {n.id for n in g.walk(node) if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
+
+
+def _in_shape_only_argument(stmt, name):
+    """Whether ``name`` is read in ``stmt`` as an argument a helper needs only the shape of."""
+    for node in g.walk(stmt):
+        if isinstance(node, g.Call):
+            positions = _SHAPE_ONLY.get(dotted_name(node.func), ())
+            for k in positions:
+                if k < len(node.args) and any(g.is_name(n, name) for n in g.walk(node.args[k])):
+                    return True
+    return False
 
 
 def _merge_ifs(stmts):

@@ -27,9 +27,9 @@ class Recording:
                 if isinstance(target, g.Subscript):
                     old = self.saves.get(id(stmt))
                     if old is not None:
-                        read = g.subscript(g.name(target.value.id), g.clone(target.slice))
-                        if not self._scalar_index(target.slice):
-                            read = g.call("fresh", read)
+                        # A copy, not a view: the write below would change a view.
+                        read = g.call("fresh", g.subscript(g.name(target.value.id),
+                                                           g.clone(target.slice)))
                         out.append(g.copy_location(g.assign(old, read), stmt))
                         if plan is not None and self._records(plan, old, id(stmt)):
                             out.append(self._push(plan, old, id(stmt), stmt))

@@ -1,0 +1,70 @@
+"""NumPy's own kernels for transcendental ufuncs inside jitted code.
+
+Numba compiles ``np.tanh``, ``np.exp`` and friends to scalar loops, which run about 10× slower
+than NumPy's vectorised (SIMD) kernels on large arrays; the llvmlite wheels have no SVML. Under
+``jit=True`` the generated code's ``np`` is this module's :data:`proxy`: NumPy itself, except
+that these ufuncs, given an array of at least :data:`THRESHOLD` elements, leave Numba through
+``objmode`` and call NumPy's kernel. Scalars and small arrays stay compiled. The source text of
+the generated code is the same in both modes; only what ``np.tanh`` names differs.
+"""
+
+from __future__ import annotations
+
+import types as pytypes
+
+import numpy as np
+
+THRESHOLD = 4096  # elements; below this the objmode round trip costs more than it saves
+
+UFUNCS = ("exp", "expm1", "log", "log1p", "log2", "log10", "tanh", "sinh", "cosh", "sin",
+          "cos", "tan", "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh")
+
+_proxy = None
+
+
+def proxy():
+    """The module that ``np`` names in jitted generated code (built on first use)."""
+    global _proxy
+    if _proxy is None:
+        _proxy = _build()
+    return _proxy
+
+
+def _build():
+    import numba
+    from numba import types
+    from numba.extending import overload
+
+    module = pytypes.ModuleType("adjoint_numpy")
+    module.__dict__.update({k: getattr(np, k) for k in dir(np) if not k.startswith("__")})
+
+    def make(name):
+        ufunc = getattr(np, name)
+
+        def stub(x):
+            return ufunc(x)
+        stub.__name__ = name
+
+        @overload(stub)
+        def _impl(x):
+            if isinstance(x, types.Array) and isinstance(x.dtype, types.Float):
+                # C-contiguous results: BLAS (`@`) downstream wants contiguous arrays.
+                dims = [":"] * max(x.ndim, 1)
+                dims[-1] = "::1"
+                spec = f"float64[{', '.join(dims)}]"
+                code = (f"def impl(x):\n"
+                        f"    if x.size < {THRESHOLD}:\n"
+                        f"        return np.{name}(x)\n"
+                        f"    with objmode(out='{spec}'):\n"
+                        f"        out = np.{name}(np.ascontiguousarray(x))\n"
+                        f"    return out\n")
+                scope = {"np": np, "objmode": numba.objmode}
+                exec(code, scope)
+                return scope["impl"]
+            return lambda x: ufunc(x)
+
+        return stub
+
+    for name in UFUNCS:
+        setattr(module, name, make(name))
+    return module
