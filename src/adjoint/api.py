@@ -155,6 +155,40 @@ class Transformed:
             return njit_derived(derived)
         return derived.function
 
+    def tape_bytes(self, *args):
+        """The most bytes the generated code's tapes hold at once for these arguments,
+        measured by tracing one Python-mode run (arrays by ``nbytes``, lists by element)."""
+        import sys
+        derived = self.derive(*args)
+        names = set(derived.tape_names) | set(derived.array_tapes)
+        code = derived.function.__code__
+        peak = [0]
+
+        def held(frame):
+            total = 0
+            for name in names:
+                tape = frame.f_locals.get(name)
+                if isinstance(tape, np.ndarray):
+                    total += tape.nbytes
+                elif isinstance(tape, list):
+                    total += sum(np.asarray(v).nbytes for v in tape)
+            return total
+
+        def trace(frame, event, arg):
+            if frame.f_code is not code:
+                return None
+            if event in ("line", "return"):
+                peak[0] = max(peak[0], held(frame))
+            return trace
+
+        previous = sys.gettrace()
+        sys.settrace(trace)
+        try:
+            derived.function(*args)
+        finally:
+            sys.settrace(previous)
+        return peak[0]
+
     def _bind(self, args, kwargs):
         import inspect
         bound = inspect.signature(self.f).bind(*args, **kwargs)

@@ -43,7 +43,8 @@ class Derived:
     single: bool  # wrt was one parameter (return one gradient, not a tuple)
     outputs: int  # 1, or k for a function returning a k-tuple
     namespace: dict = field(default_factory=dict)
-    tape_names: list = field(default_factory=list)
+    tape_names: list = field(default_factory=list)  # growable (list) tapes
+    array_tapes: list = field(default_factory=list)  # preallocated (array) tapes
     scalar_output: bool = False  # the output is provably a scalar for these argument kinds
     kinds: tuple | None = None  # the argument kinds this code is specialised to
     filename: str = ""  # the name the generated code is compiled (and linecache'd) under
@@ -282,6 +283,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     return Derived(source=source, function=function, name=name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs,
                    namespace=ctx.namespace, tape_names=list(rev.tapes),
+                   array_tapes=[t for p in plans.values() for t in p.arrays],
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset))
 
