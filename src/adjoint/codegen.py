@@ -86,11 +86,13 @@ def _stmt(node):
     return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
 
 
-def compile_function(source, name, namespace, label):
-    """Compile ``source`` (one def named ``name``) with ``namespace`` as its globals."""
-    filename = f"<adjoint {label} #{next(_counter)}>"
-    lines = source.splitlines(keepends=True)
-    linecache.cache[filename] = (len(source), None, lines, filename)
+def compile_function(source, name, namespace, label, filename=None):
+    """Compile ``source`` (one def named ``name``) with ``namespace`` as its globals; returns
+    (function, filename). Pass ``filename`` to compile the same text again under its name."""
+    if filename is None:
+        filename = f"<adjoint {label} #{next(_counter)}>"
+        lines = source.splitlines(keepends=True)
+        linecache.cache[filename] = (len(source), None, lines, filename)
     code = compile(source, filename, "exec")
     scope = dict(namespace)
     exec(code, scope)

@@ -57,7 +57,8 @@ def njit_derived(derived):
     if swaps:
         from .codegen import compile_function
         fn, _ = compile_function(derived.source, derived.name,
-                                 {**derived.namespace, **swaps}, derived.name)
+                                 {**derived.namespace, **swaps}, derived.name,
+                                 filename=derived.filename)
     if _CACHE_DIR:
         fn = _cached_copy(derived, fn)
         dispatcher = numba.njit(cache=True)(fn)

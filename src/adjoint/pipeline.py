@@ -167,54 +167,86 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     * ``"primal"``: ``(*params) -> out``, the normalized primal (what jit mode runs for values).
     """
     ctx, fdef, locals_, user_names = front(fn, kinds)
-    info = ctx.info
     params = [a.id for a in fdef.args.args]
-    if kinds is not None and len(kinds) < len(params):
-        # Parameters left at their defaults have their default's kind.
-        defaults = [None] * (len(params) - len(fdef.args.defaults)) + fdef.args.defaults
-        kinds = tuple(kinds) + tuple(
-            "scalar" if isinstance(d, g.Constant) and isinstance(d.value, (int, float))
-            else None for d in defaults[len(kinds):])
-    wrt_names, single = resolve_wrt(fdef, wrt, info) if mode != "primal" else ([], True)
+    kinds = _complete_kinds(kinds, fdef)
+    wrt_names, single = resolve_wrt(fdef, wrt, ctx.info) if mode != "primal" else ([], True)
     ret = fdef.body[-1]
     outputs = len(ret.value.elts) if isinstance(ret.value, g.Tuple) else 1
     if outputs != 1 and mode == "grad":
-        raise info.error(NonScalarOutputError,
-                         f"{fdef.name} returns {outputs} values; grad needs one scalar output",
-                         ret, "use adjoint.vjp(f) for tuple or array outputs")
+        raise ctx.info.error(NonScalarOutputError,
+                             f"{fdef.name} returns {outputs} values; grad needs one scalar "
+                             "output", ret, "use adjoint.vjp(f) for tuple or array outputs")
     seed = ctx.namer.fresh("dout")
-    out_atoms = list(ret.value.elts) if outputs != 1 else [ret.value]
+
+    # analyze: activity, the values the backward sweep reads, SSA for those, tape plans
     body = fdef.body[:-1]
-    out_names = [a.id for a in out_atoms if isinstance(a, g.Name)]
+    out_names = [a.id for a in _outputs(ret) if isinstance(a, g.Name)]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
-    needed = needed_names(body, active, ctx, locals_)
     mutated = mutated_names(body)
-    ssa = RenameNeeded(ctx.namer, needed, params)
-    body = ssa(body + [ret])
-    ret = body[-1]
-    body = body[:-1]
-    out_atoms = list(ret.value.elts) if outputs != 1 else [ret.value]
+    ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params)
+    *body, ret = ssa(body + [ret])
     locals_ = locals_ | g.assigned_names(body)
     active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})
-    needed = ssa.needed
-    plans = PlanTape(ctx, needed, mutated, ssa.carried_by_loop, params)(body)
+    plans = PlanTape(ctx, ssa.needed, mutated, ssa.carried_by_loop, params)(body)
     ints = int_names(body, ctx, locals_)
-    rev = ReverseAD(ctx, active=active, needed=needed, plans=plans, local_names=locals_,
-                    mutated=mutated, int_names=ints)
-    rev._all_stmts = body
-    rev.params = set(params)
-    rev.top_loops = _top_loops(body)
-    rev.scalar_type = _scalar_types(body, params, kinds, ints, ctx)
-    rev.plan_saves(body)
-    seeds = []
-    for k, atom in enumerate(out_atoms):
-        if isinstance(atom, g.Name) and atom.id in active:
-            expr = g.name(seed) if outputs == 1 else g.subscript(g.name(seed), g.const(k))
-            seeds.append((atom.id, expr))
+
+    # differentiate: the backward sweep first (it decides what is recorded), then the forward
+    rev = ReverseAD(ctx, body, active=active, needed=ssa.needed, plans=plans,
+                    local_names=locals_, mutated=mutated, int_names=ints, params=params,
+                    scalar_type=_scalar_types(body, params, kinds, ints, ctx))
+    seeds = [(atom.id, g.name(seed) if outputs == 1 else
+              g.subscript(g.name(seed), g.const(k)))
+             for k, atom in enumerate(_outputs(ret))
+             if isinstance(atom, g.Name) and atom.id in active]
     backward = rev.backward(body, seeds) if mode != "primal" else []
     for stmt in backward:
         stmt.adjoint_sweep = "backward"
-    forward = rev.forward(body)  # after the backward sweep: it records only what that reads
+    forward = rev.forward(body)
+
+    # assemble the function
+    gfn, value_name = _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names, single,
+                                mode, value, seed, mutated)
+    scalar_output = False
+    if optimize:
+        shapes = _shapes(ctx, gfn.body, params, kinds, ints, plans, ret, seed, outputs)
+        scalar_output = shapes.output_is_scalar
+        rewritable = (g.assigned_names(gfn.body) - user_names) | set(
+            ctx.namer._adjoint.values())
+        rewritable -= set(rev.tapes) | set(params)
+        Simplify(rewritable, shapes, {value_name} if value_name else set())(gfn)
+
+    # emit and compile
+    source, linemap = emit(gfn, ctx.info, _sections(gfn.body, mode))
+    function, filename = compile_function(source, gfn.name, ctx.namespace,
+                                          f"{gfn.name} of {fdef.name}")
+    return Derived(source=source, function=function, name=gfn.name, params=params,
+                   wrt=wrt_names, single=single, outputs=outputs,
+                   namespace=ctx.namespace, tape_names=list(rev.tapes),
+                   array_tapes=[t for p in plans.values() for t in p.arrays],
+                   scalar_output=scalar_output, kinds=kinds, filename=filename,
+                   linemap=linemap,
+                   return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset))
+
+
+def _outputs(ret):
+    return list(ret.value.elts) if isinstance(ret.value, g.Tuple) else [ret.value]
+
+
+def _complete_kinds(kinds, fdef):
+    """Kinds for every parameter: those left at their defaults have their default's kind."""
+    params = fdef.args.args
+    if kinds is None or len(kinds) >= len(params):
+        return kinds
+    defaults = [None] * (len(params) - len(fdef.args.defaults)) + fdef.args.defaults
+    return tuple(kinds) + tuple(
+        "scalar" if isinstance(d, g.Constant) and isinstance(d.value, (int, float)) else None
+        for d in defaults[len(kinds):])
+
+
+def _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names, single, mode, value, seed,
+              mutated):
+    """The generated FunctionDef (and the name holding the primal value, if returned)."""
+    params = [a.id for a in fdef.args.args]
     results = []
     for p in wrt_names:
         if p in rev.defined:
@@ -222,18 +254,17 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
             results.append(d if rev.defined[p] else g.call("fresh", d))
         else:
             results.append(g.call("zeros_like", g.name(p)))
-    prologue = [g.assign(t, g.List(elts=[], ctx=g.Load())) for t in rev.tapes]
-    prologue += [g.assign(t, g.List(elts=[], ctx=g.Load())) for t in rev.adjoint_lists]
-    written_params = sorted(set(params) & mutated)
+    prologue = [g.assign(t, g.List(elts=[], ctx=g.Load()))
+                for t in rev.tapes + rev.adjoint_lists]
+    # The user's arrays are never mutated: parameters the function writes into are copied.
     copies = [g.assign(p, g.call(g.Attribute(value=g.name(p), attr="copy", ctx=g.Load())))
-              for p in written_params]
+              for p in sorted(set(params) & mutated)]
     grads = (results[0] if single else g.tuple_(results)) if results else None
     value_name = None
-    out_expr = ret.value
     if value or mode == "primal":
         value_name = ctx.namer.fresh("value")
-        keep = g.call("fresh", g.clone(out_expr)) if mutated and mode != "primal" else \
-            g.clone(out_expr)
+        keep = g.call("fresh", g.clone(ret.value)) if mutated and mode != "primal" else \
+            g.clone(ret.value)
         forward = forward + [g.assign(value_name, keep)]
     if mode == "primal":
         final = g.return_(g.name(value_name))
@@ -243,60 +274,40 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
         final = g.return_(grads)
     prefix = {"primal": "primal_", "vjp": "vjp_"}.get(mode, "value_and_grad_" if value else "d")
     name = ctx.namer.fresh(prefix + fdef.name)
-    new_body = copies + prologue + forward + backward + [final]
     defaults = [g.clone(d) for d in fdef.args.defaults]
     fparams = params
-    if mode == "grad":
+    if mode == "grad" or (mode == "vjp" and defaults):
+        # the seed defaults to 1.0 (a parameter after defaults needs one too)
         fparams, defaults = params + [seed], defaults + [g.const(1.0)]
     elif mode == "vjp":
         fparams = params + [seed]
-        if defaults:
-            defaults = defaults + [g.const(1.0)]  # a parameter after defaults needs one too
-    gfn = g.function(name, fparams, new_body, defaults=defaults)
+    body = copies + prologue + forward + backward + [final]
+    return g.function(name, fparams, body, defaults=defaults), value_name
+
+
+def _shapes(ctx, body, params, kinds, ints, plans, ret, seed, outputs):
+    from .analysis.activity import resolve
+    single_out = ret.value.id if outputs == 1 and isinstance(ret.value, g.Name) else None
+    adjoint_of = {v: k for k, v in ctx.namer._adjoint.items()}
+    shapes = Shapes(body, params, adjoint_of, single_out, seed=seed,
+                    tapes=[t for p in plans.values() for t in p.arrays],
+                    kinds=dict(zip(params, kinds)) if kinds else None, int_names=ints,
+                    resolve=lambda e: resolve(e, ctx))
+    shapes.output_is_scalar = single_out is not None and shapes.name(single_out) == "scalar"
+    return shapes
+
+
+def _sections(body, mode):
+    """Section comments: where the forward and the backward sweep start."""
     sections = {}
-    scalar_output = False
-    if optimize:
-        from .analysis.activity import resolve
-        rewritable = (g.assigned_names(new_body) - user_names) | set(
-            ctx.namer._adjoint.values())
-        rewritable -= set(rev.tapes) | set(params)
-        adjoint_of = {v: k for k, v in ctx.namer._adjoint.items()}
-        single_out = out_atoms[0].id if outputs == 1 and isinstance(out_atoms[0], g.Name) \
-            else None
-        shapes = Shapes(new_body, params, adjoint_of, single_out, seed=seed,
-                        tapes=[t for p in plans.values() for t in p.arrays],
-                        kinds=dict(zip(params, kinds)) if kinds else None, int_names=ints,
-                        resolve=lambda e: resolve(e, ctx))
-        protected = {value_name} if value_name else set()
-        scalar_output = single_out is not None and shapes.name(single_out) == "scalar"
-        Simplify(rewritable, shapes, protected)(gfn)
-    body_final = gfn.body
-    first_bwd = next((s for s in body_final if getattr(s, "adjoint_sweep", None)), None)
-    first_fwd = body_final[0] if body_final and body_final[0] is not first_bwd else None
-    if first_fwd is not None and not isinstance(first_fwd, g.Return) and mode != "primal":
-        sections[id(first_fwd)] = "forward sweep"
+    first_bwd = next((s for s in body if getattr(s, "adjoint_sweep", None)), None)
+    first = body[0] if body else None
+    if first is not None and first is not first_bwd and not isinstance(first, g.Return) \
+            and mode != "primal":
+        sections[id(first)] = "forward sweep"
     if first_bwd is not None:
         sections[id(first_bwd)] = "backward sweep"
-    source, linemap = emit(gfn, info, sections)
-    label = f"{name} of {fdef.name}"
-    function, filename = compile_function(source, name, ctx.namespace, label)
-    return Derived(source=source, function=function, name=name, params=params,
-                   wrt=wrt_names, single=single, outputs=outputs,
-                   namespace=ctx.namespace, tape_names=list(rev.tapes),
-                   array_tapes=[t for p in plans.values() for t in p.arrays],
-                   scalar_output=scalar_output, kinds=kinds, filename=filename,
-                   linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset))
-
-
-def _top_loops(stmts):
-    """ids of the loops not nested in another loop."""
-    out = set()
-    for stmt in stmts:
-        if isinstance(stmt, (g.For, g.While)):
-            out.add(id(stmt))
-        elif isinstance(stmt, g.If):
-            out |= _top_loops(stmt.body + stmt.orelse)
-    return out
+    return sections
 
 
 def _scalar_types(body, params, kinds, ints, ctx):

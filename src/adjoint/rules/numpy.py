@@ -442,25 +442,25 @@ def norm_jvp(z, x, ord=None, axis=None, keepdims=False):
 
 
 @vjp(np.cumsum)
-def cumsum_vjp_rule(z, a, axis=None, dtype=None, out=None):
+def cumsum_vjp_rule(z, a, axis=None, dtype=None):
     """d cumsum(a) = cumsum(da); its adjoint is the reversed cumulative sum"""
     d[a] = cumsum_vjp(d[z], a, axis)
 
 
 @jvp(np.cumsum)
-def cumsum_jvp_rule(z, a, axis=None, dtype=None, out=None):
+def cumsum_jvp_rule(z, a, axis=None, dtype=None):
     """d cumsum(a) = cumsum(da)"""
     d[z] = cumsum_axis(d[a], axis)
 
 
 @vjp(np.cumprod)
-def cumprod_vjp_rule(z, a, axis=None, dtype=None, out=None):
+def cumprod_vjp_rule(z, a, axis=None, dtype=None):
     """d cumprod(a)_i = Σ_{j<=i} (Π_{k<=i, k≠j} a_k) da_j"""
     d[a] = cumprod_vjp(d[z], a, axis)
 
 
 @jvp(np.cumprod)
-def cumprod_jvp_rule(z, a, axis=None, dtype=None, out=None):
+def cumprod_jvp_rule(z, a, axis=None, dtype=None):
     """d cumprod(a)_i = d cumprod(a)_{i-1} a_i + cumprod(a)_{i-1} da_i"""
     d[z] = cumprod_jvp(d[a], a, z, axis)
 
@@ -508,14 +508,14 @@ def matmul_jvp(z, x1, x2):
 
 
 @vjp(np.dot)
-def dot_vjp(z, a, b, out=None):
+def dot_vjp(z, a, b):
     """d dot(a, b) = dot(da, b) + dot(a, db)"""
     d[a] = dot_vjp_a(d[z], a, b)
     d[b] = dot_vjp_b(d[z], a, b)
 
 
 @jvp(np.dot)
-def dot_jvp(z, a, b, out=None):
+def dot_jvp(z, a, b):
     """d dot(a, b) = dot(da, b) + dot(a, db)"""
     d[z] = np.dot(d[a], b) + np.dot(a, d[b])
 
@@ -534,14 +534,14 @@ def inner_jvp(z, a, b):
 
 
 @vjp(np.outer)
-def outer_vjp(z, a, b, out=None):
+def outer_vjp(z, a, b):
     """d outer(a, b) = outer(da, b) + outer(a, db)   (both flattened)"""
     d[a] = reshape_like(np.dot(d[z], np.ravel(b)), a)
     d[b] = reshape_like(np.dot(np.ravel(a), d[z]), b)
 
 
 @jvp(np.outer)
-def outer_jvp(z, a, b, out=None):
+def outer_jvp(z, a, b):
     """d outer(a, b) = outer(da, b) + outer(a, db)"""
     d[z] = np.outer(d[a], b) + np.outer(a, d[b])
 
@@ -592,13 +592,13 @@ def einsum_jvp_rule(z, subscripts, op0, op1=None, op2=None, op3=None):
 
 
 @vjp(np.trace)
-def trace_vjp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+def trace_vjp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None):
     """d trace(a) = trace(da)"""
     d[a] = trace_vjp(d[z], a, offset, axis1, axis2)
 
 
 @jvp(np.trace)
-def trace_jvp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+def trace_jvp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None):
     """d trace(a) = trace(da)"""
     d[z] = np.trace(d[a], offset, axis1, axis2)
 
@@ -936,25 +936,25 @@ def pad_jvp(z, array, pad_width, mode="constant", *, constant_values=0.0):
 
 
 @vjp(np.concatenate)
-def concatenate_vjp(z, arrays, axis=0, out=None):
+def concatenate_vjp(z, arrays, axis=0):
     """d concatenate(xs) = concatenate(dxs); each x gets its own piece of the adjoint"""
     d[arrays] = split_like(d[z], arrays, axis)
 
 
 @jvp(np.concatenate)
-def concatenate_jvp(z, arrays, axis=0, out=None):
+def concatenate_jvp(z, arrays, axis=0):
     """d concatenate(xs) = concatenate(dxs)"""
     d[z] = np.concatenate(d[arrays], axis)
 
 
 @vjp(np.stack)
-def stack_vjp(z, arrays, axis=0, out=None):
+def stack_vjp(z, arrays, axis=0):
     """d stack(xs) = stack(dxs); x_i gets the adjoint's i-th slice along axis"""
     d[arrays] = unstack(d[z], axis)
 
 
 @jvp(np.stack)
-def stack_jvp(z, arrays, axis=0, out=None):
+def stack_jvp(z, arrays, axis=0):
     """d stack(xs) = stack(dxs)"""
     d[z] = np.stack(d[arrays], axis)
 

@@ -24,7 +24,8 @@ from .tape import Recording, _live_in, _prune, _range_parts  # noqa: F401
 
 
 class ReverseAD(Recording):
-    def __init__(self, ctx, *, active, needed, plans, local_names, mutated, int_names):
+    def __init__(self, ctx, body, *, active, needed, plans, local_names, mutated, int_names,
+                 params, scalar_type):
         self.ctx = ctx
         self.namer = ctx.namer
         self.active = active
@@ -37,8 +38,11 @@ class ReverseAD(Recording):
         self.saves = {}  # id(subscript write) -> name holding the overwritten value
         self.adjoint_lists = []  # adjoints of active lists (tapes of differentiated code)
         self.lists = set()  # names bound to lists (`lst = []`)
-        self.top_loops = set()  # ids of loops not nested in another loop
-        self.scalar_type = lambda name: None  # name -> "float64" | "int64" | "bool_" | None
+        self.params = set(params)
+        self._all_stmts = body
+        self.top_loops = _top_loops(body)  # ids of loops not nested in another loop
+        self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
+        self.plan_saves(body)
 
     # ======================================================================= backward sweep
     def backward(self, stmts, seeds):
@@ -490,3 +494,14 @@ def _index_value(index):
         return g.call("slice", *[g.clone(p) if p is not None else g.const(None)
                                  for p in (index.lower, index.upper, index.step)])
     return g.clone(index)
+
+
+def _top_loops(stmts):
+    """ids of the loops not nested in another loop."""
+    out = set()
+    for stmt in stmts:
+        if isinstance(stmt, (g.For, g.While)):
+            out.add(id(stmt))
+        elif isinstance(stmt, g.If):
+            out |= _top_loops(stmt.body + stmt.orelse)
+    return out
