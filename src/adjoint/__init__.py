@@ -8,10 +8,17 @@ from . import rules  # noqa: F401  (registers every derivative rule)
 from .api import grad, jvp, source, value_and_grad, vjp
 from .compose import hessian, hvp, jacobian
 from .custom import custom_vjp, defvjp, stop_gradient
+from .errors import (
+                     AdjointError,
+                     GradientCheckError,
+                     JitError,
+                     NonScalarOutputError,
+                     NoRuleError,
+                     SourceUnavailableError,
+                     UnsupportedSyntaxError,
+                     WrtError,
+)
 from .testing import check_grad
-from .errors import (AdjointError, GradientCheckError, JitError, NoRuleError,
-                     NonScalarOutputError, SourceUnavailableError, UnsupportedSyntaxError,
-                     WrtError)
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "source", "check_grad",

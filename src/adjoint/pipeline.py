@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from . import grammar as g
 from .analysis.activity import activity
 from .analysis.defuse import int_names, mutated_names, needed_names
+from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
 from .codegen import compile_function, emit
-from .context import Context, RULE_GLOBALS
+from .context import RULE_GLOBALS, Context
 from .errors import NonScalarOutputError, UnsupportedSyntaxError, WrtError
 from .naming import Namer
 from .source import parse_function
@@ -28,7 +29,6 @@ from .transforms.anf import ToANF
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls
 from .transforms.reverse import ReverseAD
-from .analysis.shapes import Shapes
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
 

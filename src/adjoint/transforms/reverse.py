@@ -187,8 +187,8 @@ class ReverseAD(Recording):
 
     def _custom(self, stmt, z, op, dz, out):
         """Inline the user's ``bwd(*inputs, out, g)`` here; its results are contributions."""
-        from .inline import InlineCalls
         from ..pipeline import _normalize_callee
+        from .inline import InlineCalls
         bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
         inputs = [bound.values[p] for p in op.rule.params]
         fname = self.ctx.bind_global(op.rule.custom.__name__, op.rule.custom)
