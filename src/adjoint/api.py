@@ -257,7 +257,23 @@ def _transform(kind, f, wrt, jit, optimize):
 
 
 class JVP(Transformed):
-    """``jvp(f, wrt=...)(*args, *tangents) -> (value, directional derivative)``."""
+    """``jvp(f, wrt=...)(*args, *tangents) -> (value, directional derivative)``. The last
+    ``len(wrt)`` arguments are the tangents; ``f``'s arguments before them may omit the ones
+    with defaults."""
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise TypeError("jvp takes positional arguments: f's arguments, then the tangents")
+        k = len(self.wrt) if isinstance(self.wrt, (tuple, list)) else 1
+        primal, tangents = args[:-k], args[-k:]
+        key = tuple(map(_kind, primal))
+        entry = self._entries.get(key)
+        if entry is None:
+            entry = self._prepare(key, primal)
+        call, derived = entry
+        self._last = derived
+        full = _with_defaults(primal, derived)
+        return self._convert(call(*full, *tangents), full, derived)
 
     def _prepare(self, key, args):
         derived = _derived(self.f, "jvp", self.wrt, self.optimize, key)

@@ -45,10 +45,11 @@ def jacobian(f, *, wrt=0, mode="auto", jit=False):
     def jac(*args):
         k = _index_of(backward, wrt)
         x = np.asarray(args[k], dtype=float)
-        value, pullback = backward(*args)
-        out = np.asarray(value, dtype=float)
+        out = np.asarray(f(*args), dtype=float)  # the output's shape picks the mode
         use_forward = mode == "forward" or (mode == "auto" and x.size < out.size)
         result = np.empty(out.shape + x.shape)
+        if not use_forward:
+            _, pullback = backward(*args)
         if use_forward:
             for idx in np.ndindex(x.shape):
                 tangent = np.zeros(x.shape)
@@ -69,9 +70,10 @@ def jacobian(f, *, wrt=0, mode="auto", jit=False):
 
 def hessian(f, *, wrt=0, jit=False):
     """``hessian(f)(*args)``: the Hessian of scalar ``f`` with respect to argument ``wrt``,
-    of shape ``in.shape + in.shape`` — the Jacobian of the generated gradient."""
+    of shape ``in.shape + in.shape`` — the Jacobian of the generated gradient, by forward mode
+    over it (one ``jvp`` of the gradient code per input element)."""
     _single(wrt)
-    return jacobian(api.grad(f, wrt=wrt, jit=jit), wrt=wrt, mode="reverse", jit=jit)
+    return jacobian(api.grad(f, wrt=wrt, jit=jit), wrt=wrt, mode="forward", jit=jit)
 
 
 def hvp(f, *, wrt=0, jit=False):

@@ -649,10 +649,16 @@ def _prod_weights(a, axis):
 
 
 @register_jitable
+def _nonzero(norms):
+    """Norms with 0 replaced by 1 (np.where compiles slowly under Numba)."""
+    return norms + (norms == 0) * 1.0
+
+
+@register_jitable
 def _two_norm_weights(x, z, axis):
     """x / ‖x‖ (2-norm or Frobenius), 0 where the norm is 0."""
     zk = runtime.keep_dims(z, x, axis)
-    return (x * 1.0) / np.where(zk == 0, 1.0, zk)
+    return (x * 1.0) / _nonzero(zk)
 
 
 @overload(runtime.norm_weights, prefer_literal=True)
@@ -692,7 +698,7 @@ def _norm_weights(x, z, ord, axis):
     def vector(x, z, ord, axis):
         xf = x * 1.0
         zk = runtime.keep_dims(z, x, axis)
-        safe = np.where(zk == 0, 1.0, zk)
+        safe = _nonzero(zk)
         if ord == 2:
             return xf / safe
         if ord == 1:
@@ -812,6 +818,38 @@ def _with_length(shape, axis, n):
     return out
 
 
+@register_jitable
+def _diff_lanes(y, n):
+    """np.diff(., n) along the middle axis of y (before, m, after)."""
+    for _ in range(n):
+        before, m, after = y.shape
+        if m == 0:
+            break
+        r = np.empty((before, m - 1, after))
+        for i in range(before):
+            for j in range(m - 1):
+                for k in range(after):
+                    r[i, j, k] = y[i, j + 1, k] - y[i, j, k]
+        y = r
+    return y
+
+
+@register_jitable
+def _diff_adjoint_lanes(y, n):
+    """The adjoint of np.diff(., n) along the middle axis: n times, minus the difference of y
+    padded with a zero at both ends, r[j] = y[j-1] - y[j]."""
+    for _ in range(n):
+        before, m, after = y.shape
+        r = np.zeros((before, m + 1, after))
+        for i in range(before):
+            for j in range(m):
+                for k in range(after):
+                    r[i, j, k] -= y[i, j, k]
+                    r[i, j + 1, k] += y[i, j, k]
+        y = r
+    return y
+
+
 @overload(runtime.diff_axis)
 def _diff_axis(x, n, axis):
     if not (_is_array(x) and isinstance(axis, types.Integer)):
@@ -819,13 +857,8 @@ def _diff_axis(x, n, axis):
     ndim = x.ndim
 
     def impl(x, n, axis):
-        y = _lanes(x, axis)
-        for _ in range(n):
-            if y.shape[1] == 0:
-                break
-            y = np.ascontiguousarray(y[:, 1:, :] - y[:, :-1, :])
-        shape = _with_length(x.shape, axis % ndim, y.shape[1])
-        return y.reshape(to_fixed_tuple(shape, ndim))
+        y = _diff_lanes(_lanes(x, axis), n)
+        return y.reshape(to_fixed_tuple(_with_length(x.shape, axis % ndim, y.shape[1]), ndim))
     return impl
 
 
@@ -836,16 +869,8 @@ def _diff_vjp(g, n, axis):
     ndim = g.ndim
 
     def impl(g, n, axis):
-        y = _lanes(g, axis)
-        for _ in range(n):
-            # -diff of y padded with a zero at both ends: r[j] = y[j-1] - y[j].
-            before, m, after = y.shape
-            r = np.zeros((before, m + 1, after))
-            r[:, :m, :] -= y
-            r[:, 1:, :] += y
-            y = r
-        shape = _with_length(g.shape, axis % ndim, y.shape[1])
-        return y.reshape(to_fixed_tuple(shape, ndim))
+        y = _diff_adjoint_lanes(_lanes(g, axis), n)
+        return y.reshape(to_fixed_tuple(_with_length(g.shape, axis % ndim, y.shape[1]), ndim))
     return impl
 
 
@@ -1045,22 +1070,43 @@ def _logdet_jvp(t, a):
     return lambda t, a: np.trace(np.linalg.solve(a, t))
 
 
+# Triangles are written as loops: np.tril costs seconds of Numba compile time.
+
+
 @register_jitable
 def _phi(x):
-    """The lower triangle of ``x`` with its diagonal halved."""
-    return np.tril(x) - 0.5 * x * np.eye(x.shape[-1])
+    """The lower triangle of square ``x`` with its diagonal halved."""
+    n = x.shape[0]
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i):
+            out[i, j] = x[i, j]
+        out[i, i] = 0.5 * x[i, i]
+    return out
 
 
 @register_jitable
 def _cholesky_lower_vjp(g, z):
+    """tril(S + Sᵀ) with the diagonal of S, where S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹."""
     inv_l = np.linalg.inv(z)
     s = np.dot(np.dot(inv_l.T, _phi(np.dot(z.T, g))), inv_l)
-    return np.tril(s + s.T) - s * np.eye(s.shape[-1])
+    n = s.shape[0]
+    out = np.zeros((n, n))
+    for i in range(n):
+        for j in range(i):
+            out[i, j] = s[i, j] + s[j, i]
+        out[i, i] = s[i, i]
+    return out
 
 
 @register_jitable
 def _cholesky_lower_jvp(t, z):
-    sym = np.tril(t) + np.tril(t, -1).T
+    """L Φ(L⁻¹ dA L⁻ᵀ), dA the symmetric matrix whose lower triangle is t's."""
+    n = t.shape[0]
+    sym = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            sym[i, j] = t[i, j] if j <= i else t[j, i]
     inv_l = np.linalg.inv(z)
     return np.dot(z, _phi(np.dot(np.dot(inv_l, sym), inv_l.T)))
 
@@ -1071,9 +1117,12 @@ def _cholesky_vjp(g, z, upper):
         raise TypingError(_NOT_2D.format("cholesky_vjp"))
 
     def impl(g, z, upper):
-        if upper:  # the upper factor is the transpose of the lower one
-            return np.ascontiguousarray(_cholesky_lower_vjp(g.T, z.T).T)
-        return _cholesky_lower_vjp(g, z)
+        # The upper factor is the transpose of the lower one. Contiguous copies, so that the
+        # lower-case code compiles once (Numba compiles per memory layout).
+        if upper:
+            return np.ascontiguousarray(_cholesky_lower_vjp(
+                np.ascontiguousarray(g.T), np.ascontiguousarray(z.T)).T)
+        return _cholesky_lower_vjp(np.ascontiguousarray(g), np.ascontiguousarray(z))
     return impl
 
 
@@ -1084,8 +1133,9 @@ def _cholesky_jvp(t, z, upper):
 
     def impl(t, z, upper):
         if upper:
-            return np.ascontiguousarray(_cholesky_lower_jvp(t.T, z.T).T)
-        return _cholesky_lower_jvp(t, z)
+            return np.ascontiguousarray(_cholesky_lower_jvp(
+                np.ascontiguousarray(t.T), np.ascontiguousarray(z.T)).T)
+        return _cholesky_lower_jvp(np.ascontiguousarray(t), np.ascontiguousarray(z))
     return impl
 
 
@@ -1228,9 +1278,21 @@ def _split_like(g, arrays, axis):
 
 @overload(runtime.unstack)
 def _unstack(g, axis):
-    if _is_array(g) and isinstance(axis, types.Integer):
-        return lambda g, axis: np.moveaxis(g, axis, 0)
-    return None
+    if not (_is_array(g) and isinstance(axis, types.Integer)):
+        return None
+    ndim = g.ndim
+
+    def impl(g, axis):  # np.moveaxis(g, axis, 0), which compiles slowly under Numba
+        first = axis % ndim
+        order = np.empty(ndim, np.intp)
+        order[0] = first
+        for k in range(ndim):
+            if k < first:
+                order[k + 1] = k
+            elif k > first:
+                order[k] = k
+        return np.transpose(g, to_fixed_tuple(order, ndim))
+    return impl
 
 
 def _stack_vjp(g, tup, axis, length_of):
@@ -1564,7 +1626,15 @@ def _sort_jvp(t, a, axis):
 @overload(runtime.safe_log)
 def _safe_log(x):
     if _is_array(x):
-        return lambda x: np.log(np.where(x > 0, x, 1.0))
+        def impl(x):
+            out = np.zeros(x.shape)
+            flat_x = np.ravel(x)
+            flat_out = out.reshape(out.size)
+            for i in range(flat_x.size):
+                if flat_x[i] > 0:
+                    flat_out[i] = np.log(flat_x[i])
+            return out
+        return impl
     if _is_scalar(x):
         return lambda x: np.log(x) if x > 0 else 0.0
     return None

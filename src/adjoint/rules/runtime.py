@@ -81,3 +81,142 @@ def safe_log_vjp(z, a):
 def safe_log_jvp(z, a):
     """d log(a) = da / a"""
     d[z] = d[a] / a  # noqa: F821
+
+
+# Forward rules for the NumPy helpers of generated adjoints, so that ``jvp(grad(f))`` (and so
+# ``hvp`` and ``hessian``) works through array code. Each helper is linear in the adjoint it
+# receives, and the products below are bilinear in the adjoint and the other operand.
+
+@jvp(runtime.unreduce)
+def unreduce_jvp(z, g, a, axis):
+    """linear in g"""
+    d[z] = unreduce(d[g], a, axis)  # noqa: F821
+
+
+@jvp(runtime.keep_dims)
+def keep_dims_jvp(z, r, a, axis):
+    """linear in r"""
+    d[z] = keep_dims(d[r], a, axis)  # noqa: F821
+
+
+@jvp(runtime.reduce_sum)
+def reduce_sum_jvp(z, x, axis, keepdims):
+    """linear in x"""
+    d[z] = reduce_sum(d[x], axis, keepdims)  # noqa: F821
+
+
+@jvp(runtime.centered)
+def centered_jvp(z, a, axis):
+    """linear in a"""
+    d[z] = centered(d[a], axis)  # noqa: F821
+
+
+@jvp(runtime.cumsum_vjp)
+def cumsum_vjp_jvp(z, g, a, axis):
+    """linear in g"""
+    d[z] = cumsum_vjp(d[g], a, axis)  # noqa: F821
+
+
+@jvp(runtime.diff_vjp)
+def diff_vjp_jvp(z, g, n, axis):
+    """linear in g"""
+    d[z] = diff_vjp(d[g], n, axis)  # noqa: F821
+
+
+@jvp(runtime.mT)
+def mT_jvp(z, x):
+    """a transpose: linear"""
+    d[z] = mT(d[x])  # noqa: F821
+
+
+@jvp(runtime.dot_vjp_a)
+def dot_vjp_a_jvp(z, g, a, b):
+    """bilinear in (g, b)"""
+    d[z] = dot_vjp_a(d[g], a, b) + dot_vjp_a(g, a, d[b])  # noqa: F821
+
+
+@jvp(runtime.dot_vjp_b)
+def dot_vjp_b_jvp(z, g, a, b):
+    """bilinear in (g, a)"""
+    d[z] = dot_vjp_b(d[g], a, b) + dot_vjp_b(g, d[a], b)  # noqa: F821
+
+
+@jvp(runtime.inner_vjp_a)
+def inner_vjp_a_jvp(z, g, a, b):
+    """bilinear in (g, b)"""
+    d[z] = inner_vjp_a(d[g], a, b) + inner_vjp_a(g, a, d[b])  # noqa: F821
+
+
+@jvp(runtime.inner_vjp_b)
+def inner_vjp_b_jvp(z, g, a, b):
+    """bilinear in (g, a)"""
+    d[z] = inner_vjp_b(d[g], a, b) + inner_vjp_b(g, d[a], b)  # noqa: F821
+
+
+@jvp(runtime.tensordot_vjp_a)
+def tensordot_vjp_a_jvp(z, g, a, b, axes):
+    """bilinear in (g, b)"""
+    d[z] = tensordot_vjp_a(d[g], a, b, axes) + tensordot_vjp_a(g, a, d[b], axes)  # noqa: F821
+
+
+@jvp(runtime.tensordot_vjp_b)
+def tensordot_vjp_b_jvp(z, g, a, b, axes):
+    """bilinear in (g, a)"""
+    d[z] = tensordot_vjp_b(d[g], a, b, axes) + tensordot_vjp_b(g, d[a], b, axes)  # noqa: F821
+
+
+@jvp(runtime.diagonal_vjp)
+def diagonal_vjp_jvp(z, g, a, offset, axis1, axis2):
+    """linear in g"""
+    d[z] = diagonal_vjp(d[g], a, offset, axis1, axis2)  # noqa: F821
+
+
+@jvp(runtime.trace_vjp)
+def trace_vjp_jvp(z, g, a, offset, axis1, axis2):
+    """linear in g"""
+    d[z] = trace_vjp(d[g], a, offset, axis1, axis2)  # noqa: F821
+
+
+@jvp(runtime.reshape_like)
+def reshape_like_jvp(z, g, like):
+    """linear in g"""
+    d[z] = reshape_like(d[g], like)  # noqa: F821
+
+
+@jvp(runtime.permute)
+def permute_jvp(z, x, axes):
+    """linear in x"""
+    d[z] = permute(d[x], axes)  # noqa: F821
+
+
+@jvp(runtime.unpermute)
+def unpermute_jvp(z, g, axes):
+    """linear in g"""
+    d[z] = unpermute(d[g], axes)  # noqa: F821
+
+
+@jvp(runtime.tile_vjp)
+def tile_vjp_jvp(z, g, a, reps):
+    """linear in g"""
+    d[z] = tile_vjp(d[g], a, reps)  # noqa: F821
+
+
+@jvp(runtime.repeat_vjp)
+def repeat_vjp_jvp(z, g, a, repeats, axis):
+    """linear in g"""
+    d[z] = repeat_vjp(d[g], a, repeats, axis)  # noqa: F821
+
+
+@jvp(runtime.roll_vjp)
+def roll_vjp_jvp(z, g, shift, axis):
+    """linear in g"""
+    d[z] = roll_vjp(d[g], shift, axis)  # noqa: F821
+
+
+@jvp(runtime.unpad)
+def unpad_jvp(z, g, a, pad_width, mode):
+    """linear in g"""
+    d[z] = unpad(d[g], a, pad_width, mode)  # noqa: F821
+
+
+nondiff(runtime.reduced_count, doc="an element count: no derivative")
