@@ -51,15 +51,17 @@ def njit_derived(derived):
     fn = derived.function
     swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
              if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
+    uses_objmode = False
     if derived.namespace.get("np") is np:
-        from .fast_numpy import proxy
+        from .fast_numpy import UFUNCS, proxy
         swaps["np"] = proxy()  # NumPy's SIMD kernels for transcendental ufuncs on big arrays
+        uses_objmode = any(f"np.{u}(" in derived.source for u in UFUNCS)
     if swaps:
         from .codegen import compile_function
         fn, _ = compile_function(derived.source, derived.name,
                                  {**derived.namespace, **swaps}, derived.name,
                                  filename=derived.filename)
-    if _CACHE_DIR:
+    if _CACHE_DIR and not uses_objmode:  # Numba cannot cache code that leaves it (objmode)
         fn = _cached_copy(derived, fn)
         dispatcher = numba.njit(cache=True)(fn)
     else:

@@ -194,8 +194,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     rev = ReverseAD(ctx, body, active=active, needed=ssa.needed, plans=plans,
                     local_names=locals_, mutated=mutated, int_names=ints, params=params,
                     scalar_type=_scalar_types(body, params, kinds, ints, ctx))
-    seeds = [(atom.id, g.name(seed) if outputs == 1 else
-              g.subscript(g.name(seed), g.const(k)))
+    is_tuple = isinstance(ret.value, g.Tuple)
+    seeds = [(atom.id, g.subscript(g.name(seed), g.const(k)) if is_tuple else g.name(seed))
              for k, atom in enumerate(_outputs(ret))
              if isinstance(atom, g.Name) and atom.id in active]
     backward = rev.backward(body, seeds) if mode != "primal" else []

@@ -88,6 +88,9 @@ def parse_function(fn):
     info = _info(fn, code, first, col)
     fdef.decorator_list = []
     args = fdef.args
+    if args.kwonlyargs:
+        raise info.error(UnsupportedSyntaxError, "keyword-only parameters are not supported",
+                         args.kwonlyargs[0], "make them ordinary parameters (before any *)")
     if args.vararg is not None or args.kwarg is not None:
         node = args.vararg or args.kwarg
         raise info.error(UnsupportedSyntaxError, "*args and **kwargs cannot be differentiated",

@@ -13,6 +13,9 @@ for the values of one iteration the backward sweep reads:
   computed, popped in the backward iteration (under the same branch conditions);
 * ``after``: values a nested loop leaves behind (its trip count, its final state) that this
   loop's backward iteration reads — pushed after the nested loop;
+* ``invariant``: values computed from values that never change (``np.sin(x)`` in a loop over
+  ``i``): every iteration computes the same value, so the variable still holds it in the
+  backward sweep — neither stored nor recomputed;
 * ``trips``: the name of the trip counter for ``while`` loops and loops that may ``break``.
 
 At the top level nothing is recorded: with SSA, every needed value survives until the backward
@@ -39,6 +42,7 @@ class LoopPlan:
     carried: list = field(default_factory=list)
     recompute: set = field(default_factory=set)
     stored: set = field(default_factory=set)
+    invariant: set = field(default_factory=set)  # same value in every iteration: kept as is
     after: dict = field(default_factory=dict)  # id(nested loop) -> [names]
     tapes: dict = field(default_factory=dict)  # (name, site) -> tape variable
     arrays: dict = field(default_factory=dict)  # preallocated tape variable -> dtype name
@@ -146,6 +150,11 @@ class PlanTape:
                     self._top_defs[name] = stmt
                 if name not in self.needed or name in plan.carried or name == plan.counter:
                     continue
+                if top and self._invariant(name, stmt.value):
+                    # Computed from values that never change: every iteration computes the
+                    # same value, which is still in the variable when the backward sweep runs.
+                    plan.invariant.add(name)
+                    continue
                 if top and self._recomputable(name, plan, available, set()):
                     continue
                 if not top and self.counts.get(name) == 1 and name not in self.mutated and \
@@ -179,6 +188,21 @@ class PlanTape:
                 continue
             reads |= names_read([s]) if not _contains(s, inner) else set()
         return reads
+
+    def _invariant(self, name, value):
+        """A single definition whose operands are all stable and whose operation is pure."""
+        if self.counts.get(name) != 1 or name in self.mutated:
+            return False
+        if isinstance(value, g.Call):
+            found, obj = resolve(value.func, self.ctx)
+            from ..rules import registry
+            if not found or registry.lookup(obj) is None:
+                return False  # not a known (pure) function: a pop, a user object, ...
+        elif not isinstance(value, (g.BinOp, g.UnaryOp, g.Compare, g.Subscript, g.Attribute)):
+            return False
+        operands = {n.id for n in g.walk(value) if isinstance(n, g.Name) and
+                    isinstance(n.ctx, g.Load) and (n.id in self.counts or n.id in self.params)}
+        return bool(operands) and all(self._stable(n) for n in operands)
 
     def _recomputable(self, name, plan, available, visiting):
         """Mark ``name`` (and, transitively, its cheap operands defined earlier at the top of

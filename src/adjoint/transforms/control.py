@@ -41,6 +41,7 @@ class NormalizeControl:
     def __call__(self, fdef):
         body = [s for s in fdef.body if not _is_docstring(s)]
         arity = self._return_arity(body)
+        self.arity = arity  # None: a single value; k: a k-tuple (also k == 1)
         self.results = ([self.namer.fresh("result")] if arity is None else
                         [self.namer.fresh(f"result_{k}") for k in range(arity)])
         self.returned = None  # flag, created when a return sits inside a loop
@@ -51,7 +52,7 @@ class NormalizeControl:
         if self.returned is not None:
             body.insert(0, g.assign(self.returned, g.const(False)))
         body = self._loops(body)
-        out = (g.name(self.results[0]) if len(self.results) == 1
+        out = (g.name(self.results[0]) if self.arity is None
                else g.tuple_([g.name(r) for r in self.results]))
         body.append(g.copy_location(g.return_(out), fdef.body[-1]))
         fdef.body = body
@@ -137,7 +138,7 @@ class NormalizeControl:
         """The statements that replace a jump."""
         if kind == "return":
             value = stmt.value
-            values = value.elts if len(self.results) > 1 else [value]
+            values = value.elts if self.arity is not None else [value]
             acts = [g.copy_location(g.assign(r, v), stmt) for r, v in zip(self.results, values)]
             if in_loop:
                 acts += [g.assign(self._flag("return"), g.const(True)), g.Break()]

@@ -144,6 +144,11 @@ class ReverseAD(Recording):
         contributions = []
         if op.kind == "copy":
             contributions = [(value, dz)]
+        elif op.kind == "subscript" and value.value.id in self.lists:
+            raise self.ctx.error(
+                UnsupportedSyntaxError, "indexing a list of differentiated values is not "
+                "supported (lists are supported as stacks: append and pop)", stmt,
+                "collect the values in an array (np.zeros(n), then out[i] = value)")
         elif op.kind == "subscript" and value.value.id in self.tuples:
             k = value.slice.value
             contributions = [(g.name(self._element(value.value.id, k)), dz)]
@@ -268,7 +273,8 @@ class ReverseAD(Recording):
 
     def _no_rule(self, op, stmt):
         what = op.label or getattr(op.obj, "__name__", "this call")
-        hint = ("give it a derivative with adjoint.custom_vjp, or wrap it in "
+        hint = (f"register a rule for it with adjoint.defvjp({what}, bwd) (a library function) "
+                "or decorate your own function with adjoint.custom_vjp; wrap it in "
                 "adjoint.stop_gradient(...) if its derivative should be zero")
         if op.kind == "pack":
             return self.ctx.error(UnsupportedSyntaxError,
