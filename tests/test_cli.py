@@ -202,3 +202,13 @@ def test_unsupported_syntax_is_reported_at_its_line(target):
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     try_line = TARGET.splitlines().index("    try:") + 1
     assert result.stderr.startswith(f"{target}:{try_line}:"), result.stderr
+
+
+def test_show_stage_prints_the_code_after_a_normalization_stage(tmp_path):
+    path = tmp_path / "staged.py"
+    path.write_text("def f(x):\n    return x ** 2 + 3.0 * x\n")
+    result = subprocess.run([sys.executable, "-m", "adjoint", "show", f"{path}:f", "--stage",
+                             "anf"], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "t = x ** 2" in result.stdout and "dout" not in result.stdout
+    compile(result.stdout, "staged", "exec")

@@ -28,6 +28,8 @@ import sys
 import traceback
 from pathlib import Path
 
+from adjoint.pipeline import STAGES
+
 EXIT_OK = 0
 EXIT_CHECK_FAILED = 1
 EXIT_BAD_INPUT = 2
@@ -115,6 +117,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--args",
         metavar="EXPRS",
         help=ARGS_HELP + "; the code is specialised to their kinds (scalar or array, and ndim)",
+    )
+    show.add_argument(
+        "--stage",
+        choices=STAGES,
+        help="print the function after this normalization stage instead of its derivative "
+        "(" + " -> ".join(STAGES) + "), to see what each pass does",
     )
     show.add_argument(
         "--color",
@@ -273,12 +281,16 @@ def run_show(options) -> int:
     fn, module = load_function(options.target)
     wrt = parse_wrt(options.wrt)
     sample_args = evaluate_args(options.args, args_namespace(module))
-    transform = adjoint.grad if options.mode == "reverse" else adjoint.jvp
-    kwargs = {"optimize": not options.no_optimize}
-    if wrt is not None:
-        kwargs["wrt"] = wrt
-    derived = transform(fn, **kwargs)
-    text = adjoint.source(derived, *sample_args)
+    if options.stage:
+        from adjoint.pipeline import stages
+        text = dict(stages(fn, 0 if wrt is None else wrt))[options.stage]
+    else:
+        transform = adjoint.grad if options.mode == "reverse" else adjoint.jvp
+        kwargs = {"optimize": not options.no_optimize}
+        if wrt is not None:
+            kwargs["wrt"] = wrt
+        derived = transform(fn, **kwargs)
+        text = adjoint.source(derived, *sample_args)
     if not text.endswith("\n"):
         text += "\n"
     if use_color(options.color, sys.stdout):
