@@ -111,6 +111,7 @@ def _cached_copy(derived, fn):
     """Write the generated source to the cache directory and load the function from there, so
     Numba's on-disk cache can key it by file."""
     digest = hashlib.sha256(derived.source.encode())
+    digest.update(_runtime_fingerprint())
     for name in sorted(derived.namespace):
         digest.update(name.encode())
         digest.update(_fingerprint(derived.namespace[name]))
@@ -132,6 +133,25 @@ def _cached_copy(derived, fn):
         sys.modules[name] = module
         spec.loader.exec_module(module)
     return getattr(module, derived.name)
+
+
+_RUNTIME_FINGERPRINT = None
+
+
+def _runtime_fingerprint():
+    """Bytes that change when the helpers compiled into every adjoint change (their Python and
+    Numba implementations), or Numba itself: a cache entry must not outlive them."""
+    global _RUNTIME_FINGERPRINT
+    if _RUNTIME_FINGERPRINT is None:
+        import numba
+
+        from . import fast_numpy, runtime, runtime_numba
+        digest = hashlib.sha256(numba.__version__.encode())
+        for module in (runtime, runtime_numba, fast_numpy):
+            with open(module.__file__, "rb") as fh:
+                digest.update(fh.read())
+        _RUNTIME_FINGERPRINT = digest.digest()
+    return _RUNTIME_FINGERPRINT
 
 
 def _fingerprint(obj):

@@ -931,7 +931,11 @@ def _diff_vjp(g, n, axis):
 
 @overload(runtime.mT)
 def _mT(x):
-    if _is_array(x) and x.ndim >= 2:
+    if _is_array(x) and x.ndim == 2:
+        # x.T keeps a known (Fortran) layout, which Numba's `@` takes without a copy or a
+        # performance warning; swapaxes would give an 'A'-layout view.
+        return lambda x: x.T
+    if _is_array(x) and x.ndim > 2:
         return lambda x: np.swapaxes(x, -1, -2)
     return None
 
@@ -1317,13 +1321,18 @@ def _split_like(g, arrays, axis):
         return None
     elements = arrays.types
     finishes = [_piece_finish(t, i, "arrays") for i, t in enumerate(elements)]
-    if _is_none(axis):
+    flat = _is_none(axis)
+
+    def length(i):
+        if flat:
+            return "1" if _is_scalar(elements[i]) else f"arrays[{i}].size"
+        return f"arrays[{i}].shape[ax]"
+
+    if flat:
         setup = ["g3 = np.ascontiguousarray(g).reshape((1, g.size, 1))"]
-        length = (lambda i: "1" if _is_scalar(elements[i]) else f"arrays[{i}].size")
     else:
         setup = ["ax = axis % g.ndim",
                  "g3 = np.ascontiguousarray(g).reshape(_axis_split(g.shape, ax))"]
-        length = (lambda i: f"arrays[{i}].shape[ax]")
     return _pieces(len(elements), "g, arrays, axis", setup, length,
                    lambda i, piece: finishes[i](piece))
 
