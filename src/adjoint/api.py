@@ -123,8 +123,10 @@ class Transformed:
             entry = self._prepare(key, args)
         call, derived = entry
         self._last = derived
-        if self.jit and self.kind == "grad":
-            # Numba returns Python floats for float64 and fresh arrays: nothing to convert.
+        if self.jit and self.kind == "grad" and not any(
+                type(a) is np.ndarray and a.ndim == 0 for a in args):
+            # Numba returns Python floats for float64 and fresh arrays: nothing to convert
+            # (except for 0-d arrays, which Numba hands back as floats).
             runner = call
         else:
             def runner(*a, _call=call, _derived=derived):

@@ -47,9 +47,9 @@ def _build():
 
         @overload(stub)
         def _impl(x):
-            if isinstance(x, types.Array) and isinstance(x.dtype, types.Float):
+            if isinstance(x, types.Array) and isinstance(x.dtype, types.Float) and x.ndim:
                 # C-contiguous results: BLAS (`@`) downstream wants contiguous arrays.
-                dims = [":"] * max(x.ndim, 1)
+                dims = [":"] * x.ndim
                 dims[-1] = "::1"
                 spec = f"float64[{', '.join(dims)}]"
                 code = (f"def impl(x):\n"

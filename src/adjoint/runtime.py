@@ -87,6 +87,8 @@ __all__ = [
     "repeat_vjp",
     "roll_vjp",
     "roll_axis",
+    "trace_axes",
+    "repeat_axis",
     "flip_axis",
     "unpad",
     "pad_border",
@@ -493,14 +495,34 @@ def _as_matrices(g, a, b):
     return g, a2, b2
 
 
+def _plain_product_vjp(g, a, b, which):
+    """The adjoint of a 1-D/2-D by 1-D/2-D product (where np.dot and matmul agree), or None."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or not (
+            1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
+        return None
+    if which == 0:
+        if b.ndim == 2:
+            return g @ b.T if a.ndim == 2 else b @ g
+        return np.outer(g, b) if a.ndim == 2 else g * b
+    if a.ndim == 2:
+        return a.T @ g
+    return np.outer(a, g) if b.ndim == 2 else g * a
+
+
 def matmul_vjp_a(g, a, b):
     """Adjoint of ``a`` in ``a @ b`` (1-D operands, batches and batch broadcasting included)."""
+    plain = _plain_product_vjp(g, a, b, 0)
+    if plain is not None:
+        return plain
     g2, a2, b2 = _as_matrices(g, a, b)
     return reshape_like(unbroadcast(g2 @ mT(b2), a2), a)
 
 
 def matmul_vjp_b(g, a, b):
     """Adjoint of ``b`` in ``a @ b``."""
+    plain = _plain_product_vjp(g, a, b, 1)
+    if plain is not None:
+        return plain
     g2, a2, b2 = _as_matrices(g, a, b)
     return reshape_like(unbroadcast(mT(a2) @ g2, b2), b)
 
@@ -536,6 +558,9 @@ def _dot_axes(a, b):
 
 def dot_vjp_a(g, a, b):
     """Adjoint of ``a`` in ``np.dot(a, b)`` (scalars, vectors, matrices, N-d arrays)."""
+    plain = _plain_product_vjp(g, a, b, 0)
+    if plain is not None:
+        return plain
     a, b = np.asarray(a), np.asarray(b)
     axes = _dot_axes(a, b)
     if axes is None:
@@ -545,6 +570,9 @@ def dot_vjp_a(g, a, b):
 
 def dot_vjp_b(g, a, b):
     """Adjoint of ``b`` in ``np.dot(a, b)``."""
+    plain = _plain_product_vjp(g, a, b, 1)
+    if plain is not None:
+        return plain
     a, b = np.asarray(a), np.asarray(b)
     axes = _dot_axes(a, b)
     if axes is None:
@@ -835,6 +863,16 @@ def roll_vjp(g, shift, axis):
     else:
         back = -shift
     return np.roll(g, back, axis)
+
+
+def trace_axes(x, offset, axis1, axis2):
+    """``np.trace(x, offset, axis1, axis2)`` (Numba's ``np.trace`` has no axes)."""
+    return np.trace(x, offset, axis1, axis2)
+
+
+def repeat_axis(x, repeats, axis):
+    """``np.repeat(x, repeats, axis)`` (Numba's ``np.repeat`` has no axis)."""
+    return np.repeat(x, repeats, axis)
 
 
 def flip_axis(x, axis):

@@ -1747,3 +1747,25 @@ def _write_adjoint(d, index):
     def plain(d, index):
         return runtime.fresh(d[index])
     return plain
+
+
+# --- NumPy calls with axes, for forward-mode rules (helpers added with adjoint.rules.numpy) ---
+
+
+@overload(runtime.trace_axes)
+def _trace_axes(x, offset, axis1, axis2):
+    if not (_is_array(x) and x.ndim == 2):
+        return None
+
+    def impl(x, offset, axis1, axis2):
+        if axis1 % 2 == 1 and axis2 % 2 == 0:
+            return np.trace(np.ascontiguousarray(x.T), offset)
+        return np.trace(x, offset)
+    return impl
+
+
+@overload(runtime.repeat_axis)
+def _repeat_axis(x, repeats, axis):
+    if _is_none(axis):
+        return lambda x, repeats, axis: np.repeat(x, repeats)
+    return None

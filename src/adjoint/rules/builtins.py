@@ -48,9 +48,9 @@ def min_rule(z, x, y):
 def pow_rule(z, base, exp):
     """d pow(b, e) = e b^(e-1) db + log(b) b^e de   (two arguments; the de term needs b > 0)"""
     # Same partials as `base ** exp` (rules.operators.pow): pow(array, 2) broadcasts like **.
-    # np.where keeps log's argument positive, so the exp partial is 0 (not nan or an error)
-    # for base <= 0, where exp is usually an integer constant that is not differentiated.
-    return exp * base ** (exp - 1), z * np.log(np.where(base > 0, base, 1.0))
+    # safe_log is 0 where base <= 0, so the exp partial is 0 there (not nan or an error):
+    # exp is then usually an integer constant that is not differentiated.
+    return exp * base ** (exp - 1), z * safe_log(base)
 
 
 @elementwise(builtins.float, broadcast=False)

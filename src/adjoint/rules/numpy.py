@@ -600,7 +600,7 @@ def trace_vjp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None):
 @jvp(np.trace)
 def trace_jvp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None):
     """d trace(a) = trace(da)"""
-    d[z] = np.trace(d[a], offset, axis1, axis2)
+    d[z] = trace_axes(d[a], offset, axis1, axis2)
 
 
 @vjp(np.diagonal)
@@ -919,7 +919,7 @@ def repeat_vjp_rule(z, a, repeats, axis=None):
 @jvp(np.repeat)
 def repeat_jvp_rule(z, a, repeats, axis=None):
     """d repeat(a, r) = repeat(da, r)"""
-    d[z] = np.repeat(d[a], repeats, axis)
+    d[z] = repeat_axis(d[a], repeats, axis)
 
 
 @vjp(np.pad)
