@@ -1,0 +1,447 @@
+"""Every NumPy zoo function through ``grad`` (and ``vjp`` for array outputs), in both modes.
+
+Takes the entries of :mod:`numpy_zoo`. For every shape case of every entry, at two random
+in-domain points with fixed seeds, checks:
+
+- gradients agree with central finite differences of the user's function (float64), and have
+  their argument's type and shape (a float for a float argument, a float64 array of the same
+  shape for an array);
+- the VJP inner-product identity ⟨u, J v⟩ = ⟨Jᵀ u, v⟩ on random directions v (and random
+  cotangents u for array outputs, through ``adjoint.vjp``), with J v from central differences;
+- forward mode (``adjoint.jvp``) gives the value and the directional derivative d/dt f(x + t v)
+  that central differences give;
+- under ``jit=True``, the same numbers as Python mode (to ~1e-10).
+
+Also: every NumPy rule in the registry has a zoo entry that calls it (read from the zoo's
+source); the kink conventions of ``docs/conventions.md`` hold exactly; NumPy functions without a
+rule are refused with a located ``AdjointError`` that names them.
+
+CI time: a transformed function is built once per (transform, entry, mode) and reused for every
+case and point; under ``jit=True`` only ``JIT_CASES`` + 1 shape cases of an entry run (the first
+ones and the last), because Numba compiles once per argument-type signature (0.1-1 s each).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+import numpy as np
+import pytest
+from numpy_zoo import ZOO, by_name
+
+import adjoint
+from adjoint.errors import AdjointError
+from adjoint.rules import registry
+
+SEEDS = (11, 12)
+MODES = ("python", "jit")
+JIT_CASES = 1  # under jit: the first shape case (scalars or 0-d) and the last (the most general)
+FD_RTOL = 1e-5
+FD_ATOL = 1e-6  # times max(1, |f(x)|)
+JIT_RTOL = 1e-10
+
+
+def _params():
+    for entry in ZOO:
+        for mode in MODES:
+            marks = ()
+            if mode == "jit" and not entry.jit_ok:
+                marks = pytest.mark.skip(reason=f"Numba cannot compile the primal: {entry.reason}")
+            yield pytest.param(entry, mode, id=f"{entry.name}-{mode}", marks=marks)
+
+
+_BUILT = {}
+
+
+def build(transform, entry, mode):
+    """``transform(entry.fn, wrt=entry.wrt, jit=...)``, once per (transform, entry, mode)."""
+    key = (transform.__name__, entry.name, mode)
+    if key not in _BUILT:
+        try:
+            _BUILT[key] = transform(entry.fn, wrt=entry.wrt, jit=(mode == "jit"))
+        except TypeError as exc:
+            if mode == "jit" and "jit" in str(exc):
+                pytest.skip(f"jit=True is not accepted yet: {exc}")
+            raise
+    return _BUILT[key]
+
+
+def call(fn, args, mode):
+    """Call a transformed function; a jit build whose machinery is missing skips the test."""
+    try:
+        return fn(*args)
+    except ModuleNotFoundError as exc:
+        if mode == "jit" and "jit" in str(exc):
+            pytest.skip(f"jit=True is not available yet: {exc}")
+        raise
+
+
+def cases(entry, mode):
+    """All shape cases in Python mode; under jit the first and the last (the most general
+    shapes come last), so that scalars, 0-d arrays and arrays all compile."""
+    if mode != "jit":
+        return entry.cases
+    runnable = entry.jit_cases()
+    picked = runnable[:JIT_CASES] + runnable[JIT_CASES:][-1:]
+    return picked
+
+
+def copy_args(args):
+    return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
+
+
+def positions(entry):
+    names = list(inspect.signature(entry.fn).parameters)
+    items = entry.wrt if isinstance(entry.wrt, tuple) else (entry.wrt,)
+    return [names.index(w) if isinstance(w, str) else w for w in items]
+
+
+def as_tuple(result, entry):
+    return result if isinstance(entry.wrt, tuple) else (result,)
+
+
+def is_scalar_output(entry, args):
+    return np.ndim(entry.fn(*copy_args(args))) == 0
+
+
+def shifted(args, pos, delta):
+    """``args`` with ``delta`` (a number or an array of the argument's shape) added at ``pos``."""
+    new = list(copy_args(args))
+    if isinstance(new[pos], np.ndarray):
+        new[pos] = new[pos] + delta
+    else:
+        new[pos] = float(new[pos]) + float(delta)
+    return new
+
+
+def numeric_gradient(fn, args, pos):
+    """Central differences of a scalar ``fn`` in every element of argument ``pos``."""
+    x = args[pos]
+    if not isinstance(x, np.ndarray):
+        h = 1e-6 * max(1.0, abs(x))
+        return (fn(*shifted(args, pos, h)) - fn(*shifted(args, pos, -h))) / (2 * h)
+    out = np.zeros(x.shape)
+    for index in np.ndindex(x.shape):
+        h = 1e-6 * max(1.0, abs(float(x[index])))
+        e = np.zeros(x.shape)
+        e[index] = h
+        out[index] = (fn(*shifted(args, pos, e)) - fn(*shifted(args, pos, -e))) / (2 * h)
+    return out
+
+
+def directional(fn, args, directions):
+    """d/dt fn(args + t v) at t = 0 (central differences; any output shape)."""
+    h = 1e-6
+    plus, minus = list(copy_args(args)), list(copy_args(args))
+    for pos, v in directions.items():
+        plus = shifted(plus, pos, h * v)
+        minus = shifted(minus, pos, -h * v)
+    return (np.asarray(fn(*plus), dtype=float) - np.asarray(fn(*minus), dtype=float)) / (2 * h)
+
+
+def random_like(rng, x):
+    return rng.normal(size=x.shape) if isinstance(x, np.ndarray) else float(rng.normal())
+
+
+def assert_like_argument(grad, arg, label):
+    if isinstance(arg, np.ndarray):
+        assert isinstance(grad, np.ndarray), f"{label}: array argument, got {type(grad)}"
+        assert grad.shape == arg.shape, f"{label}: shape {grad.shape} != {arg.shape}"
+        assert grad.dtype == np.float64, f"{label}: dtype {grad.dtype}"
+    else:
+        assert isinstance(grad, float), f"{label}: float argument, got {type(grad)}"
+
+
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("entry, mode", _params())
+def test_grad_matches_finite_differences(entry, mode):
+    checked = 0
+    for label, draw in cases(entry, mode):
+        for seed in SEEDS:
+            args = draw(np.random.default_rng(seed))
+            if not is_scalar_output(entry, args):
+                continue
+            dfn = build(adjoint.grad, entry, mode)
+            where = f"{entry.name} [{mode}] case {label!r} seed={seed}"
+            grads = as_tuple(call(dfn, copy_args(args), mode), entry)
+            scale = max(1.0, abs(float(entry.fn(*copy_args(args)))))
+            for pos, grad in zip(positions(entry), grads):
+                assert_like_argument(grad, args[pos], f"{where} d/darg{pos}")
+                expected = numeric_gradient(entry.fn, args, pos)
+                np.testing.assert_allclose(grad, expected, rtol=FD_RTOL, atol=FD_ATOL * scale,
+                                           err_msg=f"{where}: d/darg{pos} vs finite differences")
+            if mode == "jit":
+                python = build(adjoint.grad, entry, "python")
+                reference = as_tuple(python(*copy_args(args)), entry)
+                for grad, ref in zip(grads, reference):
+                    atol = JIT_RTOL * max(1.0, float(np.max(np.abs(ref))))
+                    np.testing.assert_allclose(grad, ref, rtol=JIT_RTOL, atol=atol,
+                                               err_msg=f"{where}: jit vs python")
+            checked += 1
+    if not checked:
+        pytest.skip("array output: checked by test_vjp_inner_product_identity")
+
+
+@pytest.mark.parametrize("entry, mode", _params())
+def test_vjp_inner_product_identity(entry, mode):
+    """⟨u, J v⟩ (central differences) == ⟨Jᵀ u, v⟩ (adjoint) on random u and v."""
+    for label, draw in cases(entry, mode):
+        for seed in SEEDS:
+            rng = np.random.default_rng(seed + 1000)
+            args = draw(np.random.default_rng(seed))
+            where = f"{entry.name} [{mode}] case {label!r} seed={seed}"
+            pos = positions(entry)
+            v = {p: random_like(rng, args[p]) for p in pos}
+            out = entry.fn(*copy_args(args))
+            if np.ndim(out) == 0:
+                u = 1.0
+                pulled = as_tuple(call(build(adjoint.grad, entry, mode), copy_args(args), mode),
+                                  entry)
+            else:
+                if not hasattr(adjoint, "vjp"):
+                    pytest.skip("array output needs adjoint.vjp, which is not available yet")
+                u = rng.normal(size=np.shape(out))
+                _, pullback = call(build(adjoint.vjp, entry, mode), copy_args(args), mode)
+                pulled = as_tuple(pullback(u), entry)
+            lhs = float(np.sum(u * directional(entry.fn, args, v)))
+            rhs = float(sum(np.sum(g * v[p]) for g, p in zip(pulled, pos)))
+            scale = max(1.0, abs(lhs), float(np.max(np.abs(out))))
+            assert rhs == pytest.approx(lhs, rel=FD_RTOL, abs=FD_ATOL * scale), (
+                f"{where}: <u, J v> = {lhs!r} by finite differences, <J^T u, v> = {rhs!r}")
+
+
+@pytest.mark.parametrize("entry, mode", _params())
+def test_jvp_matches_directional_differences(entry, mode):
+    """Forward mode: ``jvp`` gives f(x) and d/dt f(x + t v) on random tangents v."""
+    for label, draw in cases(entry, mode):
+        for seed in SEEDS:
+            rng = np.random.default_rng(seed + 2000)
+            args = draw(np.random.default_rng(seed))
+            where = f"{entry.name} [{mode}] case {label!r} seed={seed}"
+            pos = positions(entry)
+            v = {p: random_like(rng, args[p]) for p in pos}
+            forward = build(adjoint.jvp, entry, mode)
+            value, derivative = call(forward, copy_args(args) + tuple(v[p] for p in pos), mode)
+            expected_value = entry.fn(*copy_args(args))
+            np.testing.assert_allclose(value, expected_value, rtol=1e-10, atol=1e-12,
+                                       err_msg=f"{where}: jvp value vs f(*args)")
+            expected = directional(entry.fn, args, v)
+            scale = max(1.0, float(np.max(np.abs(expected_value))))
+            np.testing.assert_allclose(derivative, expected, rtol=FD_RTOL, atol=FD_ATOL * scale,
+                                       err_msg=f"{where}: jvp vs finite differences")
+
+
+# --- every NumPy rule has a zoo entry ----------------------------------------------------------
+
+
+def _numpy_primals():
+    """The registered primals that belong to NumPy (functions, ufuncs, ndarray methods)."""
+    found = []
+    for rule in registry.all_rules():
+        primal = rule.primal
+        module = getattr(primal, "__module__", None) or ""
+        owner = getattr(primal, "__objclass__", None)
+        if module.startswith("numpy") or isinstance(primal, np.ufunc) or owner is np.ndarray:
+            found.append(primal)
+    return found
+
+
+def _called_primals(fn):
+    """NumPy objects ``fn``'s source calls or reads: ``np.f``, ``np.linalg.f``, ``x.method()``,
+    ``x.attribute``, resolved through the registry's method and attribute tables."""
+    tree = ast.parse(textwrap.dedent(inspect.getsource(fn)))
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            chain, base = [node.attr], node.value
+            while isinstance(base, ast.Attribute):
+                chain.append(base.attr)
+                base = base.value
+            if isinstance(base, ast.Name) and base.id == "np":
+                obj = np
+                for part in reversed(chain):
+                    obj = getattr(obj, part, None)
+                found.append(obj)
+            else:
+                found.append(registry.lookup_method(node.attr))
+                found.append(registry.lookup_attribute(node.attr))
+    return [obj for obj in found if obj is not None]
+
+
+def test_every_numpy_rule_has_a_zoo_entry():
+    primals = _numpy_primals()
+    assert len(primals) > 150, f"only {len(primals)} NumPy rules registered"
+    covered = {id(obj) for entry in ZOO for obj in _called_primals(entry.fn)}
+    missing = sorted(registry.lookup(p).name for p in primals if id(p) not in covered)
+    assert not missing, f"NumPy rules without a zoo entry in numpy_zoo.py: {missing}"
+
+
+def test_zoo_is_large_and_has_several_shapes():
+    assert len(ZOO) >= 150
+    multi = [e for e in ZOO if len(e.cases) >= 2]
+    assert len(multi) >= 100, f"only {len(multi)} entries with two or more shape cases"
+
+
+def test_compositions_of_the_issue_are_in_the_zoo():
+    for name in ("relu", "leaky_relu", "sigmoid", "softplus", "gelu", "softmax", "log_softmax",
+                 "logsumexp", "mse", "binary_cross_entropy", "categorical_cross_entropy",
+                 "logistic_regression", "hinge_loss", "mlp_loss", "rnn_loss", "batch_norm_loss"):
+        assert by_name(name).fn.__module__ == "numpy_models", name
+
+
+# --- kink conventions (docs/conventions.md) -----------------------------------------------------
+
+
+def k_abs(x):
+    return np.sum(np.abs(x))
+
+
+def k_sign(x):
+    return np.sum(np.sign(x) * x)
+
+
+def k_maximum(x, y):
+    return np.sum(np.maximum(x, y))
+
+
+def k_minimum(x, y):
+    return np.sum(np.minimum(x, y))
+
+
+def k_relu(x):
+    return np.sum(np.maximum(x, 0.0))
+
+
+def k_clip(x, lo, hi):
+    return np.sum(np.clip(x, lo, hi))
+
+
+def k_sqrt(x):
+    return np.sum(np.sqrt(x))
+
+
+def k_max(x):
+    return np.max(x)
+
+
+def k_max_axis(x):
+    return np.sum(np.max(x, axis=1))
+
+
+def k_norm(x):
+    return np.linalg.norm(x)
+
+
+def k_where_sqrt(x):
+    return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
+
+
+def k_where_sqrt_safe(x):
+    positive = x > 0
+    return np.sum(np.where(positive, np.sqrt(np.where(positive, x, 1.0)), 0.0))
+
+
+KINKS = [
+    # (function, wrt, arguments, expected gradients)
+    (k_abs, 0, (np.array([0.0, -0.0, 2.0, -2.0]),), (np.array([0.0, 0.0, 1.0, -1.0]),)),
+    (k_sign, 0, (np.array([0.0, 3.0, -3.0]),), (np.array([0.0, 1.0, -1.0]),)),
+    (k_maximum, (0, 1), (np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0])),
+     (np.array([0.5, 1.0, 0.0]), np.array([0.5, 0.0, 1.0]))),
+    (k_minimum, (0, 1), (np.array([1.0, 2.0, 3.0]), np.array([1.0, 0.0, 5.0])),
+     (np.array([0.5, 0.0, 1.0]), np.array([0.5, 1.0, 0.0]))),
+    (k_relu, 0, (np.array([-1.0, 0.0, 1.0]),), (np.array([0.0, 0.5, 1.0]),)),
+    (k_clip, (0, 1, 2), (np.array([-2.0, -1.0, 0.0, 1.0, 2.0]), -1.0, 1.0),
+     (np.array([0.0, 1.0, 1.0, 1.0, 0.0]), 1.0, 1.0)),
+    (k_sqrt, 0, (np.array([0.0, 4.0]),), (np.array([np.inf, 0.25]),)),
+    (k_max, 0, (np.array([1.0, 3.0, 3.0, 2.0]),), (np.array([0.0, 0.5, 0.5, 0.0]),)),
+    (k_max_axis, 0, (np.array([[1.0, 1.0, 1.0], [0.0, 2.0, 1.0]]),),
+     (np.array([[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]]),)),
+    (k_norm, 0, (np.zeros(3),), (np.zeros(3),)),
+    (k_where_sqrt_safe, 0, (np.array([0.0, 4.0, -1.0]),), (np.array([0.0, 0.25, 0.0]),)),
+]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("fn, wrt, args, expected", KINKS, ids=[k[0].__name__ for k in KINKS])
+def test_kink_convention(fn, wrt, args, expected, mode):
+    if mode == "jit" and fn is k_max_axis:
+        pytest.skip("Numba cannot compile the primal: Numba's np.max takes no axis")
+    try:
+        dfn = adjoint.grad(fn, wrt=wrt, jit=(mode == "jit"))
+    except TypeError as exc:
+        pytest.skip(f"jit=True is not accepted yet: {exc}")
+    got = call(dfn, copy_args(args), mode)
+    got = got if isinstance(wrt, tuple) else (got,)
+    for g, e in zip(got, expected):
+        np.testing.assert_array_equal(g, e, err_msg=f"{fn.__name__} [{mode}]")
+
+
+def test_where_sqrt_pitfall_gives_nan():
+    """np.where(c, sqrt(x), 0) differentiates both branches: 0 * inf = nan where x == 0."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = adjoint.grad(k_where_sqrt)(np.array([0.0, 4.0]))
+    assert np.isnan(g[0]) and g[1] == 0.25
+
+
+# --- refusals ------------------------------------------------------------------------------------
+
+
+def r_eigh(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w)
+
+
+def r_fft(x):
+    return np.sum(np.abs(np.fft.fft(x)))
+
+
+def r_percentile(x):
+    return np.percentile(x, 50.0)
+
+
+def r_einsum_ellipsis(x):
+    return np.sum(np.einsum("...i,...i->...", x, x))
+
+
+def r_pad_edge(x):
+    return np.sum(np.pad(x, 1, mode="edge") ** 2)
+
+
+def r_norm_spectral(x):
+    return np.linalg.norm(x, 2)
+
+
+def r_sum_where(x):
+    return np.sum(x, where=x > 0)
+
+
+@pytest.mark.parametrize("fn, name, args", [
+    (r_eigh, "np.linalg.eigh", (np.eye(3),)),
+    (r_fft, "np.fft.fft", (np.ones(4),)),
+    (r_percentile, "np.percentile", (np.arange(4.0),)),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_unsupported_numpy_function_is_refused_with_its_line(fn, name, args):
+    with pytest.raises(AdjointError) as info:
+        adjoint.grad(fn)(*args)
+    err = info.value
+    assert name in str(err)
+    body = inspect.getsource(fn).splitlines()
+    line = next(k for k, text in enumerate(body) if k and name.split(".")[-1] + "(" in text)
+    assert err.lineno == inspect.getsourcelines(fn)[1] + line
+    assert err.filename == __file__
+
+
+@pytest.mark.parametrize("fn, words, args", [
+    (r_einsum_ellipsis, "'...'", (np.ones((2, 3)),)),
+    (r_pad_edge, "mode='edge'", (np.ones(3),)),
+    (r_norm_spectral, "ord=2", (np.ones((2, 2)),)),
+    (r_sum_where, "where", (np.ones(3),)),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_unsupported_option_of_a_supported_function_is_refused(fn, words, args):
+    with pytest.raises(AdjointError) as info:
+        adjoint.grad(fn)(*args)
+    assert words in str(info.value)
