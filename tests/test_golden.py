@@ -8,9 +8,9 @@ import os
 from pathlib import Path
 
 import pytest
+from golden_functions import GOLDEN
 
 import adjoint
-from golden_functions import GOLDEN
 
 HERE = Path(__file__).parent / "golden"
 

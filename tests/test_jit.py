@@ -2,12 +2,12 @@
 
 import inspect
 
+import jit_rejects
 import numpy as np
 import pytest
+from golden_functions import GOLDEN
 
 import adjoint
-import jit_rejects
-from golden_functions import GOLDEN
 
 
 @pytest.mark.parametrize("name", sorted(GOLDEN))

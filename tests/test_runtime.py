@@ -507,6 +507,8 @@ NUMPY_CASES = {
     "tile_vjp": [(_r(2, 6), _A3, (2, 2)), (_r(4, 3), _A23, (2, 1)), (_r(4), 2.0, 4)],
     "repeat_vjp": [(_r(6), _A3, 2, None), (_r(3, 3), _A23, np.array([1, 2]), 0)],
     "roll_axis": [(_A23, 1, None), (_A23, -1, 0), (_A23, (1, 2), (0, 1))],
+    "trace_axes": [(_r(3, 3), 0, 0, 1), (_r(3, 4), 1, 1, 0)],
+    "repeat_axis": [(_A3, 2, None), (_A23, 3, None)],
     "roll_vjp": [(_A23, 1, None), (_A23, 1, 1)],
     "flip_axis": [(_A23, None), (_A234, -1), (_A23, (0, 1))],
     "astype_vjp": [(_A3, np.float32), (_A3, "int32")],
