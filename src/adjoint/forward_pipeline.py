@@ -40,7 +40,8 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     defaulted parameter: a caller omitting defaulted arguments must pass the tangents after the
     defaults filled in (``function.__defaults__`` lists them, tangents' last). ``value`` is
     ``fn(*args)``; ``tangent`` is the directional derivative Σ_k ∂fn/∂wrt_k · tangent_k, of the
-    output's shape, always a float or a float array owned by the caller. A function returning a k-tuple gives
+    output's shape, always a float or a float array owned by the caller. A function returning
+    a k-tuple gives
     ``((v_0, ..., v_{k-1}), (t_0, ..., t_{k-1}))`` and ``derived.outputs == k``. Outputs that do
     not depend on the ``wrt`` arguments have zero tangents. An int argument named in ``wrt`` is
     differentiated as the float it stands for. ``derived.params`` lists ``fn``'s parameters (not
