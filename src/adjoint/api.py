@@ -116,13 +116,17 @@ class Transformed:
                 return fast(*args)
         return self._slow(args)
 
-    def _slow(self, args):
+    def _entry(self, args):
+        """(what to call, Derived) for arguments of these kinds, prepared on first use."""
         key = tuple(map(_kind, args))
         entry = self._entries.get(key)
         if entry is None:
             entry = self._prepare(key, args)
-        call, derived = entry
-        self._last = derived
+        self._last = entry[1]
+        return entry
+
+    def _slow(self, args):
+        call, derived = self._entry(args)
         if self.jit and self.kind == "grad" and not any(
                 type(a) is np.ndarray and a.ndim == 0 for a in args):
             # Numba returns Python floats for float64 and fresh arrays: nothing to convert
@@ -268,12 +272,7 @@ class JVP(Transformed):
             raise TypeError("jvp takes positional arguments: f's arguments, then the tangents")
         k = len(self.wrt) if isinstance(self.wrt, (tuple, list)) else 1
         primal, tangents = args[:-k], args[-k:]
-        key = tuple(map(_kind, primal))
-        entry = self._entries.get(key)
-        if entry is None:
-            entry = self._prepare(key, primal)
-        call, derived = entry
-        self._last = derived
+        call, derived = self._entry(primal)
         full = _with_defaults(primal, derived)
         return self._convert(call(*full, *tangents), full, derived)
 
@@ -295,12 +294,7 @@ class VJP(Transformed):
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._bind(args, kwargs)
-        key = tuple(map(_kind, args))
-        entry = self._entries.get(key)
-        if entry is None:
-            entry = self._prepare(key, args)
-        (primal, pull), derived = entry
-        self._last = derived
+        (primal, pull), derived = self._entry(args)
         value = primal(*args)
         args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
 
