@@ -35,6 +35,11 @@ class Bound:
                                  f"{kw!r}", node,
                                  f"supported parameters: {', '.join(params)}")
             values[kw] = value
+        out = values.get("out")
+        if out is not None and not g.is_const(out, None):
+            raise info.error(UnsupportedSyntaxError,
+                             f"{rule.name}: out= (writing into an existing array) is not "
+                             "supported", node, "assign the result instead: y = f(x)")
         for p in params:
             if p not in values:
                 if p not in rule.defaults:
