@@ -244,6 +244,8 @@ def _numpy_primals():
     """The registered primals that belong to NumPy (functions, ufuncs, ndarray methods)."""
     found = []
     for rule in registry.all_rules():
+        if rule.custom is not None:
+            continue  # a user's rule (defvjp on, say, a SciPy ufunc), not one of adjoint's
         primal = rule.primal
         module = getattr(primal, "__module__", None) or ""
         owner = getattr(primal, "__objclass__", None)
