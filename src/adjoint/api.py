@@ -88,8 +88,8 @@ class Transformed:
     def derive_for_kinds(self, kinds):
         """The Derived code for argument kinds given as a tuple over the *generated*
         function's parameters (used when this transform is itself transformed)."""
-        n = len(pipeline.signature_of(self.f).parameters) if pipeline.signature_of(
-            self.f) else None
+        signature = pipeline.signature_of(self.f)
+        n = len(signature.parameters) if signature else None
         own = tuple(kinds[:n]) if kinds and n is not None else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, own)
 
@@ -200,13 +200,6 @@ class Transformed:
         bound = inspect.signature(self.f).bind(*args, **kwargs)
         bound.apply_defaults()
         return tuple(bound.arguments.values())
-
-    def _check_output(self, args):
-        if self.kind == "value_and_grad":
-            return
-        vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize)
-        out, _ = vg.function(*args)
-        _require_scalar(out, self.f)
 
     def _convert(self, result, args, derived):
         params = derived.params

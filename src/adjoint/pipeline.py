@@ -22,7 +22,7 @@ from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
 from .codegen import compile_function, emit
 from .context import RULE_GLOBALS, Context
-from .errors import NonScalarOutputError, UnsupportedSyntaxError, WrtError
+from .errors import NonScalarOutputError, WrtError
 from .naming import Namer
 from .source import parse_function
 from .transforms.anf import ToANF
@@ -364,4 +364,4 @@ def signature_of(fn):
         return None
 
 
-__all__ = ["derive", "front", "normalize", "Derived", "UnsupportedSyntaxError"]
+__all__ = ["derive", "front", "normalize", "stages", "STAGES", "Derived"]
