@@ -31,6 +31,7 @@ import textwrap
 
 import numpy as np
 import pytest
+from harness import build
 from numpy_zoo import ZOO, by_name
 
 import adjoint
@@ -54,30 +55,11 @@ def _params(modes=MODES):
             yield pytest.param(entry, mode, id=f"{entry.name}-{mode}", marks=marks)
 
 
-_BUILT = {}
-
-
-def build(transform, entry, mode):
-    """``transform(entry.fn, wrt=entry.wrt, jit=...)``, once per (transform, entry, mode)."""
-    key = (transform.__name__, entry.name, mode)
-    if key not in _BUILT:
-        try:
-            _BUILT[key] = transform(entry.fn, wrt=entry.wrt, jit=(mode == "jit"))
-        except TypeError as exc:
-            if mode == "jit" and "jit" in str(exc):
-                pytest.skip(f"jit=True is not accepted yet: {exc}")
-            raise
-    return _BUILT[key]
 
 
 def call(fn, args, mode):
-    """Call a transformed function; a jit build whose machinery is missing skips the test."""
-    try:
-        return fn(*args)
-    except ModuleNotFoundError as exc:
-        if mode == "jit" and "jit" in str(exc):
-            pytest.skip(f"jit=True is not available yet: {exc}")
-        raise
+    """Call a transformed function (``mode`` is kept for the call sites' symmetry)."""
+    return fn(*args)
 
 
 def cases(entry, mode):
@@ -374,10 +356,7 @@ KINKS = [
 def test_kink_convention(fn, wrt, args, expected, mode):
     if mode == "jit" and fn is k_max_axis:
         pytest.skip("Numba cannot compile the primal: Numba's np.max takes no axis")
-    try:
-        dfn = adjoint.grad(fn, wrt=wrt, jit=(mode == "jit"))
-    except TypeError as exc:
-        pytest.skip(f"jit=True is not accepted yet: {exc}")
+    dfn = adjoint.grad(fn, wrt=wrt, jit=(mode == "jit"))
     got = call(dfn, copy_args(args), mode)
     got = got if isinstance(wrt, tuple) else (got,)
     for g, e in zip(got, expected):

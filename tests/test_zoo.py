@@ -13,7 +13,7 @@ Takes the entries of :mod:`zoo`. Checks, at three random in-domain points with f
   generates the same text twice (in this process and in a process with another hash seed).
 
 CI time: a gradient function is built once per (transform, entry, mode) and reused for every
-point (``_BUILT``), because each Numba compilation costs 0.1-1 s.
+point (``harness.build``), because each Numba compilation costs 0.1-1 s.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from harness import build
 from zoo import ZOO
 
 import adjoint
@@ -68,21 +69,6 @@ def allows_jit_refusal(test):
     return run
 
 
-_BUILT = {}
-
-
-def build(transform, entry, mode):
-    """``transform(entry.fn, wrt=entry.wrt, jit=...)``, built once per (transform, entry, mode)."""
-    key = (transform.__name__, entry.name, mode)
-    if key not in _BUILT:
-        try:
-            _BUILT[key] = transform(entry.fn, wrt=entry.wrt, jit=(mode == "jit"))
-        except TypeError as exc:
-            # Only the jit option may be missing; any other failure is a real failure.
-            if mode == "jit" and "jit" in str(exc):
-                pytest.skip(f"jit=True is not accepted yet: {exc}")
-            raise
-    return _BUILT[key]
 
 
 def source_of(fn):
