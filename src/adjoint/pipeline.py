@@ -118,7 +118,7 @@ def stages(fn, wrt=0):
                          locals_)
     needed = needed_names(body, active, ctx, locals_)
     ssa_fdef = _copy.deepcopy(fdef)
-    ssa_fdef.body = RenameNeeded(ctx.namer, needed, [a.id for a in fdef.args.args])(
+    ssa_fdef.body = RenameNeeded(ctx.namer, needed, [a.id for a in fdef.args.args], ctx)(
         ssa_fdef.body)
     out.append(("ssa", g.unparse(ssa_fdef)))
     return out
@@ -183,7 +183,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     out_names = [a.id for a in _outputs(ret) if isinstance(a, g.Name)]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
     mutated = mutated_names(body)
-    ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params)
+    ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params, ctx)
     *body, ret = ssa(body + [ret])
     locals_ = locals_ | g.assigned_names(body)
     active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})

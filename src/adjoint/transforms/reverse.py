@@ -20,6 +20,7 @@ from .. import grammar as g
 from ..analysis.activity import atom_names, classify
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
+from .ssa import exposed_reads
 from .tape import Recording, _live_in, _prune, _range_parts  # noqa: F401
 
 
@@ -409,30 +410,34 @@ class ReverseAD(Recording):
             self.plans[k].tapes, self.plans[k].arrays = tapes, arrays
 
     def _loop_locals(self, loop):
+        """Names only this loop assigns and reads: their adjoints start each backward
+        iteration undefined. A name read after the loop is not local (its adjoint flows in)."""
         inside = g.assigned_names([loop])
         outside = set()
         for stmt in self._all_stmts:
-            if not any(n is loop for n in g.walk(stmt)):
-                outside |= g.assigned_names([stmt])
-            else:
-                outside |= self._assigned_outside(stmt, loop)
-        return inside - outside - self.params
+            outside |= self._used_outside(stmt, loop)
+        # read before being assigned in an iteration: carried from the previous one
+        carried = exposed_reads(loop.body, {loop.target.id} if isinstance(loop, g.For) else ())
+        return inside - outside - carried[0] - self.params
 
-    def _assigned_outside(self, stmt, loop):
+    def _used_outside(self, stmt, loop):
         if stmt is loop:
             return set()
-        if isinstance(stmt, g.Assign):
-            return g.assigned_names([stmt])
+        if not any(n is loop for n in g.walk(stmt)):
+            return {n.id for n in g.walk(stmt) if isinstance(n, g.Name)}
         out = set()
         children = []
         if isinstance(stmt, g.If):
             children = stmt.body + stmt.orelse
+            out |= {n.id for n in g.walk(stmt.test) if isinstance(n, g.Name)}
         elif isinstance(stmt, (g.For, g.While)):
             children = stmt.body
+            header = stmt.target if isinstance(stmt, g.For) else stmt.test
+            out |= {n.id for n in g.walk(header) if isinstance(n, g.Name)}
             if isinstance(stmt, g.For):
-                out.add(stmt.target.id)
+                out |= {n.id for n in g.walk(stmt.iter) if isinstance(n, g.Name)}
         for child in children:
-            out |= self._assigned_outside(child, loop)
+            out |= self._used_outside(child, loop)
         return out
 
     def _reverse_header(self, loop, plan, body):

@@ -194,8 +194,8 @@ class Simplify:
         for stmt in all_assigns(fdef.body):
             t, v = stmt.targets[0], stmt.value
             if isinstance(t, g.Name) and isinstance(v, g.Name) and t.id in self.rewritable \
-                    and t.id not in self.protected and defs.get(t.id) == 1 and (
-                    defs.get(v.id, 0) == 1 or (v.id in params and defs.get(v.id, 0) == 0)):
+                    and t.id not in self.protected and defs.get(t.id) == 1 and \
+                    defs.get(v.id, 0) + (v.id in params) == 1:  # a parameter is a definition
                 renames[t.id] = v.id
         if not renames:
             return

@@ -18,12 +18,14 @@ Reads are rewritten to the version that reaches them.
 from __future__ import annotations
 
 from .. import grammar as g
+from ..errors import UnsupportedSyntaxError
 from .control import is_exit_check
 
 
 class RenameNeeded:
-    def __init__(self, namer, needed, params):
+    def __init__(self, namer, needed, params, ctx=None):
         self.namer = namer
+        self.ctx = ctx  # for located errors
         self.needed = set(needed)
         self.params = set(params)
         self.carried_by_loop = {}  # id(loop) -> loop versions of names carried through it
@@ -107,6 +109,7 @@ class RenameNeeded:
         if isinstance(stmt, g.For):
             assigned.add(stmt.target.id)
         carried = sorted(n for n in assigned if n in env)
+        self._check_carried(stmt, assigned, env)
         body_env = dict(env)
         self.carried_by_loop[id(stmt)] = []
         for name in carried:
@@ -136,3 +139,48 @@ class RenameNeeded:
             elif name in body_env and name in self.needed:
                 env[name] = body_env[name]
         return pre + [stmt]
+
+    def _check_carried(self, loop, assigned, env):
+        """A needed value read in an iteration before that iteration assigns it comes from the
+        previous iteration, so it must be carried — which needs a value before the loop."""
+        header = {loop.target.id} if isinstance(loop, g.For) else set()
+        exposed = exposed_reads(loop.body, header)[0]
+        if isinstance(loop, g.While):
+            exposed |= _loads(loop.test)
+        for name in sorted((exposed & assigned & self.needed) - set(env)):
+            read = next(n for s in loop.body for n in g.walk(s) if isinstance(n, g.Name) and
+                        n.id == name and isinstance(n.ctx, g.Load))
+            raise self.ctx.error(
+                UnsupportedSyntaxError, f"{name} is read in the loop before the iteration "
+                "assigns it, so it holds the previous iteration's value, but it has no value "
+                "before the loop", read, f"assign {name} before the loop")
+
+
+def exposed_reads(stmts, defined=()):
+    """(names ``stmts`` may read before assigning them, names they surely assign), given the
+    names ``defined`` before them. A loop may run zero times: it surely assigns nothing."""
+    exposed, defined = set(), set(defined)
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign):
+            exposed |= _loads(stmt) - defined
+            if isinstance(stmt.targets[0], g.Name):
+                defined.add(stmt.targets[0].id)
+        elif isinstance(stmt, g.If):
+            exposed |= _loads(stmt.test) - defined
+            e1, d1 = exposed_reads(stmt.body, defined)
+            e2, d2 = exposed_reads(stmt.orelse, defined)
+            exposed |= e1 | e2
+            defined |= d1 & d2
+        elif isinstance(stmt, g.For):
+            exposed |= _loads(stmt.iter) - defined
+            exposed |= exposed_reads(stmt.body, defined | {stmt.target.id})[0]
+        elif isinstance(stmt, g.While):
+            exposed |= _loads(stmt.test) - defined
+            exposed |= exposed_reads(stmt.body, defined)[0]
+        else:
+            exposed |= _loads(stmt) - defined
+    return exposed, defined
+
+
+def _loads(node):
+    return {n.id for n in g.walk(node) if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}

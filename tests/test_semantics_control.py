@@ -1,0 +1,543 @@
+"""Control flow and scalar rebinding, differentiated as Python executes them.
+
+Takes small functions with early ``return`` at any depth (if/elif/else, loops, nested loops,
+``while``), ``break``/``continue``, copies and swaps of scalars, and names first bound inside a
+loop or a branch. Checks each gradient against central finite differences (float64) in Python
+mode and under ``jit=True``, at points chosen so that every branch arm runs: a test also asserts,
+by tracing the primal, that every line of the function ran at one of its points.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import sys
+
+import numba
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.testing import check_grad
+
+MODES = ("python", "jit")
+CASES = []
+NUMBA_REFUSES = set()
+
+
+def case(*points, wrt=0, numba_refuses=False):
+    """Register ``f`` with the points it is checked at (each a tuple of arguments).
+    ``numba_refuses``: Numba cannot compile ``f`` itself, so ``jit=True`` may refuse its
+    gradient with a JitError located in ``f`` (and must otherwise be right)."""
+
+    def deco(f):
+        CASES.append((f, [p if isinstance(p, tuple) else (p,) for p in points], wrt))
+        if numba_refuses:
+            NUMBA_REFUSES.add(f.__name__)
+        return f
+
+    return deco
+
+
+def arr(*values):
+    return np.array(values, dtype=float)
+
+
+# -- return nested in if/elif/else -----------------------------------------------------------
+
+@case((0.3, 0.2), (0.3, 0.7), (0.3, -1.2), wrt=(0, 1))
+def nested_return(a, b):
+    if b > -0.9:
+        if b < 0.5:
+            return b * b
+    return a * b
+
+
+@case(1.5, 0.5, -0.5, -1.5)
+def elif_returns(x):
+    if x > 1.0:
+        return x
+    elif x > 0.0:
+        y = x * 2
+        return y
+    elif x > -1.0:
+        return -x
+    return x * x
+
+
+@case(1.5, 0.5, -0.5, -1.5)
+def elif_middle_falls_through(x):
+    y = x * x
+    if x > 1.0:
+        return y * x
+    elif x > 0.0:
+        y = y + math.sin(x)
+    elif x > -1.0:
+        return y - x
+    else:
+        y = y * 3.0
+    return y * x
+
+
+@case(2.5, 1.5, 0.5, -0.5, -0.2, -1.5)
+def elif_nested_return_in_arm(x):
+    y = x
+    if x > 2.0:
+        y = y * y
+    elif x > 0.0:
+        if x > 1.0:
+            return y * 5.0
+        y = y + 1.0
+    elif x > -1.0:
+        y = y * x
+        if y > 0.1:
+            return y
+    else:
+        return math.exp(x)
+    y = y * x
+    return y
+
+
+@case(0.5, -0.5)
+def return_in_else_only(x):
+    if x > 0.0:
+        y = x * 2.0
+    else:
+        return x * x * x
+    y = y * y
+    return y
+
+
+@case(2.5, 1.5, 0.5, -0.5)
+def three_levels(x):
+    y = x * x
+    if x > 0.0:
+        y = y + x
+        if x > 1.0:
+            y = y * 2.0
+            if x > 2.0:
+                return y * x
+            y = y - x
+        y = y + 3.0
+    return y * y
+
+
+@case(0.5, 1.5, -0.5)
+def return_then_rebind(x):
+    y = x * x
+    if x > 0.0:
+        if x > 1.0:
+            return y
+        y = y * x
+    y = y + x
+    return y * x
+
+
+@case(1.5, 0.5, -0.1, -0.5, -1.5)
+def elif_both_arms_return_inside(x):
+    if x > 0.0:
+        if x > 1.0:
+            return x * x
+        else:
+            return 3.0 * x
+    elif x > -1.0:
+        if x > -0.25:
+            return x
+        else:
+            return -x * x
+    return x
+
+
+@case(1.5, 0.5, -0.5, -1.5)
+def if_chain_without_else(x):
+    y = x
+    if x > 1.0:
+        return y * 2.0
+    if x > 0.0:
+        y = y * y
+    if x > -1.0:
+        return y + 1.0
+    return y * 7.0
+
+
+# -- return inside loops -------------------------------------------------------------------
+
+@case((arr(0.3, 0.5, 0.7, 0.9), 3), (arr(0.3, 0.5, 0.7, 0.9), 1))
+def return_in_for(x, n):
+    for i in range(1, n):
+        return x[i] * x[i]
+    return x[0]
+
+
+@case((arr(0.3, 0.5, 0.7, 0.9), 0.6), (arr(0.3, 0.5, 0.7, 0.9), 5.0))
+def return_in_for_conditional(x, thr):
+    s = 0.0
+    for i in range(4):
+        s = s + x[i] * x[i]
+        if s > thr:
+            return s * 2.0
+    return s
+
+
+@case((arr(0.3, 0.5, 0.7), 1.3), (arr(0.3, 0.5, 0.7), 0.4), (arr(0.3, 0.5, 0.7), 9.0))
+def return_in_nested_for(x, thr):
+    s = 1.0
+    for i in range(3):
+        for j in range(3):
+            s = s + x[i] * x[j]
+            if s > thr + 1.0:
+                return s * x[j]
+        s = s * 0.5
+    return s - 1.0
+
+
+@case((1.5, 4.0), (1.5, 1.6), (0.5, 100.0))
+def return_in_while(x, thr):
+    y = x
+    n = 0
+    while n < 5:
+        y = y * x
+        if y > thr:
+            return y + n
+        n = n + 1
+    return y * 2.0
+
+
+@case(arr(0.3, -0.5, 0.7, 1.9), arr(0.3, -0.5, 0.2, -0.1))
+def return_in_for_over_array(x):
+    s = 0.0
+    for v in x:
+        s = s + v * v
+        if v > 1.0:
+            return s * v
+    return s
+
+
+@case(arr(0.3, -0.5, 0.7, 3.5, 0.2), arr(0.3, 0.5, -0.7, 0.4, 0.2), arr(0.3, 2.5, -0.7, 0.4, 0.2))
+def return_break_continue(x):
+    s = 0.0
+    for i in range(5):
+        if x[i] < 0.0:
+            continue
+        if x[i] > 3.0:
+            break
+        s = s + x[i] * x[i]
+        if s > 6.0:
+            return s * x[i]
+    return s + 1.0
+
+
+@case(arr(0.3, -0.5, 0.7, 0.2), arr(0.3, 2.5, -0.7, 0.4), arr(1.3, 2.5, 4.0, 0.4),
+      arr(-0.3, 0.5, 0.7, 0.1))
+def nested_loops_continue_break_return(x):
+    s = 0.0
+    for i in range(4):
+        if x[i] < 0.0:
+            continue
+        for j in range(4):
+            if j == i:
+                continue
+            if x[j] > 2.0:
+                break
+            s = s + x[i] * x[j]
+            if s > 3.0:
+                return s * x[i]
+        s = s * 0.9
+        if x[i] > 2.0:
+            break
+    return s
+
+
+@case((arr(0.3, 0.5, 0.7), 3), (arr(1.3, 1.5, 1.7), 3), (arr(0.3, 0.5, 0.7), 0))
+def while_loop_return_count(x, n):
+    i = 0
+    s = 0.0
+    while i < n:
+        s = s + x[i] * x[i]
+        if s > 1.0:
+            return s * 3.0
+        i = i + 1
+    return s + x[0]
+
+
+@case(arr(0.3, 0.5, 0.7), arr(2.3, 0.5, 0.7), arr(0.1, 0.2, 0.1))
+def return_after_inner_loop(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(2):
+            s = s + x[i] * (j + 1.0)
+        if s > 2.0:
+            return s * x[i]
+    return s
+
+
+# -- copies, swaps, rebinding ----------------------------------------------------------------
+
+@case((0.3, 0.7), wrt=(0, 1))
+def scalar_copy(a, b):
+    a = b
+    a -= math.sin(a)
+    b = a
+    return a
+
+
+@case((0.3, 0.7), (0.3, -0.7), wrt=(0, 1))
+def swap(a, c):
+    a, c = c, a
+    return abs(a)
+
+
+@case((0.3, 0.7), wrt=(0, 1))
+def swap_then_use_both(a, c):
+    a, c = c, a
+    a = a * math.sin(c)
+    return a * c
+
+
+@case((0.3, 0.7, 1.1), wrt=(0, 1, 2))
+def copy_chain(a, b, c):
+    a = b
+    b = c
+    c = a
+    return a * math.sin(b) * c * c
+
+
+@case((0.3, 0.7, 1.1), wrt=(0, 1, 2))
+def rotate(a, b, c):
+    a, b, c = b, c, a
+    a = a * b
+    c, a = a, c
+    return a * a * b + c * math.cos(c)
+
+
+@case((0.3, 0.7), wrt=(0, 1))
+def copy_then_update_original(a, b):
+    c = a
+    a = a * b
+    b = c * a
+    return a + b * c
+
+
+# -- names first bound inside a loop or a branch -----------------------------------------------
+
+@case(arr(0.3, 0.5, 0.7))
+def bound_in_loop(x):
+    for i in range(3):
+        s = x[i] * 2.0
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7))
+def bound_in_loop_needed(x):
+    for i in range(3):
+        s = x[i] * x[i]
+        t = math.sin(s)
+    return s * t
+
+
+@case(arr(0.3, -0.5, 0.7), arr(0.3, 0.5, -0.7))
+def bound_in_if_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        if x[i] > 0.0:
+            p = x[i] * x[i]
+        s = s + x[i]
+    return s * p
+
+
+@case((arr(0.3, 0.5, 0.7), 3), (arr(0.3, 0.5, 0.7), 2))
+def bound_in_while(x, n):
+    i = 0
+    while i < n:
+        q = x[i] * math.cos(x[i])
+        i = i + 1
+    return q * q
+
+
+@case(arr(0.3, 0.5, 0.7))
+def bound_in_nested_loops(x):
+    for i in range(3):
+        for j in range(2):
+            r = x[i] * x[j]
+    return r * r
+
+
+@case(arr(0.3, 0.5, 0.7))
+def bound_in_loop_then_loop_again(x):
+    for i in range(3):
+        s = x[i] * x[i]
+    for i in range(2):
+        s = s * x[i]
+    return s
+
+
+@case(arr(0.3, -0.5, 0.7, 0.2), arr(-0.3, 0.5, 0.7, -0.2))
+def conditional_carried_rebind(x):
+    s = 1.0
+    for i in range(4):
+        if x[i] > 0.0:
+            s = s * x[i]
+        else:
+            s = s + x[i] * s
+    return s
+
+
+@case(arr(0.3, -0.5, 0.7, 0.2), arr(0.3, 0.5, 0.7, 0.2))
+def conditional_rebind_one_arm(x):
+    s = 1.0
+    for i in range(4):
+        if x[i] > 0.0:
+            s = math.sin(s) * x[i]
+    return s
+
+
+@case(0.5, -0.5)
+def bound_in_one_branch(x):
+    y = x
+    if x > 0.0:
+        y = x * x
+    return y * x
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, 1.5, 0.7), numba_refuses=True)
+def previous_iteration_value(x):
+    y = 1.0
+    for i in range(3):
+        if i > 0:
+            y = y + s  # noqa: F821 (the previous iteration's s)
+        s = x[i] * x[i]  # noqa: F841
+    return y * y
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, 1.5, 0.7), numba_refuses=True)
+def previous_iteration_value_while(x):
+    y = 1.0
+    i = 0
+    while i < 3:
+        if i > 0:
+            y = y * 2.0 + s  # noqa: F821
+        s = math.sin(x[i])  # noqa: F841
+        i = i + 1
+    return y
+
+
+# -- module constants that prune branches ---------------------------------------------------
+
+DEBUG = False
+SCALED = True
+MODE = 2
+
+
+@case(arr(0.3, 0.5, 0.7))
+def debug_branch_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        t = x[i] * x[i]
+        if DEBUG:
+            t = t * math.sin(t)  # not run: DEBUG is off
+        if SCALED and MODE == 2:
+            t = t * math.cos(t)
+        s = s + t
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7))
+def debug_branch_in_while(x):
+    s = 0.0
+    i = 0
+    while i < 3:
+        t = math.exp(x[i])
+        if not SCALED:
+            t = t * math.sin(t)  # not run: DEBUG is off
+        s = s + t * t
+        i = i + 1
+    return s
+
+
+def previous_iteration_product(x):
+    y = 1.0
+    for i in range(3):
+        if i > 0:
+            y = y * s  # noqa: F821
+        s = x[i] + 1.0  # noqa: F841
+    return y
+
+
+def test_value_from_previous_iteration_without_initial_value_is_refused():
+    """``y * s`` reads ``s`` from the previous iteration: it must be carried on the tape, which
+    needs a value before the loop."""
+    with pytest.raises(adjoint.errors.UnsupportedSyntaxError) as info:
+        adjoint.grad(previous_iteration_product)(arr(0.3, 0.5, 0.7))
+    line = inspect.getsourcelines(previous_iteration_product)[1] + 4
+    assert info.value.lineno == line
+    assert "before the loop" in str(info.value)
+
+
+# -- the checks ------------------------------------------------------------------------------
+
+def _params():
+    for f, points, wrt in CASES:
+        for mode in MODES:
+            yield pytest.param(f, points, wrt, mode, id=f"{f.__name__}-{mode}")
+
+
+@pytest.mark.parametrize("f, points, wrt, mode", list(_params()))
+def test_gradient_matches_finite_differences(f, points, wrt, mode):
+    gf = adjoint.grad(f, wrt=wrt, jit=(mode == "jit"))
+    if mode == "jit" and f.__name__ in NUMBA_REFUSES:
+        with pytest.raises(numba.core.errors.NumbaError):
+            numba.njit(f)(*points[0])  # Numba refuses the function itself ...
+        try:
+            gf(*points[0])
+        except adjoint.errors.JitError as exc:  # ... so the gradient may be refused, located
+            first, last = _line_range(f)
+            assert first <= exc.lineno <= last
+            return
+    for point in points:
+        check_grad(f, *point, wrt=wrt, grad_fn=gf, rtol=1e-6)
+
+
+def _line_range(f):
+    source, first = inspect.getsourcelines(f)
+    return first, first + len(source) - 1
+
+
+@pytest.mark.parametrize("f, points", [pytest.param(f, p, id=f.__name__)
+                                       for f, p, _ in CASES])
+def test_points_run_every_line(f, points):
+    """The points above exercise every branch arm: each line of ``f`` runs at one of them."""
+    code = f.__code__
+    lines = {line for _, _, line in code.co_lines() if line is not None}
+    lines.discard(code.co_firstlineno)
+    source, first = inspect.getsourcelines(f)
+    lines -= {first + k for k, text in enumerate(source) if text.rstrip().endswith(
+        "# not run: DEBUG is off")}
+    ran = set()
+
+    def tracer(frame, event, arg):
+        if frame.f_code is code:
+            if event == "line":
+                ran.add(frame.f_lineno)
+            return tracer
+        return None
+
+    old = sys.gettrace()
+    sys.settrace(tracer)
+    try:
+        for point in points:
+            f(*[p.copy() if isinstance(p, np.ndarray) else p for p in point])
+    finally:
+        sys.settrace(old)
+    assert lines <= ran, f"lines never run: {sorted(lines - ran)}"
+
+
+def unbound_after_constant_branch(x):
+    if DEBUG:
+        y = x * 2.0
+    return y
+
+
+def test_name_bound_only_under_false_constant_is_refused():
+    with pytest.raises(adjoint.errors.UnsupportedSyntaxError) as info:
+        adjoint.grad(unbound_after_constant_branch)(0.5)
+    assert info.value.lineno == inspect.getsourcelines(unbound_after_constant_branch)[1] + 3
