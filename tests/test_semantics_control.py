@@ -421,6 +421,246 @@ def previous_iteration_value_while(x):
     return y
 
 
+# -- adversarial combinations -------------------------------------------------------------
+
+@case(arr(0.3, 0.5, 2.7), arr(0.3, 0.5, 0.7))
+def ret_exp_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + x[i]
+        if s > 3.0:
+            return math.exp(s)
+    return math.sin(s)
+
+
+@case(1.5, -0.5)
+def maybe_unbound(x):
+    if x > 0.0:
+        y = math.exp(x)
+    z = x * 2.0
+    if x > 0.0:
+        return y * z
+    return z
+
+
+@case(1.5, -0.5, 0.5)
+def maybe_unbound2(x):
+    if x > 0.0:
+        y = math.exp(x)
+    if x > 1.0:
+        z = math.sin(x)
+    else:
+        z = y if x > 0.0 else x * x
+    return z
+
+
+@case(arr(0.3, -0.5, 0.7), arr(0.3, 0.5, 0.7))
+def return_param(x):
+    for v in x:
+        if v < 0.0:
+            return v * v
+    return x[0]
+
+
+@case(arr(0.3, 0.5, 0.7, 0.2), arr(2.3, 0.5, 0.7, 0.2))
+def ret_array_expr_then_sum(x):
+    for i in range(4):
+        if x[i] > 2.0:
+            return np.sum(x * x) * x[i]
+    return np.sum(np.sin(x))
+
+
+@case(arr(0.3, 0.5, 0.7, 0.2), arr(0.3, 0.5, 2.7, 0.2))
+def negative_step(x):
+    s = 1.0
+    for i in range(3, -1, -1):
+        s = s * x[i] + 0.1
+        if x[i] > 2.0:
+            return s * s
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def nested_for_arrays(x):
+    s = 0.0
+    for a in x:
+        for b in x:
+            s = s + a * b
+            if b < 0.0:
+                return s * a
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7, 0.9), arr(0.3, 1.5, 0.7, 0.9))
+def break_then_use(x):
+    s = 1.0
+    for i in range(4):
+        if x[i] > 1.0:
+            break
+        s = s * math.sin(x[i] + s)
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7, 0.9), arr(1.9, 0.5, 0.7, 0.9), arr(-0.3, 0.5, 0.7, 2.9))
+def while_continue_return(x):
+    i = 0
+    s = 0.5
+    while i < 4:
+        i = i + 1
+        if x[i - 1] < 0.0:
+            continue
+        s = s * math.cos(x[i - 1] * s)
+        if x[i - 1] > 2.0:
+            return s * x[i - 1]
+        if s < 0.3:
+            break
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, 1.5, 0.7))
+def inner_bound_used_in_outer(x):
+    s = 0.0
+    for i in range(3):
+        for j in range(2):
+            p = x[i] * x[j]
+        s = s + p * p
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7))
+def while_active_condition(x):
+    s = 0.1
+    n = 0
+    while s < 2.0:
+        s = s + x[n % 3] * s
+        n = n + 1
+    return s * s
+
+
+@case(1.5, -0.5, 0.5)
+def early_return_before_loop(x):
+    if x > 1.0:
+        return x * x
+    a = np.zeros(3)
+    for i in range(3):
+        a[i] = x * i
+        if x < 0.0:
+            return np.sum(a) * x
+    return np.sum(a * a)
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def carried_versioned_returned(x):
+    s = 1.0
+    for i in range(3):
+        s = math.sin(s) * x[i]
+        if x[i] < 0.0:
+            return s
+        s = s * s
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def cond_rebind_with_exposed(x):
+    s = 1.0
+    for i in range(3):
+        if x[i] > 0.0:
+            t = s * x[i]
+            s = math.exp(t)
+    return s
+
+
+@case((0.7, 0.3), (0.3, 0.7), wrt=(0, 1))
+def swap_in_branch(a, b):
+    if a > b:
+        a, b = b, a
+    return a * math.sin(b)
+
+
+@case(arr(0.3, 0.5, 0.7))
+def swap_in_loop(x):
+    a = 1.0
+    b = 2.0
+    for i in range(3):
+        a, b = b * x[i], a
+    return a * math.sin(b)
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def if_bound_then_loop_read(x):
+    for i in range(3):
+        if x[i] > 0.0:
+            q = math.exp(x[i])
+        else:
+            q = x[i] * x[i]
+    return q
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def continue_only(x):
+    s = 0.0
+    for i in range(3):
+        if x[i] < 0.0:
+            continue
+        s = s + math.exp(x[i])
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7, 1.9), arr(0.3, -0.5, 2.7, 0.1))
+def continue_in_elif(x):
+    s = 1.0
+    for i in range(4):
+        if x[i] < 0.0:
+            s = s * 2.0
+            continue
+        elif x[i] > 2.0:
+            s = s + x[i]
+            continue
+        else:
+            s = s * x[i]
+        s = math.sin(s)
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, 1.5, -0.7))
+def inner_zero_trip(x):
+    s = 0.0
+    for i in range(3):
+        for j in range((i + 1) % 2):
+            p = math.sin(x[i] * x[j])
+        s = s + p * p * x[i]
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, 1.5, -0.7))
+def inner_zero_trip_carried(x):
+    s = 0.0
+    p = 0.5
+    for i in range(3):
+        for j in range((i + 1) % 2):
+            p = math.sin(x[i] * p)
+        s = s + p * p * x[i]
+    return s
+
+
+
+@case(arr(0.3, 0.5, 0.7))
+def iterated_name_rebound(x):
+    s = 0.0
+    for t in x:
+        s = s + t * t
+        x = x * 2.0
+    return s + np.sum(x)
+
+
+@case(arr(0.3, -0.5, 0.7), arr(0.3, 0.5, 0.7))
+def iterated_name_rebound_return(x):
+    for t in x:
+        x = np.sin(x)
+        if t < 0.0:
+            return np.sum(x) * t
+    return np.sum(x * x)
+
 # -- module constants that prune branches ---------------------------------------------------
 
 DEBUG = False

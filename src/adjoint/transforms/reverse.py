@@ -108,7 +108,10 @@ class ReverseAD(Recording):
             self._dlist(name)  # a list's adjoint is a list, created empty up front
             self.defined[name] = True
             return
-        stmt = g.assign(self._d(name), g.call("zeros_like", g.name(name)))
+        # A scalar's zero is 0.0 without reading it: it may be unbound on this path (a name
+        # assigned in one branch only), and then its adjoint is never read.
+        zero = g.const(0.0) if self.scalar_type(name) else g.call("zeros_like", g.name(name))
+        stmt = g.assign(self._d(name), zero)
         out.append(g.copy_location(stmt, at) if at is not None else stmt)
         self.defined[name] = True
 

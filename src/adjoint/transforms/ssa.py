@@ -144,7 +144,9 @@ class RenameNeeded:
         """A needed value read in an iteration before that iteration assigns it comes from the
         previous iteration, so it must be carried — which needs a value before the loop."""
         header = {loop.target.id} if isinstance(loop, g.For) else set()
-        exposed = exposed_reads(loop.body, header)[0]
+        # A value a nested loop leaves behind is recorded after it (tbr's ``after``), even
+        # when the nested loop ran zero times: count it as assigned there.
+        exposed = exposed_reads(loop.body, header, loops_assign=True)[0]
         if isinstance(loop, g.While):
             exposed |= _loads(loop.test)
         for name in sorted((exposed & assigned & self.needed) - set(env)):
@@ -156,9 +158,10 @@ class RenameNeeded:
                 "before the loop", read, f"assign {name} before the loop")
 
 
-def exposed_reads(stmts, defined=()):
+def exposed_reads(stmts, defined=(), loops_assign=False):
     """(names ``stmts`` may read before assigning them, names they surely assign), given the
-    names ``defined`` before them. A loop may run zero times: it surely assigns nothing."""
+    names ``defined`` before them. A loop may run zero times: it surely assigns nothing, unless
+    ``loops_assign`` (then it counts as assigning what its body assigns)."""
     exposed, defined = set(), set(defined)
     for stmt in stmts:
         if isinstance(stmt, g.Assign):
@@ -171,12 +174,12 @@ def exposed_reads(stmts, defined=()):
             e2, d2 = exposed_reads(stmt.orelse, defined)
             exposed |= e1 | e2
             defined |= d1 & d2
-        elif isinstance(stmt, g.For):
-            exposed |= _loads(stmt.iter) - defined
-            exposed |= exposed_reads(stmt.body, defined | {stmt.target.id})[0]
-        elif isinstance(stmt, g.While):
-            exposed |= _loads(stmt.test) - defined
-            exposed |= exposed_reads(stmt.body, defined)[0]
+        elif isinstance(stmt, (g.For, g.While)):
+            header = {stmt.target.id} if isinstance(stmt, g.For) else set()
+            exposed |= _loads(stmt.iter if isinstance(stmt, g.For) else stmt.test) - defined
+            exposed |= exposed_reads(stmt.body, defined | header, loops_assign)[0]
+            if loops_assign:
+                defined |= g.assigned_names([stmt])
         else:
             exposed |= _loads(stmt) - defined
     return exposed, defined
