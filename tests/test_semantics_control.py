@@ -20,7 +20,7 @@ import pytest
 import adjoint
 from adjoint.testing import check_grad
 
-MODES = ("python", "jit")
+MODES = ("python", "jit", "python-unoptimized")
 CASES = []
 NUMBA_REFUSES = set()
 
@@ -661,6 +661,40 @@ def iterated_name_rebound_return(x):
             return np.sum(x) * t
     return np.sum(x * x)
 
+
+@case(1.3)
+def zero_trip_loops(x):
+    s = x * x
+    for i in range(0):
+        s = s * 100.0  # not run: zero trips
+    for i in range(5, 2):
+        s = s + 100.0  # not run: zero trips
+    return s + x
+
+
+@case((arr(0.3, 0.5), 2), (arr(0.3, 0.5), 0))
+def counter_after_zero_trip_loop(x, n):
+    i = 0
+    for i in range(n):
+        x = x * math.exp(x[i])
+    return np.sum(x) * (i + 1.0)
+
+
+@case(0.7, -0.7)
+def bound_in_one_arm_read_in_other_if(a):
+    t = a > 0
+    if t:
+        b = a * a
+    else:
+        c = -a
+        b = c * a
+    u = b * math.cos(a)
+    if t:
+        r = u * 2.0
+    else:
+        r = u * c
+    return r
+
 # -- module constants that prune branches ---------------------------------------------------
 
 DEBUG = False
@@ -723,7 +757,7 @@ def _params():
 
 @pytest.mark.parametrize("f, points, wrt, mode", list(_params()))
 def test_gradient_matches_finite_differences(f, points, wrt, mode):
-    gf = adjoint.grad(f, wrt=wrt, jit=(mode == "jit"))
+    gf = adjoint.grad(f, wrt=wrt, jit=(mode == "jit"), optimize=(mode != "python-unoptimized"))
     if mode == "jit" and f.__name__ in NUMBA_REFUSES:
         with pytest.raises(numba.core.errors.NumbaError):
             numba.njit(f)(*points[0])  # Numba refuses the function itself ...
@@ -750,8 +784,8 @@ def test_points_run_every_line(f, points):
     lines = {line for _, _, line in code.co_lines() if line is not None}
     lines.discard(code.co_firstlineno)
     source, first = inspect.getsourcelines(f)
-    lines -= {first + k for k, text in enumerate(source) if text.rstrip().endswith(
-        "# not run: DEBUG is off")}
+    lines -= {first + k for k, text in enumerate(source) if text.rstrip().endswith((
+        "# not run: DEBUG is off", "# not run: zero trips"))}
     ran = set()
 
     def tracer(frame, event, arg):

@@ -33,6 +33,8 @@ class RenameNeeded:
 
     def __call__(self, body):
         env = {p: p for p in self.params if p in self.needed}
+        self.bound_before = {}  # id(loop) -> names surely bound when it starts
+        _surely_bound(body, set(self.params), self.bound_before)
         body = self._block(body, env)
         return body
 
@@ -109,6 +111,10 @@ class RenameNeeded:
         if isinstance(stmt, g.For):
             assigned.add(stmt.target.id)
         carried = sorted(n for n in assigned if n in env)
+        if isinstance(stmt, g.For) and stmt.target.id not in self.bound_before[id(stmt)]:
+            # The header binds the counter before the body reads it; its value from before
+            # the loop (which may be unbound, after a loop that ran zero times) is not copied.
+            carried = [n for n in carried if n != stmt.target.id]
         self._check_carried(stmt, assigned, env)
         body_env = dict(env)
         self.carried_by_loop[id(stmt)] = []
@@ -183,6 +189,22 @@ def exposed_reads(stmts, defined=(), loops_assign=False):
         else:
             exposed |= _loads(stmt) - defined
     return exposed, defined
+
+
+def _surely_bound(stmts, bound, out):
+    """Record in ``out`` (id(loop) -> names) what is surely bound when each loop starts."""
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+            bound.add(stmt.targets[0].id)
+        elif isinstance(stmt, g.If):
+            then, orelse = set(bound), set(bound)
+            _surely_bound(stmt.body, then, out)
+            _surely_bound(stmt.orelse, orelse, out)
+            bound |= then & orelse
+        elif isinstance(stmt, (g.For, g.While)):
+            out[id(stmt)] = set(bound)
+            header = {stmt.target.id} if isinstance(stmt, g.For) else set()
+            _surely_bound(stmt.body, bound | header, out)
 
 
 def _loads(node):
