@@ -695,6 +695,156 @@ def bound_in_one_arm_read_in_other_if(a):
         r = u * c
     return r
 
+
+def first_big(x, thr):
+    for i in range(x.shape[0]):
+        if x[i] > thr:
+            return x[i] * x[i]
+    return 0.5 * x[0]
+
+
+def clipped(v):
+    if v > 1.0:
+        return 1.0
+    elif v < -1.0:
+        return -1.0
+    return v
+
+
+@case(arr(0.3, 1.5, 0.7), arr(0.3, 0.5, 0.7))
+def callee_with_loop_return(x):
+    return first_big(x, 1.0) + first_big(x * 2.0, 1.2)
+
+
+@case(arr(0.3, 1.5, -1.7), arr(0.3, -0.4, 0.7))
+def callee_elif_in_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + clipped(x[i] * 2.0) * x[i]
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7, 0.2), arr(0.3, 2.5, 0.7, 0.2))
+def write_then_return_in_loop(x):
+    y = x.copy()
+    for i in range(4):
+        y[i] = y[i] * y[i]
+        if y[i] > 4.0:
+            return np.sum(y * x)
+        y[i] = math.sin(y[i])
+    return np.sum(y)
+
+
+@case((arr(0.3, 0.5, 0.7), 1.0), (arr(-1.0, -1.1, -0.9), 1.0), (arr(0.3, 0.5, 0.7), -1.0))
+def loop_in_if_with_return(x, c):
+    s = 0.0
+    if c > 0.0:
+        for i in range(3):
+            s = s + math.exp(x[i])
+            if s > 2.5:
+                return s * x[i]
+        s = s * 2.0
+    else:
+        s = np.sum(x * x)
+    return s + 1.0
+
+
+@case(arr(0.3, 0.5, 0.7), arr(1.3, 0.5, 0.7), arr(0.1, 0.1, 0.1))
+def nested_guard_after_inner(x):
+    s = 0.5
+    for i in range(3):
+        for j in range(3):
+            s = s * math.cos(x[j]) + x[i]
+            if s > 2.0:
+                return s
+        s = s * x[i]
+        t = s * s
+        s = t - s
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(1.3, 0.5, 0.7), arr(-0.1, -0.2, -0.1))
+def while_true_return(x):
+    s = 0.1
+    i = 0
+    while True:
+        s = s + x[i % 3] * s
+        i = i + 1
+        if s > 1.0:
+            return s * s
+        if i > 50:
+            return s
+
+
+@case(arr(0.3, 0.5, 0.7, 0.9), arr(0.3, -0.5, 0.7, 0.9))
+def break_inside_nested_if(x):
+    s = 1.0
+    k = 0
+    while k < 4:
+        if x[k] > 0.0:
+            s = s * x[k]
+            if s < 0.1:
+                break
+        else:
+            s = s + x[k]
+        k = k + 1
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, 1.5, 0.7))
+def array_carried_break(x):
+    y = x * 1.0
+    for i in range(3):
+        y = np.sin(y) * x
+        if np.sum(y) > 1.5:
+            break
+        y = y * 2.0
+    return np.sum(y * y)
+
+
+@case((0.5, 0.3), (-0.5, 0.3), (0.5, -0.3), (-0.5, -0.3), wrt=(0, 1))
+def if_return_in_both_nested(a, b):
+    if a > 0:
+        if b > 0:
+            return a * b
+        x = a + b
+    else:
+        if b > 0:
+            x = a - b
+        else:
+            return a * a * b
+    return x * x
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def continue_then_rebind_needed(x):
+    s = 1.0
+    for i in range(3):
+        y = x[i] * s
+        if y < 0.0:
+            s = math.exp(y)
+            continue
+        s = math.sin(y) + s
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7, 0.8), arr(0.3, -0.5, 0.7, 0.8))
+def two_loops_same_counter(x):
+    s = 0.0
+    for i in range(2):
+        s = s + x[i] * x[i + 1]
+    for i in range(i, 4):  # noqa: B020 (the range starts at the last i)
+        s = s * math.cos(x[i]) + x[i]
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def return_loop_var(x):
+    for v in x:
+        if v < 0.0:
+            return v
+    return v * 2.0
+
 # -- module constants that prune branches ---------------------------------------------------
 
 DEBUG = False

@@ -154,7 +154,12 @@ class ToANF:
             if not isinstance(target, g.Name):
                 raise self.info.error(UnsupportedSyntaxError, "range() yields one number",
                                       target, "use a single loop variable")
+            # Bounds are read once, before the loop binds its counter; the backward sweep reads
+            # them again, so a bound the loop rebinds (``range(i, n)`` over ``i``) is copied.
+            rebound = g.assigned_names(stmt.body) | {target.id}
             args = [self._atom(a) for a in it.args]
+            args = [self._bind(a) if isinstance(a, g.Name) and a.id in rebound else a
+                    for a in args]
             if len(args) == 3 and g.is_const(args[2]) and args[2].value == 0:
                 raise self.info.error(UnsupportedSyntaxError, "range() step must not be zero",
                                       it, "use a nonzero step")

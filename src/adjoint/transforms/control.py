@@ -61,6 +61,8 @@ class NormalizeControl:
         if "return" in self.flags:
             body.insert(0, g.assign(self.flags["return"], g.const(False)))
         body = self._loops(body)
+        assert not any(isinstance(n, (g.Return, g.Continue)) for s in body for n in g.walk(s)), \
+            "NormalizeControl left a jump behind"
         out = (g.name(self.results[0]) if self.arity is None
                else g.tuple_([g.name(r) for r in self.results]))
         body.append(g.copy_location(g.return_(out), fdef.body[-1]))
@@ -152,7 +154,7 @@ class NormalizeControl:
             if _is_jump(stmt, kind):
                 out.extend(self._action(stmt, kind, set_flag=cont))
                 return out, True, True  # what follows a jump never runs
-            if isinstance(stmt, g.If) and _jumps_in([stmt], kind, loops=False):
+            if isinstance(stmt, g.If) and _jumps_in([stmt], kind, loops=(kind == "return")):
                 then_always = _always(stmt.body, kind)
                 else_always = _always(stmt.orelse, kind)
                 if then_always or else_always:

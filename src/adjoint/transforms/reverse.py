@@ -55,6 +55,7 @@ class ReverseAD(Recording):
         self.tuples = _tuple_results(stmts, self.ctx)  # name -> length of a tuple result
         self.elements = {}  # element key -> (tuple name, index)
         out = []
+        self.outputs = {name for name, _ in seeds}  # read by the return: never loop-local
         for name, expr in seeds:
             self._accumulate(name, expr, out, None)
             if name in self.defined and isinstance(expr, g.Subscript):
@@ -421,7 +422,7 @@ class ReverseAD(Recording):
             outside |= self._used_outside(stmt, loop)
         # read before being assigned in an iteration: carried from the previous one
         carried = exposed_reads(loop.body, {loop.target.id} if isinstance(loop, g.For) else ())
-        return inside - outside - carried[0] - self.params
+        return inside - outside - carried[0] - self.params - self.outputs
 
     def _used_outside(self, stmt, loop):
         if stmt is loop:

@@ -103,8 +103,6 @@ class Recording:
             dtype = self.scalar_type(name) if self._preallocatable(plan, site) else None
             if dtype is not None:
                 plan.arrays[tape] = dtype
-            else:
-                self.tapes.append(tape)
         return plan.tapes[key]
 
     def _preallocatable(self, plan, site):
@@ -135,6 +133,8 @@ class Recording:
 
     def _push(self, plan, name, site, at):
         tape = self._tape(plan, name, site)
+        if tape not in plan.arrays and tape not in self.tapes:
+            self.tapes.append(tape)  # a list tape exists only if something is pushed on it
         if tape in plan.arrays:
             stmt = g.assign(g.subscript(g.name(tape), self._slot(plan), store=True),
                             g.name(name))
