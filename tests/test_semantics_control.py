@@ -643,7 +643,6 @@ def inner_zero_trip_carried(x):
     return s
 
 
-
 @case(arr(0.3, 0.5, 0.7))
 def iterated_name_rebound(x):
     s = 0.0
@@ -844,6 +843,113 @@ def return_loop_var(x):
         if v < 0.0:
             return v
     return v * 2.0
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, 0.5, 0.2))
+def while_in_for(x):
+    s = 0.2
+    for i in range(3):
+        k = 0
+        while s < 1.0 + i and k < 5:
+            s = s + x[i] * math.sqrt(s)
+            k = k + 1
+        s = s * 0.7
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, -0.5, 0.2), arr(3.0, -0.5, 0.2))
+def for_in_while_break(x):
+    s = 0.5
+    n = 0
+    while n < 3:
+        for j in range(3):
+            if x[j] < 0.0:
+                break
+            s = s * math.cos(x[j] * s) + 0.1
+        n = n + 1
+        if s < 0.2:
+            break
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, -0.5, 0.2))
+def carried_array_in_branch(x):
+    y = x.copy()
+    for i in range(3):
+        if x[i] > 0.0:
+            y = y * x[i]
+        else:
+            y = np.exp(y)
+        y[i] = y[i] * 2.0
+    return np.sum(y)
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, -0.5, 0.2))
+def tuple_unpack_in_loop(x):
+    a = 1.0
+    b = 0.5
+    for i in range(3):
+        a, b = a * x[i] + b, math.sin(a)
+    return a * b
+
+
+@case(arr(0.3, 0.5, 0.7, 0.1), arr(0.9, -0.5, 0.2, 0.3))
+def early_exit_flag(x):
+    found = False
+    s = 0.0
+    for i in range(4):
+        if not found:
+            s = s + x[i] * x[i]
+            if x[i] < 0.0:
+                found = True
+        else:
+            s = s * x[i]
+    return s
+
+
+@case((arr(0.3, 0.5, 0.7), 2), (arr(0.9, -0.5, 0.2), 0))
+def loop_var_after(x, n):
+    j = 1
+    for j in range(n):
+        x = x * math.exp(x[j])
+    return np.sum(x) * x[j]
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, -0.5, 0.2))
+def ifexp_in_loop(x):
+    s = 1.0
+    for i in range(3):
+        s = s * x[i] if x[i] > 0 else s + math.exp(x[i])
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, -0.5, 0.2))
+def and_or_conditions(x):
+    s = 1.0
+    for i in range(3):
+        if x[i] > 0.0 and s < 2.0 or i == 2:
+            s = s * (1.0 + x[i])
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.9, -0.5, 0.2))
+def reversed_range_return(x):
+    s = 1.0
+    for i in range(2, -1, -1):
+        s = s * math.exp(x[i])
+        if x[i] < 0.0:
+            return s
+    return -s
+
+
+@case(arr(0.3, 0.5, 0.7, 0.9, 1.1), arr(0.9, 0.5, -0.2, 0.1, 0.3))
+def step_two(x):
+    s = 0.0
+    for i in range(0, 5, 2):
+        s = s + math.sin(x[i] * s + 1.0)
+        if x[i] < 0.0:
+            break
+    return s
 
 # -- module constants that prune branches ---------------------------------------------------
 

@@ -139,9 +139,33 @@ class Recording:
             stmt = g.assign(g.subscript(g.name(tape), self._slot(plan), store=True),
                             g.name(name))
         else:
+            value = g.name(name)
+            if name in self._written_later():
+                # An array written in place later (through this name or a copy of it): the
+                # tape keeps the value it had here, not a reference to the changing object.
+                value = g.call("fresh", value)
             stmt = g.expr_stmt(g.call(g.Attribute(value=g.name(tape), attr="append",
-                                                  ctx=g.Load()), g.name(name)))
+                                                  ctx=g.Load()), value))
         return g.copy_location(stmt, at)
+
+    def _written_later(self):
+        """Names bound to an object some subscript write changes: the mutated names and every
+        name a plain copy (``a = b``) connects to one."""
+        if getattr(self, "_written", None) is None:
+            links = {}
+            for stmt in _assigns(self._all_stmts):
+                if isinstance(stmt.targets[0], g.Name) and isinstance(stmt.value, g.Name):
+                    a, b = stmt.targets[0].id, stmt.value.id
+                    links.setdefault(a, set()).add(b)
+                    links.setdefault(b, set()).add(a)
+            written, todo = set(), list(self.mutated)
+            while todo:
+                name = todo.pop()
+                if name not in written:
+                    written.add(name)
+                    todo.extend(links.get(name, ()))
+            self._written = written
+        return self._written
 
     def _pop(self, plan, name, site):
         tape = self._tape(plan, name, site)
@@ -176,6 +200,16 @@ class Recording:
                 for name in plan.after.get(id(stmt), []):
                     out.append(g.copy_location(self._pop(plan, name, id(stmt)), stmt))
         return out
+
+
+def _assigns(stmts):
+    for stmt in stmts:
+        if isinstance(stmt, g.Assign):
+            yield stmt
+        elif isinstance(stmt, g.If):
+            yield from _assigns(stmt.body + stmt.orelse)
+        elif isinstance(stmt, (g.For, g.While)):
+            yield from _assigns(stmt.body)
 
 
 def _live_in(stmts):
