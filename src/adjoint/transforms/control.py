@@ -7,7 +7,13 @@ Takes a syntax-checked function body; returns an equivalent body in which
 * ``continue`` no longer occurs;
 * ``break`` occurs only in one ``if flag: break`` at the end of its loop's body: a ``break``
   sets the flag and the rest of the iteration is guarded by it, so every statement the backward
-  sweep replays for an iteration really ran in it.
+  sweep replays for an iteration really ran in it;
+* with several ``return`` statements, ``result`` is only ever assigned a name or a constant
+  (``t = x * 2; result = t``): no derivative rule reads it, so it keeps one version.
+
+An ``if`` whose test is a constant (a literal, or a module-level number, boolean, string or
+None such as ``if DEBUG:``) is first replaced by the branch it takes, as Numba does when it
+compiles; reading a name that only the dropped branch binds is refused.
 
 A jump is eliminated from the innermost block outwards. Code after a branch that always jumps
 moves into the other branch; code after a branch that may jump is guarded by a flag, which the
