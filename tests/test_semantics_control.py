@@ -951,6 +951,24 @@ def step_two(x):
             break
     return s
 
+
+@case((arr(0.3, 0.5, 0.7), 3), (arr(0.3, 0.5, 0.7), 2))
+def range_bound_rebound_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + x[i] * x[n - 1]
+        n = n - 1
+    return s * s
+
+
+@case((arr(0.3, 0.5, 0.7, 0.9), 3), (arr(0.3, 0.5, 0.7, 0.9), 2))
+def integer_parameter_carried(x, j):
+    s = 1.0
+    for i in range(3):
+        s = s * math.sin(x[j] + s)
+        j = j - 1
+    return s
+
 # -- module constants that prune branches ---------------------------------------------------
 
 DEBUG = False

@@ -16,6 +16,7 @@ first (so it knows what is read) and the forward sweep last.
 from __future__ import annotations
 
 from .. import grammar as g
+from ..analysis.activity import resolve
 
 
 class Recording:
@@ -101,9 +102,52 @@ class Recording:
             tape = self.namer.fresh(f"{name}_tape")
             plan.tapes[key] = tape
             dtype = self.scalar_type(name) if self._preallocatable(plan, site) else None
+            if dtype == "float64" and name in self._maybe_int():
+                # A scalar parameter may be an int (an index, a bound): a float64 tape would
+                # give it back as a float. A carried value exists before the loop, so its
+                # tape takes its type; any other goes on a list.
+                dtype = ("like", name) if site == "entry" else None
             if dtype is not None:
                 plan.arrays[tape] = dtype
         return plan.tapes[key]
+
+    def _maybe_int(self):
+        """Names that may hold a Python or NumPy integer: scalar parameters and integer
+        constants, through copies, integer arithmetic and ``int``/``len``/``abs``/``min``/
+        ``max``/``round`` (a least fixpoint; array elements are taken as floats)."""
+        if getattr(self, "_ints", None) is None:
+            defs = {}
+            for stmt in _assigns(self._all_stmts):
+                if isinstance(stmt.targets[0], g.Name):
+                    defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
+            ints = set(self.params) | set(self.int_names)
+            changed = True
+            while changed:
+                changed = False
+                for name, values in defs.items():
+                    if name not in ints and any(self._int_valued(v, ints) for v in values):
+                        ints.add(name)
+                        changed = True
+            self._ints = ints
+        return self._ints
+
+    def _int_valued(self, e, ints):
+        if isinstance(e, g.Constant):
+            return isinstance(e.value, int) and not isinstance(e.value, bool)
+        if isinstance(e, g.Name):
+            return e.id in ints
+        if isinstance(e, g.BinOp) and isinstance(e.op, (g.Add, g.Sub, g.Mult, g.FloorDiv,
+                                                        g.Mod, g.Pow)):
+            return self._int_valued(e.left, ints) and self._int_valued(e.right, ints)
+        if isinstance(e, g.UnaryOp) and isinstance(e.op, g.USub):
+            return self._int_valued(e.operand, ints)
+        if isinstance(e, g.Call):
+            found, obj = resolve(e.func, self.ctx)
+            if found and obj in (int, len):
+                return True
+            return found and obj in (abs, min, max, round) and all(
+                self._int_valued(a, ints) for a in e.args)
+        return False
 
     def _preallocatable(self, plan, site):
         loop = plan.loop
@@ -128,6 +172,8 @@ class Recording:
             n = g.call("max", stop, g.const(0))
         else:
             n = g.call("range_len", start, stop, step)
+        if isinstance(dtype, tuple):
+            return g.call("np.full", n, g.name(dtype[1]))  # the value's own type
         kw = [] if dtype == "float64" else [g.keyword("dtype", g.dotted(f"np.{dtype}"))]
         return g.call("np.empty", n, keywords=kw)
 
