@@ -969,6 +969,78 @@ def integer_parameter_carried(x, j):
         j = j - 1
     return s
 
+
+def first_neg(x):
+    for k in range(x.shape[0]):
+        if x[k] < 0.0:
+            return x[k] * x[k]
+    return math.exp(x[0])
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def callee_return_in_caller_loop(x):
+    s = 0.0
+    for i in range(3):
+        s = s + first_neg(x * (i + 1.0) - 0.4) * x[i]
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def enumerate_return(x):
+    s = 1.0
+    for i, v in enumerate(x):
+        s = s * math.cos(v * i + s)
+        if v < 0.0:
+            return s * v
+    return s
+
+
+@case((arr(0.3, 0.5, 0.7), arr(1.0, 2.0, 3.0)), (arr(0.3, -0.5, 0.7), arr(1.0, 2.0, 3.0)))
+def zip_continue(x, w):
+    s = 0.0
+    for a, b in zip(x, w):
+        if a < 0.0:
+            continue
+        s = s + math.sin(a * b) * s + a
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7), arr(0.9, 0.8, 0.7))
+def return_in_while_in_for(x):
+    s = 0.1
+    for i in range(3):
+        k = 0
+        while k < 3:
+            s = s + x[k] * s
+            if s > 5.0 + i:
+                return s * x[i]
+            if x[k] < 0.0:
+                break
+            k = k + 1
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(2.3, -0.5, 0.7), arr(0.3, -0.5, 0.7))
+def return_before_and_in_loop(x):
+    if x[0] > 2.0:
+        return np.sum(x * x)
+    s = 0.0
+    for i in range(3):
+        if x[i] < 0.0:
+            return s + x[i]
+        s = s + math.exp(x[i])
+    return s
+
+
+@case(arr(0.3, 0.5, 0.7), arr(2.3, -0.5, 0.7))
+def array_result_in_loop(x):
+    y = x * 1.0
+    for i in range(3):
+        y = y * x[i]
+        if x[i] < 0.0:
+            return np.sum(np.sin(y))
+    return np.sum(y)
+
 # -- module constants that prune branches ---------------------------------------------------
 
 DEBUG = False
