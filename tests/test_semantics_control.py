@@ -1161,3 +1161,30 @@ def test_name_bound_only_under_false_constant_is_refused():
     with pytest.raises(adjoint.errors.UnsupportedSyntaxError) as info:
         adjoint.grad(unbound_after_constant_branch)(0.5)
     assert info.value.lineno == inspect.getsourcelines(unbound_after_constant_branch)[1] + 3
+
+
+def none_argument_branch(x, scale=None):
+    s = 0.0
+    for i in range(3):
+        t = x[i] * x[i]
+        if scale is not None:
+            t = t * math.sin(t) * scale
+        s = s + t
+    return s
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_branch_numba_prunes_on_a_none_argument(mode):
+    """With ``scale=None`` Numba removes the branch, and with it the only push of a tape whose
+    type is unknown: jit mode may refuse that, located in the function, never give a wrong
+    number; with a number for ``scale`` every mode is right."""
+    x = arr(0.3, 0.5, 0.7)
+    gf = adjoint.grad(none_argument_branch, jit=(mode == "jit"),
+                      optimize=(mode != "python-unoptimized"))
+    check_grad(none_argument_branch, x, 2.0, grad_fn=gf, rtol=1e-6)
+    try:
+        check_grad(none_argument_branch, x, grad_fn=gf, rtol=1e-6)
+    except adjoint.errors.JitError as exc:
+        assert mode == "jit"
+        first, last = _line_range(none_argument_branch)
+        assert first <= exc.lineno <= last

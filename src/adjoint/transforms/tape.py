@@ -5,9 +5,10 @@ sweep (the primal plus one push per recorded value and iteration) and, for each 
 iteration, the statements that bring back the values that iteration's adjoint code reads —
 popped from a tape, or recomputed from values already back. A tape is a preallocated typed array
 indexed by the iteration when the loop's trip count is known on entry, the value is a scalar of
-known type and it is recorded in every iteration; a growable list otherwise. Every definition
-site has its own tape, so pushes and pops pair up whatever the order of statements; a value no
-adjoint code reads is neither popped nor pushed (:func:`_prune`).
+known type and it is recorded at most once per iteration; a growable list otherwise (an array
+written in place later is pushed as a copy). Every definition site has its own tape, so pushes
+and pops pair up whatever the order of statements; a value no adjoint code reads is neither
+popped nor pushed (:func:`_prune`).
 
 A mixin of :class:`adjoint.transforms.reverse.ReverseAD`, which generates the backward sweep
 first (so it knows what is read) and the forward sweep last.
@@ -95,8 +96,8 @@ class Recording:
     def _tape(self, plan, name, site):
         """The tape of one definition site of ``name`` (one push per iteration): a
         preallocated array indexed by the iteration when the loop's trip count is known on
-        entry, the site runs in every iteration and the value is a scalar of known type;
-        a growable list otherwise."""
+        entry, the site runs at most once per iteration and the value is a scalar of known
+        type; a growable list otherwise."""
         key = (name, site)
         if key not in plan.tapes:
             tape = self.namer.fresh(f"{name}_tape")
@@ -150,11 +151,14 @@ class Recording:
         return False
 
     def _preallocatable(self, plan, site):
+        """A site of a top-level ``for`` over ``range`` (no break) that runs at most once per
+        iteration: slot ``i`` is written in iteration ``i`` (if the site's branch runs) and
+        read back in backward iteration ``i`` under the same branch conditions."""
         loop = plan.loop
         return (isinstance(loop, g.For) and not plan.trips and plan.counter is not None
                 and id(loop) in self.top_loops and plan.counter not in
                 g.assigned_names(loop.body) and
-                (site == "entry" or any(id(s) == site for s in loop.body)))
+                (site == "entry" or _in_iteration(loop.body, site)))
 
     def _slot(self, plan):
         """The index of the current iteration: ``(i - start) // step``."""
@@ -246,6 +250,17 @@ class Recording:
                 for name in plan.after.get(id(stmt), []):
                     out.append(g.copy_location(self._pop(plan, name, id(stmt)), stmt))
         return out
+
+
+def _in_iteration(stmts, site):
+    """Whether the statement with id ``site`` is in ``stmts`` or their branches (not in a
+    nested loop)."""
+    for stmt in stmts:
+        if id(stmt) == site:
+            return True
+        if isinstance(stmt, g.If) and _in_iteration(stmt.body + stmt.orelse, site):
+            return True
+    return False
 
 
 def _assigns(stmts):
