@@ -1041,6 +1041,144 @@ def array_result_in_loop(x):
             return np.sum(np.sin(y))
     return np.sum(y)
 
+
+# -- cases reported by the random-program tester and peer suites ----------------------------
+
+@case((-0.99, 1.4), wrt=(0, 1))
+def swap_to_the_other_name(x, y):
+    y, x = x, y
+    return x
+
+
+@case((1.0, 3.0), wrt=(0, 1))
+def swap_plain(x, y):
+    x, y = y, x
+    return x * 2.0 + y * y
+
+
+@case((1.0, 3.0, 0.5), (1.0, 3.0, -0.5), wrt=(0, 1))
+def swap_cond(x, y, c):
+    if c > 0:
+        x, y = y, x
+    return x * 2.0 + y * y
+
+
+@case(arr(1.0, 2.0, 3.0))
+def swap_loop(a):
+    x = 1.0
+    y = 2.0
+    for i in range(3):
+        x, y = y, x
+        x = x * a[i]
+    return x * 2.0 + y * y
+
+
+@case((arr(1.0, 0.5), arr(0.3, 0.2)), wrt=(0, 1))
+def swap_arrays(a, b):
+    if a[0] > 0:
+        a, b = b, a
+    return np.sum(a * 2.0 + b * b)
+
+
+@case(arr(0.3, 0.45, -0.6))
+def return_first_iteration(a):
+    for i in range(2):
+        return np.sum(a * a)
+    return 0.0  # not run: zero trips
+
+
+@case(arr(0.3, 0.45, -0.6))
+def return_first_iteration_enumerate(a):
+    for i, v in enumerate(a):
+        return np.sum(a * a) * v
+    return 0.0  # not run: zero trips
+
+
+@case(arr(0.3, 0.45, -0.6), arr(0.3, 5.45, -0.6), arr(-0.3, 0.45, -0.6))
+def nested_return_not_taken(b):
+    if b[0] > 0.0:
+        if b[1] > 5.0:
+            return np.sum(b)
+    return 0.5 * np.sum(b)
+
+
+@case(1.18, 0.05, -1.0)
+def nested_return_taken(x):
+    if x > 0.0:
+        if x > 0.1:
+            return 0.5 * x
+    return x * x
+
+
+@case(arr(1.0, 2.0, 3.0))
+def zip_over_rebound_name(a):
+    s = 0.0
+    for p, q in zip(a, a):
+        a = np.cos(a)
+        s = s + p * q
+    return s + np.sum(a)
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_while(x):
+    i = 0
+    while i < 3:
+        t = x[i] * 2.0
+        i += 1
+    return t * x[0]
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_forin(x):
+    for xi in x:
+        t = xi * xi
+    return t * x[0]
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_break(x):
+    for i in range(3):
+        t = x[i] * x[i]
+        if t > 3.0:
+            break
+    return t * x[0]
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_array(x):
+    for i in range(3):
+        y = x * (i + 1.0)
+    return np.sum(y * x)
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_used_inside(x):
+    acc = 0.0
+    for i in range(3):
+        t = x[i] * 2.0
+        acc += t * t
+    return acc + t
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_sin_update(x):
+    a = x[0]
+    for i in range(3):
+        b = math.sin(a)
+        a = a * 0.5 + b
+    return b
+
+
+@case(arr(1.0, 2.0, 3.0))
+def loc_sin_update_while(x):
+    a = x[0]
+    i = 0
+    while i < 3:
+        b = math.sin(a)
+        a = a * 0.5 + b
+        i += 1
+    return b
+
 # -- module constants that prune branches ---------------------------------------------------
 
 DEBUG = False
