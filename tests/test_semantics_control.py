@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import adjoint
-from adjoint.testing import check_grad
+from adjoint.testing import check_grad, numeric_grad
 
 MODES = ("python", "jit", "python-unoptimized")
 CASES = []
@@ -1326,3 +1326,40 @@ def test_branch_numba_prunes_on_a_none_argument(mode):
         assert mode == "jit"
         first, last = _line_range(none_argument_branch)
         assert first <= exc.lineno <= last
+
+
+def carried_parameter_with_return(x, n):
+    p = x
+    for i in range(n):
+        p = p * math.sin(x + i)
+        if p > 10.0:
+            return p * p
+    return p
+
+
+def return_exp_in_loop_of_scalar(x):
+    s = 0.0
+    for i in range(4):
+        t = math.exp(x * i)
+        s = s + t
+        if s > 8.0:
+            return s * t
+    return s * math.sin(t)
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+@pytest.mark.parametrize("f, args, wrt", [
+    (carried_parameter_with_return, (0.7, 3), 0),
+    (carried_parameter_with_return, (14.0, 3), 0),
+    (nested_return, (0.3, 0.2), 1),
+    (nested_return, (0.3, 0.7), 1),
+    (return_exp_in_loop_of_scalar, (0.3,), 0),
+    (return_exp_in_loop_of_scalar, (1.3,), 0),
+], ids=lambda v: getattr(v, "__name__", None))
+def test_second_derivative_through_control(f, args, wrt, mode):
+    """grad(grad(f)) transforms the generated flags, loop returns and tapes again: checked
+    against central differences of the first derivative."""
+    g = adjoint.grad(f, wrt=wrt)
+    gg = adjoint.grad(g, wrt=wrt, jit=(mode == "jit"))
+    want = numeric_grad(g, *args, wrt=wrt)
+    assert math.isclose(gg(*args), want, rel_tol=1e-5, abs_tol=1e-6)
