@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import adjoint
-from adjoint.testing import check_grad, numeric_grad
+from adjoint.testing import check_grad, numeric_grad, numeric_vjp
 
 MODES = ("python", "jit", "python-unoptimized")
 CASES = []
@@ -1363,3 +1363,20 @@ def test_second_derivative_through_control(f, args, wrt, mode):
     gg = adjoint.grad(g, wrt=wrt, jit=(mode == "jit"))
     want = numeric_grad(g, *args, wrt=wrt)
     assert math.isclose(gg(*args), want, rel_tol=1e-5, abs_tol=1e-6)
+
+
+def tuple_return_from_loop(x):
+    for i in range(3):
+        if x[i] < 0:
+            return x[i] * 2.0, math.exp(x[i]) * x[0]
+    return x[0], math.sin(x[1])
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+@pytest.mark.parametrize("x", [arr(0.3, -0.5, 0.7), arr(0.3, 0.5, 0.7)], ids=["returns", "falls"])
+def test_tuple_returned_from_a_loop(x, mode):
+    value, pullback = adjoint.vjp(tuple_return_from_loop, jit=(mode == "jit"))(x)
+    assert np.allclose(value, tuple_return_from_loop(x))
+    got = pullback((1.0, 2.0))
+    assert np.allclose(got, numeric_vjp(tuple_return_from_loop, (x,), 0, (1.0, 2.0)),
+                       rtol=1e-6, atol=1e-8)

@@ -40,6 +40,7 @@ class ReverseAD(Recording):
         self.adjoint_lists = []  # adjoints of active lists (tapes of differentiated code)
         self.lists = set()  # names bound to lists (`lst = []`)
         self.params = set(params)
+        self.outputs = set()  # the names the function returns (set by backward)
         self._all_stmts = body
         self.top_loops = _top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
