@@ -26,7 +26,7 @@ from __future__ import annotations
 import builtins
 
 from .. import grammar as g
-from ..analysis.syntax import is_list_append
+from ..analysis.syntax import is_helper_call, is_list_append
 from ..errors import UnsupportedSyntaxError
 
 
@@ -100,6 +100,8 @@ class ToANF:
             self._emit(g.Assert(test=self._atom(stmt.test), msg=None))
         elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Constant):
             pass  # docstring or bare constant
+        elif isinstance(stmt, g.Expr) and is_helper_call(stmt, self.info):
+            self._bind(self._expr(stmt.value))  # inlined later; the result is dropped
         elif isinstance(stmt, g.Expr) and is_list_append(stmt):
             call = stmt.value
             self._emit(g.expr_stmt(g.call(g.clone(call.func), self._atom(call.args[0]))))
@@ -173,6 +175,11 @@ class ToANF:
         else:
             counter = None
             items = [(target, self._atom(it))]
+        # Python iterates the object the sequence named on entry, even if the body rebinds
+        # the name: keep that object under a name of its own.
+        rebound = g.assigned_names(stmt.body)
+        items = [(tgt, self._bind(g.name(seq.id), "seq") if isinstance(seq, g.Name) and
+                  seq.id in rebound else seq) for tgt, seq in items]
         lengths = [self._bind(g.call("len", seq)) for _, seq in items]
         n = lengths[0]
         for other in lengths[1:]:

@@ -315,6 +315,9 @@ class ReverseAD(Recording):
                 # An index that may hold an integer array credits repeated elements once.
                 copy = g.call("fresh", read) if self._basic(target.slice) else g.call(
                     "write_adjoint", g.name(self._d(base)), _index_value(target.slice))
+                # The value may have been broadcast into the elements (x[1:3] = b with b a
+                # number, a row into a 2-D block): sum back to its shape.
+                copy = g.call("unbroadcast", copy, g.name(stmt.value.id))
                 self._accumulate(stmt.value.id, copy, out, stmt)
             self._own(base, out, stmt)
             zero = g.assign(g.subscript(g.name(self._d(base)), g.clone(target.slice),
