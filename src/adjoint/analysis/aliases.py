@@ -49,12 +49,26 @@ _VIEW_FUNCS = {id(f) for f in (
     np.atleast_1d, np.atleast_2d, np.atleast_3d, np.asarray, np.asanyarray, np.broadcast_to,
     np.diagonal, np.flip, np.fliplr, np.flipud, np.rot90, np.real, np.imag, np.split,
     np.array_split, np.hsplit, np.vsplit, np.broadcast_arrays, np.ascontiguousarray,
-    np.asfortranarray, np.roll.__class__)}
+    np.asfortranarray)}
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "swapaxes", "view", "diagonal",
                  "pop", "real", "imag"}
 _VIEW_ATTRS = {"real", "imag", "flat"}
 _VALUE_ATTRS = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes"}
 _ALLOCATORS = {id(f) for f in (np.zeros, np.ones, np.empty, np.full)}
+# What the number of dimensions of a result is, where the analysis needs to know whether
+# ``a[i]`` is a number or a view.
+_SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+                              np.copy, np.array, np.asarray)}
+_VECTORS = {id(f) for f in (np.arange, np.linspace)}
+_PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
+_REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
+                               np.amax, np.amin)}
+
+
+def _matmul_ndim(a, b):
+    if a is None or b is None or a == 0 or b == 0:
+        return None
+    return a + b - 2
 
 
 @dataclass
@@ -234,8 +248,10 @@ class Aliases:
             return base - sum(not isinstance(p, g.Slice) for p in parts)
         if isinstance(value, g.Constant):
             return 0 if isinstance(value.value, (int, float, bool)) else None
-        if isinstance(value, (g.BinOp, g.UnaryOp)) and not isinstance(
-                getattr(value, "op", None), g.MatMult):
+        if isinstance(value, g.BinOp) and isinstance(value.op, g.MatMult):
+            return _matmul_ndim(self._ndim_of(value.left, seen),
+                                self._ndim_of(value.right, seen))
+        if isinstance(value, (g.BinOp, g.UnaryOp)):
             operands = [value.left, value.right] if isinstance(value, g.BinOp) else \
                 [value.operand]
             dims = [self._ndim_of(o, seen) for o in operands]
@@ -257,8 +273,15 @@ class Aliases:
                     return len(shape.elts)
                 if g.is_const(shape) or isinstance(shape, g.Name) and shape.id in self.ints:
                     return 1
-            if found and getattr(obj, "__name__", "") == "fresh":
+            if found and (id(obj) in _SAME_NDIM or getattr(obj, "__name__", "") == "fresh"):
                 return self._ndim_of(value.args[0], seen)
+            if found and id(obj) in _VECTORS:
+                return 1
+            if found and id(obj) in _PRODUCTS and len(value.args) == 2:
+                return _matmul_ndim(*[self._ndim_of(a, seen) for a in value.args])
+            if found and id(obj) in _REDUCTIONS and len(value.args) == 1 and not \
+                    value.keywords:
+                return 0
         return None
 
     # -- groups of names that may share memory (flow-insensitive) ------------------------------
@@ -419,16 +442,19 @@ class Aliases:
 
     def _syncs(self, w, a, observers):
         up = self.lineage(a, w)
-        if up is not None and up[-1][2] is not None and up[-1][2].kind == "global":
-            base = up[-1][2].base
+        if up is not None and (up[-1][0] not in self.locals or up[-1][2] is not None and
+                               up[-1][2].kind == "global"):
+            base = up[-1][2].base if up[-1][2] is not None else up[-1][0]
             raise self._refuse(w, f"this writes into the module-level array {base}",
                                f"write into a copy: v = {base}.copy()")
         if not observers:
             return []
         if up is None:
             raise self._refuse(w, f"{a} may share memory with {observers[0]}, which is read "
-                               "later, and adjoint cannot tell how",
-                               f"write into a copy: {a} = {a}.copy() before writing")
+                               f"later, and adjoint cannot tell how ({a} is bound in several "
+                               "places, its base is rebound, or it comes from reshape, ravel "
+                               "or a list)", f"write into an explicit copy ({a} = "
+                               f"{observers[0]}.copy()) or through {observers[0]} itself")
         ancestors = [n for n, _, _ in up]
         top = 0  # write a back into this many of its ancestors
         rederive = []  # view bindings to evaluate again, parents first
@@ -447,7 +473,9 @@ class Aliases:
                 if kind.kind == "index" and kind.maybe_scalar:
                     raise self._refuse(w, f"cannot tell whether {n} (line {self._line(b)}) "
                                        f"is a view of {kind.base} that sees this write or a "
-                                       "number", f"write into a copy: {a} = {a}.copy()")
+                                       "number", f"make {n} a copy where it is taken "
+                                       f"(.copy()) if it keeps its values, or index "
+                                       f"{kind.base} again after the write")
                 if all(b is not r for r in rederive):
                     rederive.append(b)
         return [("writeback", up[k][1]) for k in range(top)] + \

@@ -317,6 +317,9 @@ class ToANF:
         return self._atom(expr)
 
     def _index(self, index):
+        if isinstance(index, g.Constant) and index.value is Ellipsis:
+            # x[...] is x[:] for arrays of one dimension or more, and Numba reads only the latter
+            return g.Slice(lower=None, upper=None, step=None)
         if isinstance(index, g.Tuple):
             return g.tuple_([self._index(e) for e in index.elts])
         if isinstance(index, g.Slice):
