@@ -243,6 +243,70 @@ def scalar_into_row(h, x):
     return np.sum(h * h)
 
 
+
+# -- from the findings list: augmented assignment of an array writes into its memory ----------
+X3 = np.array([1.0, 2.0, 3.0])
+
+
+@case(X3.copy())
+def augmented_through_alias(x):
+    y = x * 1.0
+    z = y
+    z *= 2.0
+    return np.sum(y * x)
+
+
+@case(X3.copy())
+def augmented_alias_of_argument(x):
+    y = x
+    y *= 3.0
+    return np.sum(x * x)
+
+
+@case(np.array([[1.0, 2.0], [3.0, 4.0]]))
+def augmented_row_view(x):
+    y = x * 1.0
+    row = y[0]
+    row *= 2.0
+    return np.sum(y * x)
+
+
+@case(X3.copy())
+def augmented_alias_in_loop(x):
+    y = x + 0.0
+    z = y
+    for i in range(2):
+        z += y * x
+    return np.sum(y * z)
+
+
+def _fill(out, v):
+    out[0] = v
+    return out
+
+
+@case(X3.copy())
+def callee_fills_callers_array(x):
+    y = x * 1.0
+    _ = _fill(y, 0.0)
+    return np.sum(y * x)
+
+
+@case(X3.copy())
+def broadcast_row_assignment(b):
+    out = np.zeros((2, 3))
+    out[:] = b
+    return np.sum(out * out)
+
+
+@case(X3.copy())
+def adjoint_of_element_read_not_shared(a):
+    b = a + 1.0
+    c = b[0]
+    d = a + b
+    return np.sum(d + c)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -191,6 +191,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     mutated = mutated_names(body)
     ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params)
     *body, ret = ssa(body + [ret])
+    mutated |= mutated_names(body)  # the SSA versions of written arrays are written too
     locals_ = locals_ | g.assigned_names(body)
     active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})
     plans = PlanTape(ctx, ssa.needed, mutated, ssa.carried_by_loop, params)(body)

@@ -65,8 +65,11 @@ _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std,
                                np.amax, np.amin)}
 
 
+_CYCLE = object()  # a definition that depends on the name itself
+
+
 def _matmul_ndim(a, b):
-    if a is None or b is None or a == 0 or b == 0:
+    if a is None or b is None or a is _CYCLE or b is _CYCLE or a == 0 or b == 0:
         return None
     return a + b - 2
 
@@ -218,33 +221,53 @@ class Aliases:
             return None
         return len(parts) >= ndim
 
-    def ndim(self, name, seen=()):
-        if name in self.kinds and name not in self.defs:
-            kind = self.kinds[name]
-            return 0 if kind == "scalar" else kind if isinstance(kind, int) else None
+    def ndim(self, name):
+        """The number of dimensions of ``name`` on every path, or None if not known."""
+        dim = self._ndim(name, ())
+        return None if dim is _CYCLE else dim
+
+    def ndim_before(self, name, stmt):
+        """The number of dimensions of the value ``name`` holds when ``stmt`` runs."""
+        b = self.binding_at(name, stmt)
+        if b is self.ROOT:
+            return self._kind_ndim(name)
+        dim = self._ndim_of(b.value, ()) if b is not None else None
+        return self.ndim(name) if dim is None or dim is _CYCLE else dim
+
+    def _kind_ndim(self, name):
+        kind = self.kinds.get(name)
+        return 0 if kind == "scalar" else kind if isinstance(kind, int) else None
+
+    def _ndim(self, name, seen):
         if name in seen:
-            return None
-        dims = set()
-        for stmt in self.defs.get(name, []):
-            dims.add(self._ndim_of(stmt.value, seen + (name,)))
+            return _CYCLE  # x = x + 1: the other definitions decide
+        dims = {self._ndim_of(stmt.value, seen + (name,)) for stmt in self.defs.get(name, [])}
         if name in self.params:
-            kind = self.kinds.get(name)
-            dims.add(None if not isinstance(kind, int) else kind)
+            dims.add(self._kind_ndim(name))
+        dims.discard(_CYCLE)
+        if not dims:
+            return _CYCLE if seen else None
         return dims.pop() if len(dims) == 1 else None
+
+    def _join(self, dims):
+        dims = [d for d in dims if d is not _CYCLE]
+        if not dims:
+            return _CYCLE
+        return None if None in dims else max(dims)
 
     def _ndim_of(self, value, seen):
         if isinstance(value, g.Name):
-            return self.ndim(value.id, seen) if value.id in self.locals else None
+            return self._ndim(value.id, seen) if value.id in self.locals else None
         if isinstance(value, g.Attribute) and value.attr == "T" and isinstance(
                 value.value, g.Name):
-            return self.ndim(value.value.id, seen)
+            return self._ndim(value.value.id, seen)
         if isinstance(value, g.Subscript) and isinstance(value.value, g.Name):
             parts = _index_parts(value.slice)
             if not self._basic(value.slice) or any(_special(p) for p in parts):
                 return None
-            base = self.ndim(value.value.id, seen) if value.value.id in self.locals else None
-            if base is None:
-                return None
+            base = self._ndim(value.value.id, seen) if value.value.id in self.locals else None
+            if base is None or base is _CYCLE:
+                return base
             return base - sum(not isinstance(p, g.Slice) for p in parts)
         if isinstance(value, g.Constant):
             return 0 if isinstance(value.value, (int, float, bool)) else None
@@ -254,8 +277,7 @@ class Aliases:
         if isinstance(value, (g.BinOp, g.UnaryOp)):
             operands = [value.left, value.right] if isinstance(value, g.BinOp) else \
                 [value.operand]
-            dims = [self._ndim_of(o, seen) for o in operands]
-            return None if None in dims else max(dims)
+            return self._join([self._ndim_of(o, seen) for o in operands])
         if isinstance(value, g.Call) and isinstance(value.func, g.Attribute) and \
                 value.func.attr == "copy" and isinstance(value.func.value, g.Name) and \
                 not value.args:
@@ -265,8 +287,7 @@ class Aliases:
             if found and getattr(obj, "__module__", None) == "math":
                 return 0
             if found and isinstance(obj, np.ufunc) and not value.keywords:
-                dims = [self._ndim_of(o, seen) for o in value.args]
-                return None if None in dims else max(dims)
+                return self._join([self._ndim_of(o, seen) for o in value.args])
             if found and id(obj) in _ALLOCATORS:
                 shape = value.args[0]
                 if isinstance(shape, (g.Tuple, g.List)):

@@ -73,6 +73,9 @@ class ToANF:
             else:
                 value = g.binop(g.name(target.id), type(stmt.op), stmt.value)
                 self._assign(g.name(target.id, store=True), value, stmt)
+                # For an array, ``x += v`` writes into x's memory (other names of it see the
+                # change); SeparateViews decides whether that matters.
+                self._out[-1].adjoint_inplace = True
         elif isinstance(stmt, g.If):
             test = self._atom(stmt.test)
             self._emit(g.if_(test, self._sub(stmt.body), self._sub(stmt.orelse)))

@@ -35,6 +35,10 @@ class SeparateViews:
 
     def __call__(self, body, params, local_names):
         aliases = self._analyze(body, params, local_names)
+        if self._inplace_updates(aliases):
+            body = self._apply_inplace(body)
+            local_names = set(local_names) | {t for _, t in self.inplace.values()}
+            aliases = self._analyze(body, params, local_names)
         if not aliases.writes():
             return body
         renames = self._renames(aliases)
@@ -49,6 +53,51 @@ class SeparateViews:
         kinds = tuple(self.kinds)[:len(params)] if self.kinds else None
         return Aliases(body, self.ctx, local_names, params[:len(kinds)] if kinds else params,
                        kinds, ints)
+
+    # -- augmented assignment of an array: an in-place write ---------------------------------------
+    def _inplace_updates(self, aliases):
+        """``x = x + v`` from ``x += v`` where ``x`` may share memory with another name: for an
+        array it is ``t = x + v; x[:] = t``, which the plan then follows like any write."""
+        find = aliases.groups()
+        sizes = {}
+        for name in set(aliases.defs) | set(aliases.params):
+            sizes[find(name)] = sizes.get(find(name), 0) + 1
+        self.inplace = {}
+        for stmt in aliases._statements(aliases.body):
+            if not getattr(stmt, "adjoint_inplace", False):
+                continue
+            x = stmt.targets[0].id
+            if sizes.get(find(x), 1) < 2:
+                continue  # nothing else names x's memory: rebinding is the same
+            ndim = aliases.ndim_before(x, stmt)
+            if ndim == 0:
+                continue
+            if ndim is None:
+                raise aliases._refuse(
+                    stmt, f"cannot tell whether {x} is an array (updated in place, seen "
+                    "through the other names of its memory) or a number",
+                    f"write {x} = {x} <op> value, or {x}[:] = ... for an in-place update")
+            self.inplace[id(stmt)] = (stmt, self.ctx.namer.fresh("t"))
+        return bool(self.inplace)
+
+    def _apply_inplace(self, body):
+        out = []
+        for stmt in body:
+            if id(stmt) in self.inplace:
+                _, t = self.inplace[id(stmt)]
+                x = stmt.targets[0].id
+                whole = g.Slice(lower=None, upper=None, step=None)
+                out.append(g.copy_location(g.assign(t, stmt.value), stmt))
+                out.append(g.copy_location(g.assign(g.subscript(g.name(x), whole, store=True),
+                                                    g.name(t)), stmt))
+                continue
+            if isinstance(stmt, g.If):
+                stmt.body = self._apply_inplace(stmt.body)
+                stmt.orelse = self._apply_inplace(stmt.orelse)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._apply_inplace(stmt.body)
+            out.append(stmt)
+        return out
 
     # -- plain aliases --------------------------------------------------------------------------
     def _renames(self, aliases):
