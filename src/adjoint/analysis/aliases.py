@@ -234,6 +234,12 @@ class Aliases:
         dim = self._ndim_of(b.value, ()) if b is not None else None
         return self.ndim(name) if dim is None or dim is _CYCLE else dim
 
+    def _global_ndim(self, name):
+        found, obj = self.ctx.lookup(name)
+        if found and isinstance(obj, (int, float, np.number)):
+            return 0
+        return obj.ndim if found and isinstance(obj, np.ndarray) else None
+
     def _kind_ndim(self, name):
         kind = self.kinds.get(name)
         return 0 if kind == "scalar" else kind if isinstance(kind, int) else None
@@ -257,7 +263,8 @@ class Aliases:
 
     def _ndim_of(self, value, seen):
         if isinstance(value, g.Name):
-            return self._ndim(value.id, seen) if value.id in self.locals else None
+            return self._ndim(value.id, seen) if value.id in self.locals else \
+                self._global_ndim(value.id)
         if isinstance(value, g.Attribute) and value.attr == "T" and isinstance(
                 value.value, g.Name):
             return self._ndim(value.value.id, seen)
@@ -265,7 +272,8 @@ class Aliases:
             parts = _index_parts(value.slice)
             if not self._basic(value.slice) or any(_special(p) for p in parts):
                 return None
-            base = self._ndim(value.value.id, seen) if value.value.id in self.locals else None
+            base = self._ndim(value.value.id, seen) if value.value.id in self.locals else \
+                self._global_ndim(value.value.id)
             if base is None or base is _CYCLE:
                 return base
             return base - sum(not isinstance(p, g.Slice) for p in parts)

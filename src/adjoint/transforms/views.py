@@ -69,14 +69,8 @@ class SeparateViews:
             x = stmt.targets[0].id
             if sizes.get(find(x), 1) < 2:
                 continue  # nothing else names x's memory: rebinding is the same
-            ndim = aliases.ndim_before(x, stmt)
-            if ndim == 0:
-                continue
-            if ndim is None:
-                raise aliases._refuse(
-                    stmt, f"cannot tell whether {x} is an array (updated in place, seen "
-                    "through the other names of its memory) or a number",
-                    f"write {x} = {x} <op> value, or {x}[:] = ... for an in-place update")
+            if not aliases.ndim_before(x, stmt):
+                continue  # a number, or not known to be an array: x = x <op> v, as before
             self.inplace[id(stmt)] = (stmt, self.ctx.namer.fresh("t"))
         return bool(self.inplace)
 
