@@ -323,8 +323,11 @@ class ToANF:
         if isinstance(index, g.Constant) and index.value is Ellipsis:
             # x[...] is x[:] for arrays of one dimension or more, and Numba reads only the latter
             return g.Slice(lower=None, upper=None, step=None)
+        return self._index_part(index)
+
+    def _index_part(self, index):
         if isinstance(index, g.Tuple):
-            return g.tuple_([self._index(e) for e in index.elts])
+            return g.tuple_([self._index_part(e) for e in index.elts])
         if isinstance(index, g.Slice):
             part = [None if p is None else self._atom(p)
                     for p in (index.lower, index.upper, index.step)]
