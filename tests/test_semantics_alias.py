@@ -375,18 +375,6 @@ REFUSED = [
 ]
 
 
-@pytest.mark.parametrize("f, args, wrt", REFUSED, ids=[r[0].__name__ for r in REFUSED])
-def test_refused_with_location(f, args, wrt):
-    lines, start = inspect.getsourcelines(f)
-    marked = {start + k for k, line in enumerate(lines) if "# refused" in line}
-    with pytest.raises(UnsupportedSyntaxError) as info:
-        adjoint.grad(f, wrt=wrt)(*args)
-    err = info.value
-    assert err.lineno in marked, str(err)
-    assert err.filename == __file__
-    assert err.hint
-
-
 def test_forward_mode_sees_writes_through_views():
     """jvp goes through the same normalization: a write through a row is seen in the array."""
     W, a = M.copy(), 0.4
@@ -401,3 +389,69 @@ def row_read_across_writes_to_base(x):
     for i in range(3):
         x[0, i] = y[i] * y[(i + 1) % 3] + x[1, i]
     return np.sum(x * y[0])
+
+
+def sort_method(x):
+    y = x * 2.0
+    _ = y.sort()  # refused
+    return np.sum(y * np.arange(3.0))
+
+
+def fill_method(x, a):
+    y = x * 2.0
+    _ = y.fill(a)  # refused
+    return np.sum(y * x)
+
+
+def copyto_call(x, a):
+    y = x * 2.0
+    _ = np.copyto(y, a)  # refused
+    return np.sum(y * x)
+
+
+def ufunc_at_call(x, a):
+    y = x * 2.0
+    _ = np.add.at(y, [0, 0], a)  # refused
+    return np.sum(y * x)
+
+
+REFUSED += [
+    (sort_method, (np.array([3.0, 1.0, 2.0]),), 0),
+    (fill_method, (np.array([3.0, 1.0, 2.0]), 0.5), 0),
+    (copyto_call, (np.array([3.0, 1.0, 2.0]), 0.5), 0),
+    (ufunc_at_call, (np.array([3.0, 1.0, 2.0]), 0.5), 0),
+]
+
+
+@pytest.mark.parametrize("f, args, wrt", REFUSED, ids=[r[0].__name__ for r in REFUSED])
+def test_refused_with_location(f, args, wrt):
+    lines, start = inspect.getsourcelines(f)
+    marked = {start + k for k, line in enumerate(lines) if "# refused" in line}
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        adjoint.grad(f, wrt=wrt)(*args)
+    err = info.value
+    assert err.lineno in marked, str(err)
+    assert err.filename == __file__
+    assert err.hint
+
+
+def running_product_in_place(x):
+    y = x * 1.0
+    for i in range(1, 3):
+        y[i] = y[i - 1] * y[i]
+    return np.sum(y * y)
+
+
+def write_through_tail_view(x):
+    v = x[1:]
+    v[0] = v[0] * x[0]
+    return np.sum(x ** 3)
+
+
+@pytest.mark.parametrize("f", [running_product_in_place, write_through_tail_view])
+def test_second_order_through_in_place_writes(f):
+    """The generated gradient (full of in-place adjoint updates) is differentiated again."""
+    x = np.array([0.5, 1.5, 2.0])
+    gradient = adjoint.grad(f)
+    want = np.array([numeric(lambda z, k=k: gradient(z)[k], (x,), 0) for k in range(3)])
+    np.testing.assert_allclose(adjoint.hessian(f)(x.copy()), want, rtol=1e-5, atol=1e-6)

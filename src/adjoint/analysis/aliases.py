@@ -55,11 +55,35 @@ _VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "swapaxes", "view",
 _VIEW_ATTRS = {"real", "imag", "flat"}
 _VALUE_ATTRS = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes"}
 _ALLOCATORS = {id(f) for f in (np.zeros, np.ones, np.empty, np.full)}
+# Calls that write into an argument, and what to write instead.
+_NEW_ARRAY = "compute a new array instead, or write elements with {x}[i] = v"
+_MUTATING_METHODS = {
+    "sort": "use np.sort({x}), which returns a sorted copy",
+    "fill": "write {x}[:] = value",
+    "put": "write {x}[indices] = values",
+    "partition": "use np.partition({x}, k), which returns a copy",
+    "resize": "use np.resize({x}, shape), which returns a new array",
+    "itemset": "write {x}[index] = value",
+    "setfield": _NEW_ARRAY,
+    "byteswap": _NEW_ARRAY,
+}
+_MUTATING_FUNCS = {id(np.copyto): "write dst[:] = src", id(np.put): "write a[indices] = values",
+                   id(np.place): "use np.where(mask, values, a)",
+                   id(np.putmask): "use np.where(mask, values, a)",
+                   id(np.fill_diagonal): "write a[i, i] = value in a loop",
+                   id(np.put_along_axis): _NEW_ARRAY.format(x="a"),
+                   id(np.random.shuffle): _NEW_ARRAY.format(x="a")}
 # What the number of dimensions of a result is, where the analysis needs to know whether
 # ``a[i]`` is a number or a view.
 _SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                               np.copy, np.array, np.asarray)}
 _VECTORS = {id(f) for f in (np.arange, np.linspace)}
+# adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
+# has the shape of one argument: its position
+_RUNTIME_LIKE = {"fresh": 0, "zeros_like": 0, "as_float": 0, "add_at": 0, "unbroadcast": 1,
+                 "broadcast_like": 1, "unreduce": 1, "centered": 0, "matmul_vjp_a": 1,
+                 "matmul_vjp_b": 2, "dot_vjp_a": 1, "dot_vjp_b": 2, "inner_vjp_a": 1,
+                 "inner_vjp_b": 2, "tensordot_vjp_a": 1, "tensordot_vjp_b": 2}
 _PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
 _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
                                np.amax, np.amin)}
@@ -133,6 +157,32 @@ class Aliases:
                 yield from self._statements(stmt.orelse)
             elif isinstance(stmt, (g.For, g.While)):
                 yield from self._statements(stmt.body)
+
+    def check_calls(self):
+        """Refuse calls that write into an array argument (``x.sort()``, ``np.copyto(x, v)``,
+        ``np.add.at(x, i, v)``): no rule describes what they overwrite."""
+        for stmt in self._statements(self.body):
+            if not isinstance(stmt, g.Assign) or not isinstance(stmt.value, g.Call):
+                continue
+            call = stmt.value
+            func = call.func
+            if isinstance(func, g.Attribute) and isinstance(func.value, g.Name) and \
+                    func.value.id in self.locals and func.attr in _MUTATING_METHODS:
+                x = func.value.id
+                raise self._refuse(stmt, f"{x}.{func.attr}() changes {x} in place",
+                                   _MUTATING_METHODS[func.attr].format(x=x))
+            found, obj = resolve(func, self.ctx)
+            if not found:
+                continue
+            ufunc_at = getattr(obj, "__name__", None) == "at" and isinstance(
+                getattr(obj, "__self__", None), np.ufunc)
+            hint = _MUTATING_FUNCS.get(id(obj)) or (
+                "accumulate with subscript writes in a loop: x[i] = x[i] + v" if ufunc_at
+                else None)
+            if hint is not None:
+                what = f"{obj.__self__.__name__}.at" if ufunc_at else obj.__name__
+                raise self._refuse(stmt, f"{what}(...) changes its first argument in place",
+                                   hint)
 
     def writes(self):
         return [s for s in self._statements(self.body) if isinstance(s, g.Assign)
@@ -302,8 +352,12 @@ class Aliases:
                     return len(shape.elts)
                 if g.is_const(shape) or isinstance(shape, g.Name) and shape.id in self.ints:
                     return 1
-            if found and (id(obj) in _SAME_NDIM or getattr(obj, "__name__", "") == "fresh"):
+            if found and id(obj) in _SAME_NDIM:
                 return self._ndim_of(value.args[0], seen)
+            like = _RUNTIME_LIKE.get(getattr(obj, "__name__", None)) if getattr(
+                obj, "__module__", None) == "adjoint.runtime" else None
+            if like is not None and len(value.args) > like:
+                return self._ndim_of(value.args[like], seen)
             if found and id(obj) in _VECTORS:
                 return 1
             if found and id(obj) in _PRODUCTS and len(value.args) == 2:

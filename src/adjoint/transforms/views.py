@@ -35,6 +35,7 @@ class SeparateViews:
 
     def __call__(self, body, params, local_names):
         aliases = self._analyze(body, params, local_names)
+        aliases.check_calls()
         if self._inplace_updates(aliases):
             body = self._apply_inplace(body)
             local_names = set(local_names) | {t for _, t in self.inplace.values()}
