@@ -307,6 +307,102 @@ def adjoint_of_element_read_not_shared(a):
     return np.sum(d + c)
 
 
+
+# -- from the random-program tester (findings fuzz-1 .. fuzz-9) --------------------------------
+A3 = np.array([0.7, -1.5, -1.0])
+
+
+@case(A3.copy())
+def alias_sees_augmented_write(a):
+    u = a
+    a[2] *= 1.25
+    return np.sum(u * u)
+
+
+def _halve_second(a0):
+    a0[1] *= 0.5
+    return 0.25
+
+
+@case(np.array([0.4, -1.2, 0.2]))
+def helper_halves_callers_array(a):
+    v = np.cos(a)
+    s = _halve_second(v)
+    return np.sum(v * v) + s
+
+
+@case(np.eye(2) + 0.5, 0.3, wrt=0)
+@case(np.eye(2) + 0.5, 0.3, wrt=1)
+def augmented_subtract_through_alias(M, x):
+    v1 = M
+    v1 -= x
+    return np.sum(M * M)
+
+
+@case(A3.copy(), 0.3, wrt=1)
+def write_through_alias_of_argument(a, x):
+    u = a
+    u[1] = x
+    return np.sum(u * a)
+
+
+@case(np.array([0.5, -0.3, 0.1]), 1.3, wrt=0)
+@case(np.array([0.5, -0.3, 0.1]), 1.3, wrt=1)
+def augmented_multiply_on_slice(a, x):
+    a[0:2] *= x
+    return np.sum(a * a)
+
+
+@case(np.array([0.3, 0.45, -0.6]), 0.2, wrt=0)
+def slice_read_then_element_written(a, x):
+    s = np.sum(np.cos(a[::1]))
+    a[0] += x
+    return s + a[0] * a[1]
+
+
+@case(np.array([1.0, 2.0, 3.0]))
+def write_array_into_itself(a):
+    a[0:3] = a
+    a[1:] = a[:2] * a[1:]
+    return np.mean(a)
+
+
+def _zero_half(a0, a1):
+    return 0.5
+
+
+def _bump(a0, a1):
+    a0[1] += _zero_half(0.5, a1)
+    return np.sum(a0 * a0)
+
+
+@case(0.6, np.eye(3) + 0.1, np.array([1.3, 1.2, -1.0]), wrt=2)
+def helper_calling_helper_writes_parameter(x, M, a):
+    x = _bump(a, a)
+    a -= M[1, 1]
+    return x + np.sum(a)
+
+
+def _second(a0, a1):
+    return a1
+
+
+def _first_of(a0, a1):
+    s = _second(a0, a1[::-1])
+    return a1[0] * s[0]
+
+
+@case(np.array([1.0, 2.0, 3.0]))
+def nested_helpers_keep_their_parameters(b):
+    return _first_of(b, b)
+
+
+@case(np.array([1.0, 2.0, 3.0]))
+def rebind_to_slice_of_itself(a):
+    a = a[1:3]
+    return a[1] * a[0]
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

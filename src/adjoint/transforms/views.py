@@ -159,6 +159,13 @@ class SeparateViews:
                 stmt.orelse = self._apply(stmt.orelse)
             elif isinstance(stmt, (g.For, g.While)):
                 stmt.body = self._apply(stmt.body)
+            elif isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Subscript) and \
+                    g.is_name(stmt.value, stmt.targets[0].value.id):
+                # a[0:3] = a: the value is read whole before the elements change
+                t = self.ctx.namer.fresh("t")
+                out.append(g.copy_location(g.assign(t, g.call("fresh", g.clone(stmt.value))),
+                                           stmt))
+                stmt.value = g.name(t)
             out.append(stmt)
             for kind, binding in self.plan.syncs.get(id(stmt), []):
                 out.extend(self._sync(kind, binding, stmt))
