@@ -64,7 +64,7 @@ class SeparateViews:
         for name in set(aliases.defs) | set(aliases.params):
             sizes[find(name)] = sizes.get(find(name), 0) + 1
         self.inplace = {}
-        for stmt in aliases._statements(aliases.body):
+        for stmt in aliases.statements(aliases.body):
             if not getattr(stmt, "adjoint_inplace", False):
                 continue
             x = stmt.targets[0].id
@@ -100,7 +100,7 @@ class SeparateViews:
         after it: the two names denote one object wherever ``b`` is defined."""
         find = aliases.groups()
         written = {find(w.targets[0].value.id) for w in aliases.writes()}
-        loop_targets = {s.target.id for s in aliases._statements(aliases.body)
+        loop_targets = {s.target.id for s in aliases.statements(aliases.body)
                         if isinstance(s, g.For)}
         out = {}
         for b, stmts in aliases.defs.items():
@@ -123,7 +123,7 @@ class SeparateViews:
     @staticmethod
     def _fixed_after(aliases, name, stmt):
         """Whether ``name`` is assigned nowhere that runs after ``stmt``."""
-        for block, k, owner in aliases._path(stmt):
+        for block, k, owner in aliases.path(stmt):
             if name in g.assigned_names(block[k + 1:]):
                 return False
             if isinstance(owner, (g.For, g.While)) and name in g.assigned_names([owner]):
