@@ -1,6 +1,6 @@
 """Forward mode's pipeline: the stages of :mod:`adjoint.pipeline`, with ForwardAD in the middle.
 
-    source ─front (parse, check, control, anf, inline)─▶ ─activity─▶ ─forward─▶ ─simplify─▶
+    source ─front (parse, check, control, anf, inline, views)─▶ ─activity─▶ ─forward─▶ ─simplify─▶
            ─emit─▶ Python source ─compile─▶ function
 
 Forward mode needs no SSA renaming and no tape: each tangent is computed beside its primal

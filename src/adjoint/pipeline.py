@@ -1,6 +1,6 @@
 """The pipeline: the one place where the order of the stages lives.
 
-    source ─parse─▶ gast ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─activity─▶ ─ssa─▶ ─tbr─▶
+    source ─parse─▶ gast ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶ ─ssa─▶ ─tbr─▶
            ─reverse─▶ ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
@@ -31,6 +31,7 @@ from .transforms.inline import InlineCalls
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
+from .transforms.views import SeparateViews
 
 
 @dataclass
@@ -86,10 +87,12 @@ def front(fn, kinds=None):
     ctx.collect_globals(fdef.body, locals_, info)
     inliner = InlineCalls(ctx, _normalize_callee)
     fdef.body = inliner(fdef.body, info, set(locals_))
+    fdef.body = SeparateViews(ctx, kinds)(fdef.body, [a.id for a in fdef.args.args],
+                                          _local_names(fdef))
     return ctx, fdef, _local_names(fdef), user_names
 
 
-STAGES = ("parse", "control", "anf", "inline", "ssa")
+STAGES = ("parse", "control", "anf", "inline", "views", "ssa")
 
 
 def stages(fn, wrt=0):
@@ -109,6 +112,9 @@ def stages(fn, wrt=0):
     ctx.collect_globals(fdef.body, locals_, info)
     fdef.body = InlineCalls(ctx, _normalize_callee)(fdef.body, info, set(locals_))
     out.append(("inline", g.unparse(fdef)))
+    fdef.body = SeparateViews(ctx)(fdef.body, [a.id for a in fdef.args.args],
+                                   _local_names(fdef))
+    out.append(("views", g.unparse(fdef)))
     locals_ = _local_names(fdef)
     wrt_names, _ = resolve_wrt(fdef, wrt, info)
     ret = fdef.body[-1]
@@ -185,6 +191,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     mutated = mutated_names(body)
     ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params, ctx)
     *body, ret = ssa(body + [ret])
+    mutated |= mutated_names(body)  # the SSA versions of written arrays are written too
     locals_ = locals_ | g.assigned_names(body)
     active = _extend_active(body, active | {v for v, o in ssa.origin.items() if o in active})
     plans = PlanTape(ctx, ssa.needed, mutated, ssa.carried_by_loop, params)(body)

@@ -39,6 +39,9 @@ def needed_names(body, active, ctx, local_names):
                     if op.kind == "subscript":
                         needed.update(n for n in _slice_names(stmt.value.slice)
                                       if n in local_names)
+                        if stmt.value.value.id == target.id:
+                            # a = a[1:]: the adjoint of the old a has the old a's shape
+                            needed.add(target.id)
                     elif op.kind == "rule" and op.rule.custom is not None:
                         needed.add(target.id)
                         for _, atom in list(zip(op.rule.params, op.args)) + op.keywords:

@@ -60,7 +60,7 @@ def check_syntax(fdef, info):
                                  node, "use a flag variable set before break instead of else")
             if isinstance(node, g.Expr) and not isinstance(
                     node.value, (g.Constant, g.Yield, g.YieldFrom, g.Await)) and \
-                    not is_list_append(node):
+                    not is_list_append(node) and not is_helper_call(node, info):
                 raise info.error(
                     UnsupportedSyntaxError,
                     "expression statements (a call whose result is discarded) cannot be "
@@ -81,3 +81,15 @@ def is_list_append(stmt):
     return (isinstance(v, g.Call) and isinstance(v.func, g.Attribute)
             and v.func.attr == "append" and isinstance(v.func.value, g.Name)
             and len(v.args) == 1 and not v.keywords)
+
+
+def is_helper_call(stmt, info):
+    """``helper(...)`` as a statement, ``helper`` a plain Python function of the user's: it is
+    inlined, so what it writes into its array arguments is seen (its result is dropped)."""
+    from ..transforms.inline import is_user_function
+    from .activity import resolve
+    v = stmt.value if isinstance(stmt, g.Expr) else None
+    if not isinstance(v, g.Call) or not isinstance(v.func, (g.Name, g.Attribute)):
+        return False
+    found, obj = resolve(v.func, info)
+    return found and is_user_function(obj)

@@ -237,6 +237,9 @@ class PlanTape:
         elif not isinstance(value, (g.Name, g.Constant, g.BinOp, g.UnaryOp, g.Compare,
                                     g.Subscript)):
             return False
+        elif isinstance(value, g.Subscript) and isinstance(value.value, g.Name) and \
+                value.value.id in self.mutated:
+            return False  # the iteration writes into the array after this read
         for name in operands:
             found, _ = (False, None) if name in self.counts or name in self.params \
                 else self.ctx.lookup(name)

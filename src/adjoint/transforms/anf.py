@@ -26,7 +26,7 @@ from __future__ import annotations
 import builtins
 
 from .. import grammar as g
-from ..analysis.syntax import is_list_append
+from ..analysis.syntax import is_helper_call, is_list_append
 from ..errors import UnsupportedSyntaxError
 
 
@@ -73,6 +73,9 @@ class ToANF:
             else:
                 value = g.binop(g.name(target.id), type(stmt.op), stmt.value)
                 self._assign(g.name(target.id, store=True), value, stmt)
+                # For an array, ``x += v`` writes into x's memory (other names of it see the
+                # change); SeparateViews decides whether that matters.
+                self._out[-1].adjoint_inplace = True
         elif isinstance(stmt, g.If):
             test = self._atom(stmt.test)
             self._emit(g.if_(test, self._sub(stmt.body), self._sub(stmt.orelse)))
@@ -100,6 +103,8 @@ class ToANF:
             self._emit(g.Assert(test=self._atom(stmt.test), msg=None))
         elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Constant):
             pass  # docstring or bare constant
+        elif isinstance(stmt, g.Expr) and is_helper_call(stmt, self.info):
+            self._bind(self._expr(stmt.value))  # inlined later; the result is dropped
         elif isinstance(stmt, g.Expr) and is_list_append(stmt):
             call = stmt.value
             self._emit(g.expr_stmt(g.call(g.clone(call.func), self._atom(call.args[0]))))
@@ -178,11 +183,11 @@ class ToANF:
         else:
             counter = None
             items = [(target, self._atom(it))]
-        # Python iterates over the object the sequence named when the loop started: a name
-        # the loop rebinds is read through a copy of the reference.
+        # Python iterates the object the sequence named on entry, even if the body (or the loop
+        # target) rebinds the name: keep that object under a name of its own.
         rebound = g.assigned_names(stmt.body) | g.assigned_names([stmt.target])
-        items = [(tgt, self._bind(seq) if isinstance(seq, g.Name) and seq.id in rebound
-                  else seq) for tgt, seq in items]
+        items = [(tgt, self._bind(g.name(seq.id), "seq") if isinstance(seq, g.Name) and
+                  seq.id in rebound else seq) for tgt, seq in items]
         lengths = [self._bind(g.call("len", seq)) for _, seq in items]
         n = lengths[0]
         for other in lengths[1:]:
@@ -320,8 +325,14 @@ class ToANF:
         return self._atom(expr)
 
     def _index(self, index):
+        if isinstance(index, g.Constant) and index.value is Ellipsis:
+            # x[...] is x[:] for arrays of one dimension or more, and Numba reads only the latter
+            return g.Slice(lower=None, upper=None, step=None)
+        return self._index_part(index)
+
+    def _index_part(self, index):
         if isinstance(index, g.Tuple):
-            return g.tuple_([self._index(e) for e in index.elts])
+            return g.tuple_([self._index_part(e) for e in index.elts])
         if isinstance(index, g.Slice):
             part = [None if p is None else self._atom(p)
                     for p in (index.lower, index.upper, index.step)]

@@ -104,15 +104,16 @@ class InlineCalls:
             if g.is_stmt(node):
                 node.adjoint_origin = info  # errors in the callee point at the callee's file
         fdef, callee_locals = self.normalize(fdef, info)
-        body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
-            fdef.body, info, callee_locals)
-        # Rename every callee local to a fresh caller name.
+        # Rename every callee local to a fresh caller name, before the callee's own calls are
+        # inlined: their locals then get names distinct from these.
         params = [a.id for a in fdef.args.args]
         renames = {name: self.ctx.namer.fresh(name) for name in sorted(callee_locals)}
-        for s in body:
+        for s in fdef.body:
             for node in g.walk(s):
                 if isinstance(node, g.Name) and node.id in renames:
                     node.id = renames[node.id]
+        body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
+            fdef.body, info, set(renames.values()))
         self.ctx.collect_globals(body, set(renames.values()), info)
         binding = self._bind(stmt, fn, fdef, info)
         out = [g.copy_location(g.assign(renames[p], binding[p]), stmt) for p in params]

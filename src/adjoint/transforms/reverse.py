@@ -95,7 +95,7 @@ class ReverseAD(Recording):
             self.defined[name] = True
         else:
             stmt = g.assign(d, expr)
-            self.defined[name] = not isinstance(expr, (g.Name, g.Subscript))
+            self.defined[name] = not _may_alias(expr)
         out.append(g.copy_location(stmt, at) if at is not None else stmt)
 
     def _zero(self, name, out, at=None):
@@ -321,6 +321,9 @@ class ReverseAD(Recording):
                 # An index that may hold an integer array credits repeated elements once.
                 copy = g.call("fresh", read) if self._basic(target.slice) else g.call(
                     "write_adjoint", g.name(self._d(base)), _index_value(target.slice))
+                # The value may have been broadcast into the elements (x[1:3] = b with b a
+                # number, a row into a 2-D block): sum back to its shape.
+                copy = g.call("unbroadcast", copy, g.name(stmt.value.id))
                 self._accumulate(stmt.value.id, copy, out, stmt)
             self._own(base, out, stmt)
             zero = g.assign(g.subscript(g.name(self._d(base)), g.clone(target.slice),
@@ -500,6 +503,38 @@ def _tuple_results(stmts, ctx):
                 indices.setdefault(name, set()).add(node.slice.value)
     return {name: max(idx) + 1 for name, idx in indices.items()
             if defs.get(name) == 1 and loads.get(name) == subscripted.get(name)}
+
+
+def _may_alias(expr):
+    """Whether ``expr`` may be, once simplified, another array rather than a new one: a name or
+    a subscript, possibly under ``unbroadcast(e, x)``, ``e * 1.0``, ``e / 1.0``, ``e + 0.0`` or
+    ``e ** 1``, which the optimizer removes. Such an adjoint is not owned: it is copied before
+    an in-place update."""
+    while True:
+        if isinstance(expr, (g.Name, g.Subscript)):
+            return True
+        if isinstance(expr, g.Call) and isinstance(expr.func, g.Name) and \
+                expr.func.id == "unbroadcast" and expr.args:
+            expr = expr.args[0]
+        elif isinstance(expr, g.BinOp) and isinstance(expr.op, (g.Mult, g.Div, g.Add, g.Sub,
+                                                                 g.Pow)):
+            unit = 0 if isinstance(expr.op, (g.Add, g.Sub)) else 1
+            if _is_number(expr.right, unit):
+                expr = expr.left
+            elif _is_number(expr.left, unit) and isinstance(expr.op, (g.Mult, g.Add)):
+                expr = expr.right
+            else:
+                return False
+        elif isinstance(expr, g.UnaryOp) and isinstance(expr.op, g.USub) and isinstance(
+                expr.operand, g.UnaryOp) and isinstance(expr.operand.op, g.USub):
+            expr = expr.operand.operand
+        else:
+            return False
+
+
+def _is_number(node, value):
+    return isinstance(node, g.Constant) and not isinstance(node.value, bool) and \
+        isinstance(node.value, (int, float)) and node.value == value
 
 
 def _index_value(index):

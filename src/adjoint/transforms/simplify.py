@@ -169,6 +169,8 @@ class Simplify:
                 stmt.value = alg.visit(stmt.value)
             elif isinstance(stmt, g.AugAssign):
                 stmt.value = alg.visit(stmt.value)
+            elif isinstance(stmt, g.Return) and stmt.value is not None:
+                stmt.value = alg.visit(stmt.value)  # fresh(d) of a number is d
             elif isinstance(stmt, g.If):
                 stmt.body = self._algebra(stmt.body)
                 stmt.orelse = self._algebra(stmt.orelse)

@@ -1,0 +1,173 @@
+"""Ranks: the number of dimensions of the values names hold, where it can be known (an
+analysis; it never changes the tree).
+
+Takes an ANF body, the local names, the parameters and their kinds (``"scalar"`` or an array's
+ndim), the integer names and the context (to resolve calls and module-level values). Answers
+``ndim(name)`` — the number of dimensions on every path, or None — and ``of(expr)`` for one
+right-hand side. The alias analysis asks it whether ``a[i]`` is a number (a copy) or a row (a
+view of ``a``), and whether ``x += v`` updates an array in place or rebinds a number.
+
+    x: kind 2                  ndim(x) = 2
+    row = x[0]                 ndim(row) = 1
+    s = row[1] * 2.0           ndim(s) = 0
+    y = np.zeros((3, 4))       ndim(y) = 2
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import grammar as g
+from .activity import resolve
+
+_ALLOCATORS = {id(f) for f in (np.zeros, np.ones, np.empty, np.full)}
+_SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like,
+                              np.copy, np.array, np.asarray)}
+_VECTORS = {id(f) for f in (np.arange, np.linspace)}
+_PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
+_REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
+                               np.amax, np.amin)}
+# adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
+# has the shape of one argument: its position
+_RUNTIME_LIKE = {"fresh": 0, "zeros_like": 0, "as_float": 0, "add_at": 0, "unbroadcast": 1,
+                 "broadcast_like": 1, "unreduce": 1, "centered": 0, "matmul_vjp_a": 1,
+                 "matmul_vjp_b": 2, "dot_vjp_a": 1, "dot_vjp_b": 2, "inner_vjp_a": 1,
+                 "inner_vjp_b": 2, "tensordot_vjp_a": 1, "tensordot_vjp_b": 2}
+_CYCLE = object()  # a definition that depends on the name itself: the others decide
+
+
+def index_parts(index):
+    return index.elts if isinstance(index, g.Tuple) else [index]
+
+
+def is_special(part):
+    """``...`` or ``None`` (np.newaxis) in an index."""
+    return isinstance(part, g.Constant) and (part.value is Ellipsis or part.value is None)
+
+
+class Ranks:
+    def __init__(self, defs, ctx, local_names, params, kinds=None, int_names=()):
+        self.defs = defs  # name -> [assignments binding it]
+        self.ctx = ctx
+        self.locals = set(local_names)
+        self.params = list(params)
+        self.kinds = dict(zip(params, kinds)) if kinds else {}
+        self.ints = set(int_names)
+
+    def ndim(self, name):
+        """The number of dimensions of ``name`` on every path, or None if not known."""
+        dim = self._ndim(name, ())
+        return None if dim is _CYCLE else dim
+
+    def of(self, value):
+        """The number of dimensions of the right-hand side ``value``, or None."""
+        dim = self._of(value, ())
+        return None if dim is _CYCLE else dim
+
+    def param(self, name):
+        kind = self.kinds.get(name)
+        return 0 if kind == "scalar" else kind if isinstance(kind, int) else None
+
+    def basic(self, index):
+        """Whether ``index`` is certainly basic indexing (no integer arrays, no lists)."""
+        for p in index_parts(index):
+            if isinstance(p, g.Name) and p.id not in self.ints:
+                return False
+            if isinstance(p, (g.List, g.Tuple)):
+                return False
+        return True
+
+    # -- the fixpoint over definitions ---------------------------------------------------------
+    def _ndim(self, name, seen):
+        if name not in self.locals:
+            return self._global(name)
+        if name in seen:
+            return _CYCLE
+        dims = {self._of(stmt.value, seen + (name,)) for stmt in self.defs.get(name, [])}
+        if name in self.params:
+            dims.add(self.param(name))
+        dims.discard(_CYCLE)
+        if not dims:
+            return _CYCLE if seen else None
+        return dims.pop() if len(dims) == 1 else None
+
+    def _global(self, name):
+        found, obj = self.ctx.lookup(name)
+        if found and isinstance(obj, (int, float, np.number)):
+            return 0
+        return obj.ndim if found and isinstance(obj, np.ndarray) else None
+
+    @staticmethod
+    def _join(dims):
+        """Broadcasting: the largest."""
+        dims = [d for d in dims if d is not _CYCLE]
+        if not dims:
+            return _CYCLE
+        return None if None in dims else max(dims)
+
+    @staticmethod
+    def _matmul(a, b):
+        if a is None or b is None or a is _CYCLE or b is _CYCLE or a == 0 or b == 0:
+            return None
+        return a + b - 2
+
+    def _of(self, value, seen):
+        if isinstance(value, g.Name):
+            return self._ndim(value.id, seen)
+        if isinstance(value, g.Constant):
+            return 0 if isinstance(value.value, (int, float, bool)) else None
+        if isinstance(value, g.Attribute) and value.attr == "T" and isinstance(
+                value.value, g.Name):
+            return self._ndim(value.value.id, seen)
+        if isinstance(value, g.Subscript) and isinstance(value.value, g.Name):
+            parts = index_parts(value.slice)
+            if not self.basic(value.slice) or any(is_special(p) for p in parts):
+                return None
+            base = self._ndim(value.value.id, seen)
+            if base is None or base is _CYCLE:
+                return base
+            return base - sum(not isinstance(p, g.Slice) for p in parts)
+        if isinstance(value, g.BinOp) and isinstance(value.op, g.MatMult):
+            return self._matmul(self._of(value.left, seen), self._of(value.right, seen))
+        if isinstance(value, g.BinOp):
+            return self._join([self._of(value.left, seen), self._of(value.right, seen)])
+        if isinstance(value, g.UnaryOp):
+            return self._of(value.operand, seen)
+        if isinstance(value, g.Call):
+            return self._call(value, seen)
+        return None
+
+    def _call(self, call, seen):
+        func, args = call.func, call.args
+        if isinstance(func, g.Attribute) and func.attr == "copy" and isinstance(
+                func.value, g.Name) and not args:
+            return self._ndim(func.value.id, seen)
+        if not args:
+            return None
+        found, obj = resolve(func, self.ctx)
+        if not found:
+            return None
+        if getattr(obj, "__module__", None) == "math":
+            return 0
+        if isinstance(obj, np.ufunc) and not call.keywords:
+            return self._join([self._of(a, seen) for a in args])
+        if id(obj) in _ALLOCATORS:
+            shape = args[0]
+            if isinstance(shape, (g.Tuple, g.List)):
+                return len(shape.elts)
+            if g.is_const(shape) or isinstance(shape, g.Name) and shape.id in self.ints:
+                return 1
+            return None
+        if id(obj) in _SAME_NDIM:
+            return self._of(args[0], seen)
+        if getattr(obj, "__module__", None) == "adjoint.runtime":
+            like = _RUNTIME_LIKE.get(getattr(obj, "__name__", None))
+            return self._of(args[like], seen) if like is not None and len(args) > like \
+                else None
+        if id(obj) in _VECTORS:
+            return 1
+        if id(obj) in _PRODUCTS and len(args) == 2:
+            return self._matmul(self._of(args[0], seen), self._of(args[1], seen))
+        if id(obj) in _REDUCTIONS and len(args) == 1 and not call.keywords:
+            return 0
+        return None

@@ -1,0 +1,193 @@
+"""SeparateViews: after it, no two names share memory where an array is written in place.
+
+Takes the inlined ANF body and the argument kinds; applies the plan of
+:class:`adjoint.analysis.aliases.Aliases` (which refuses, with a located error, what it cannot
+follow). Afterwards every name holds a value of its own, as every later pass assumes:
+
+* plain aliases of a written array (``v = x``, a helper's parameter bound to the caller's array)
+  are substituted away when both names keep their objects;
+* other views of a written array (``t = x[1:3]``, ``row = W[i]``, ``y = x.T``) become copies,
+  ``row = fresh(t)`` after ``t = W[i]``;
+* after a write through one name, the other names that Python's sharing would have changed
+  and that are read later get their new values explicitly: the write is copied back into the
+  array it was a view of (``W[i] = row``), and views read later are taken again.
+
+    row = W[0]             t = W[0]
+    row[1] = v      ->     row = fresh(t)
+    s = np.sum(W)          row[1] = v
+                           W[0] = row
+                           s = np.sum(W)
+
+Bodies that write no array in place are returned unchanged.
+"""
+
+from __future__ import annotations
+
+from .. import grammar as g
+from ..analysis.aliases import Aliases
+from ..analysis.defuse import int_names
+
+
+class SeparateViews:
+    def __init__(self, ctx, kinds=None):
+        self.ctx = ctx
+        self.kinds = kinds
+
+    def __call__(self, body, params, local_names):
+        aliases = self._analyze(body, params, local_names)
+        aliases.check_calls()
+        if self._inplace_updates(aliases):
+            body = self._apply_inplace(body)
+            local_names = set(local_names) | {t for _, t in self.inplace.values()}
+            aliases = self._analyze(body, params, local_names)
+        if not aliases.writes():
+            return body
+        renames = self._renames(aliases)
+        if renames:
+            body = self._rename(body, renames)
+            aliases = self._analyze(body, params, local_names)
+        self.plan = aliases.plan()
+        return self._apply(body)
+
+    def _analyze(self, body, params, local_names):
+        ints = int_names(body, self.ctx, local_names)
+        kinds = tuple(self.kinds)[:len(params)] if self.kinds else None
+        return Aliases(body, self.ctx, local_names, params[:len(kinds)] if kinds else params,
+                       kinds, ints)
+
+    # -- augmented assignment of an array: an in-place write ---------------------------------------
+    def _inplace_updates(self, aliases):
+        """``x = x + v`` from ``x += v`` where ``x`` may share memory with another name: for an
+        array it is ``t = x + v; x[:] = t``, which the plan then follows like any write."""
+        find = aliases.groups()
+        sizes = {}
+        for name in set(aliases.defs) | set(aliases.params):
+            sizes[find(name)] = sizes.get(find(name), 0) + 1
+        self.inplace = {}
+        for stmt in aliases.statements(aliases.body):
+            if not getattr(stmt, "adjoint_inplace", False):
+                continue
+            x = stmt.targets[0].id
+            if sizes.get(find(x), 1) < 2:
+                continue  # nothing else names x's memory: rebinding is the same
+            if not aliases.ndim_before(x, stmt):
+                continue  # a number, or not known to be an array: x = x <op> v, as before
+            self.inplace[id(stmt)] = (stmt, self.ctx.namer.fresh("t"))
+        return bool(self.inplace)
+
+    def _apply_inplace(self, body):
+        out = []
+        for stmt in body:
+            if id(stmt) in self.inplace:
+                _, t = self.inplace[id(stmt)]
+                x = stmt.targets[0].id
+                whole = g.Slice(lower=None, upper=None, step=None)
+                out.append(g.copy_location(g.assign(t, stmt.value), stmt))
+                out.append(g.copy_location(g.assign(g.subscript(g.name(x), whole, store=True),
+                                                    g.name(t)), stmt))
+                continue
+            if isinstance(stmt, g.If):
+                stmt.body = self._apply_inplace(stmt.body)
+                stmt.orelse = self._apply_inplace(stmt.orelse)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._apply_inplace(stmt.body)
+            out.append(stmt)
+        return out
+
+    # -- plain aliases --------------------------------------------------------------------------
+    def _renames(self, aliases):
+        """{b: a} for ``b = a`` where ``b`` is bound nowhere else and ``a`` is not rebound
+        after it: the two names denote one object wherever ``b`` is defined."""
+        find = aliases.groups()
+        written = {find(w.targets[0].value.id) for w in aliases.writes()}
+        loop_targets = {s.target.id for s in aliases.statements(aliases.body)
+                        if isinstance(s, g.For)}
+        out = {}
+        for b, stmts in aliases.defs.items():
+            if len(stmts) != 1 or b in aliases.params or b in loop_targets or \
+                    find(b) not in written:
+                continue
+            stmt = stmts[0]
+            kind = aliases.binding(stmt)
+            if kind.kind != "identity" or kind.base == b or kind.base in out:
+                continue
+            if not self._fixed_after(aliases, kind.base, stmt):
+                continue
+            out[b] = kind.base
+        # b -> a -> x chains resolve to the end
+        for b in out:
+            while out[b] in out:
+                out[b] = out[out[b]]
+        return out
+
+    @staticmethod
+    def _fixed_after(aliases, name, stmt):
+        """Whether ``name`` is assigned nowhere that runs after ``stmt``."""
+        for block, k, owner in aliases.path(stmt):
+            if name in g.assigned_names(block[k + 1:]):
+                return False
+            if isinstance(owner, (g.For, g.While)) and name in g.assigned_names([owner]):
+                return False
+        return True
+
+    def _rename(self, body, renames):
+        out = []
+        for stmt in body:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
+                    stmt.targets[0].id in renames:
+                continue
+            for node in g.walk(stmt):
+                if isinstance(node, g.Name) and node.id in renames:
+                    node.id = renames[node.id]
+            if isinstance(stmt, g.If):
+                stmt.body = self._rename(stmt.body, renames)
+                stmt.orelse = self._rename(stmt.orelse, renames)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._rename(stmt.body, renames)
+            out.append(stmt)
+        return out
+
+    # -- copies and synchronizations -------------------------------------------------------------
+    def _apply(self, body):
+        out = []
+        for stmt in body:
+            if id(stmt) in self.plan.copies:
+                out.extend(self._copy(stmt.targets[0].id, stmt.value, stmt))
+                continue
+            if isinstance(stmt, g.If):
+                stmt.body = self._apply(stmt.body)
+                stmt.orelse = self._apply(stmt.orelse)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._apply(stmt.body)
+            elif isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Subscript) and \
+                    g.is_name(stmt.value, stmt.targets[0].value.id):
+                # a[0:3] = a: the value is read whole before the elements change
+                t = self.ctx.namer.fresh("t")
+                out.append(g.copy_location(g.assign(t, g.call("fresh", g.clone(stmt.value))),
+                                           stmt))
+                stmt.value = g.name(t)
+            out.append(stmt)
+            for kind, binding in self.plan.syncs.get(id(stmt), []):
+                out.extend(self._sync(kind, binding, stmt))
+        return out
+
+    def _copy(self, target, value, at):
+        """``target = fresh(value)`` in ANF."""
+        t = self.ctx.namer.fresh("t")
+        return [g.copy_location(g.assign(t, g.clone(value)), at),
+                g.copy_location(g.assign(target, g.call("fresh", g.name(t))), at)]
+
+    def _sync(self, kind, binding, at):
+        name = binding.targets[0].id
+        value = binding.value
+        if kind == "rederive":
+            return self._copy(name, value, at)
+        # write ``name`` back into the array it is a view of
+        if isinstance(value, g.Subscript):
+            write = g.assign(g.subscript(g.name(value.value.id), g.clone(value.slice),
+                                         store=True), g.name(name))
+            return [g.copy_location(write, at)]
+        if isinstance(value, g.Attribute):  # name = base.T: base is name.T
+            return self._copy(value.value.id, g.Attribute(value=g.name(name), attr="T",
+                                                          ctx=g.Load()), at)
+        return self._copy(value.id, g.name(name), at)  # name = base
