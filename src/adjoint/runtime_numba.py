@@ -649,6 +649,30 @@ def _reduced_count(a, axis):
     return impl
 
 
+@overload(runtime.ddof_count)
+def _ddof_count(a, axis, ddof):
+    def impl(a, axis, ddof):
+        n = runtime.reduced_count(a, axis) - ddof
+        return float(n) if n > 0 else np.nan
+    return impl
+
+
+@overload(runtime.nonzero_reciprocal)
+def _nonzero_reciprocal(x):
+    if _is_scalar(x):
+        return lambda x: 1.0 / x if x != 0 else 0.0
+    if _is_array(x):
+        def impl(x):
+            out = np.zeros(x.shape)
+            flat_x, flat_out = x.ravel(), out.reshape(out.size)
+            for i in range(flat_x.size):
+                if flat_x[i] != 0:
+                    flat_out[i] = 1.0 / flat_x[i]
+            return out
+        return impl
+    return None
+
+
 @overload(runtime.centered)
 def _centered(a, axis):
     if _is_scalar(a):
@@ -915,12 +939,14 @@ def _diff_axis(x, n, axis):
 
 
 @overload(runtime.diff_vjp)
-def _diff_vjp(g, n, axis):
-    if not (_is_array(g) and isinstance(axis, types.Integer)):
+def _diff_vjp(g, a, n, axis):
+    if not (_is_array(g) and _is_array(a) and isinstance(axis, types.Integer)):
         return None
     ndim = g.ndim
 
-    def impl(g, n, axis):
+    def impl(g, a, n, axis):
+        if a.shape[axis % ndim] <= n:  # an empty difference: nothing flows back
+            return np.zeros(a.shape)
         y = _diff_adjoint_lanes(_lanes(g, axis), n)
         return y.reshape(to_fixed_tuple(_with_length(g.shape, axis % ndim, y.shape[1]), ndim))
     return impl
@@ -1537,11 +1563,15 @@ def _flip_axis(x, axis):
 
 
 overload(runtime.unpad)(_refuse("Numba cannot compile np.pad"))
+overload(runtime.index_concat_vjp)(_refuse("Numba cannot compile np.r_ or np.c_"))
+overload(runtime.index_concat_jvp)(_refuse("Numba cannot compile np.r_ or np.c_"))
 overload(runtime.pad_border)(_refuse("Numba cannot compile np.pad"))
 
 
 @overload(runtime.astype_vjp, prefer_literal=True)
 def _astype_vjp(g, dtype):
+    if _is_none(dtype):
+        return lambda g, dtype: g
     if isinstance(dtype, types.NumberClass):
         target = dtype.instance_type
     elif isinstance(dtype, types.DType):
@@ -1698,6 +1728,34 @@ def _safe_log(x):
         return impl
     if _is_scalar(x):
         return lambda x: np.log(x) if x > 0 else 0.0
+    return None
+
+
+@overload(runtime.pow_dx)
+def _pow_dx(a, b):
+    if _is_scalar(a) and _is_scalar(b):
+        def scalar(a, b):
+            if b == 0:
+                return 0.0
+            if a == 0 and b < 1:  # NumPy's 0.0 ** negative: inf, not an error
+                return b * np.inf
+            return b * float(a) ** (b - 1.0)
+        return scalar
+    if _is_array(a) and _is_scalar(b):
+        def array_scalar(a, b):
+            if b == 0:
+                return np.zeros(a.shape)
+            return b * np.power(a * 1.0, b - 1.0)
+        return array_scalar
+    if _is_array(b) and (_is_array(a) or _is_scalar(a)):
+        def with_array_exponent(a, b):
+            d = b * np.power(a * 1.0, b - 1.0)
+            zero = np.broadcast_to(b == 0, d.shape)
+            for index in np.ndindex(d.shape):
+                if zero[index]:
+                    d[index] = 0.0
+            return d
+        return with_array_exponent
     return None
 
 
