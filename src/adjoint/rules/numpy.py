@@ -30,8 +30,12 @@ Derivative conventions at kinks (tested, and described in ``docs/conventions.md`
   the gradient equally, 1/k each (JAX).
 - ``clip``: derivative 1 in ``a`` on the closed interval ``[a_min, a_max]`` (PyTorch), and the
   bounds get the gradient only strictly outside it.
-- ``sqrt`` at 0: ``1 / (2 sqrt(0)) = inf``, as in JAX; ``np.linalg.norm`` at a zero vector and
-  ``std`` of constant data: norm's derivative is 0 there, std's is nan (0/0).
+- ``sqrt`` at 0: ``1 / (2 sqrt(0)) = inf``, as in JAX, and so ``x ** c`` for ``0 < c < 1``;
+  ``x ** 0`` has derivative 0 everywhere, 0 included (JAX; :func:`~adjoint.runtime.pow_dx`).
+- ``np.linalg.norm`` at a zero vector and ``std`` where it is 0 (constant data, one element):
+  derivative 0, a subgradient (JAX gives nan for norm). ``var``/``std`` with ``n <= ddof``: nan.
+- ``dtype=`` of an integer or boolean type makes the result piecewise constant: derivative 0
+  (:func:`~adjoint.runtime.astype_vjp`); a float type keeps it.
 - ``sign``, ``floor``, ``ceil``, ``round``, ``rint``, ``trunc``, ``fix``, ``heaviside``,
   ``floor_divide``, comparisons, ``argmax``/``argmin``/``argsort``: zero derivative.
 - ``np.linalg.cholesky`` reads one triangle of its argument, so its gradient lives on that
