@@ -451,7 +451,9 @@ _WITH_ZEROS = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]])
 NUMPY_CASES = {
     # write_adjoint is emitted by the reverse transform for subscript writes.
     "write_adjoint": [(_r(4), 2), (_r(4), np.array([0, 2, 0, -4])), (_r(3, 4), (1, slice(1, 3))),
-                      (_r(3, 4), np.array([2, 2]))],
+                      (_r(3, 4), np.array([2, 2])),
+                      (_r(3, 4), (slice(None), np.array([0, 3, 0]))),
+                      (_r(3, 4), (1, np.array([2, 2, 1])))],
     "broadcast_like": [(2.0, _A23), (_r(2, 1), _A23), (_A23, 2.0), (2.0, _A0)],
     "keep_dims": [(2.0, _A23, None), (_r(3), _A23, 0), (_r(2), _A23, -1), (_r(3), _A234, (0, 2)),
                   (2.0, 3.0, None)],
@@ -530,8 +532,8 @@ NUMPY_CASES = {
                (0.0, 0.0), (2.0, 3.0), (0.0, np.array([0.0, 1.0, 2.0, 0.5])),
                (np.array([[0.0], [2.0]]), np.array([0.0, 1.5]))],
     "clip_inside": [(_A3, 0.0, 1.0), (_A3, None, 1.0), (_A3, None, None), (0.5, _A3, 1.0)],
-    "clip_below": [(_A3, 0.0), (_A3, None)],
-    "clip_above": [(_A3, 1.0), (0.5, None)],
+    "clip_below": [(_A3, 0.0, 1.0), (_A3, None, 1.0), (_A3, 0.0, None), (_A3, 1.0, -1.0)],
+    "clip_above": [(_A3, 0.0, 1.0), (0.5, None, None), (_A3, None, 0.5), (_A3, 1.0, -1.0)],
 }
 # Helpers whose NumPy primal Numba cannot compile: they refuse at compile time.
 REFUSED = {

@@ -467,3 +467,92 @@ def test_products_with_zeros(x, jit):
 
 def test_refusals_are_adjoint_errors():
     assert issubclass(NoRuleError, AdjointError)
+
+
+# --- 7. the audit: repeated indices, crossed bounds, float32 under jit ----------------------------
+
+
+def write_repeated_list(x):
+    y = np.zeros(3)
+    y[[0, 0, 1]] = x * np.array([1.0, 2.0, 3.0])
+    return np.sum(y * np.arange(1.0, 4.0))
+
+
+def add_repeated_list(x):
+    y = np.zeros(3)
+    y[[0, 0, 1]] += x
+    return np.sum(y * np.arange(1.0, 4.0))
+
+
+def write_repeated_columns(a):
+    b = a * 1.0
+    cols = np.array([0, 0, 2])
+    b[:, cols] = a * 3.0
+    return np.sum(b * np.arange(6.0).reshape(2, 3))
+
+
+def write_repeated_in_row(a):
+    b = a * 1.0
+    cols = np.array([2, 2, 1])
+    b[1, cols] = a[0] * 2.0
+    return np.sum(b * np.arange(6.0).reshape(2, 3))
+
+
+def test_repeated_list_indices_credit_the_last_write():
+    # NumPy keeps the last of repeated writes: x[0]'s value is overwritten by x[1]'s.
+    check(write_repeated_list, X)
+    check(add_repeated_list, X)
+
+
+@pytest.mark.parametrize("jit", MODES)
+def test_repeated_indices_in_a_tuple_index(jit):
+    a = np.array([[1.3, -0.4, 2.2], [0.5, 1.7, -2.1]])
+    check(write_repeated_columns, a, jit=jit)
+    check(write_repeated_in_row, a, jit=jit)
+
+
+def clip_by(a, lo, hi):
+    return np.sum(np.clip(a, lo, hi) * np.array([1.0, 2.0, 3.0]))
+
+
+@pytest.mark.parametrize("jit", MODES)
+def test_clip_with_crossed_bounds(jit):
+    # lo > hi: NumPy's clip returns hi everywhere; lo gets nothing.
+    check(clip_by, X, 1.5, -0.5, wrt=(0, 1, 2), jit=jit)
+    check(clip_by, X, np.array([0.0, 3.0, -1.0]), np.array([1.0, 2.0, 2.0]), wrt=(0, 1, 2),
+          jit=jit)
+
+
+def sin_weighted(x):
+    return np.sum(np.sin(x) * x)
+
+
+def outer_sum(x):
+    return np.sum(np.outer(x, x) ** 2)
+
+
+def matmul_sum(a, b):
+    return np.sum((a @ b) ** 2)
+
+
+def solve_sum(a, b):
+    return np.sum(np.linalg.solve(a, b) ** 2)
+
+
+@pytest.mark.parametrize("jit", MODES)
+def test_float32_inputs(jit):
+    # The primal runs in float32; the gradient is float64. Checked against float64 differences
+    # of the same function with the float32 rounding's tolerance.
+    x = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    m = np.array([[2.0, 0.5], [0.3, 1.5]], dtype=np.float32)
+    big = np.linspace(0.1, 1.0, 5000).astype(np.float32)  # NumPy's kernels under jit
+    cases = [(sin_weighted, (x,), 0), (sin_weighted, (big[:50],), 0), (outer_sum, (x,), 0),
+             (matmul_sum, (m, m), (0, 1)), (solve_sum, (m, x[:2]), (0, 1))]
+    for f, args, wrt in cases:
+        got = adjoint.grad(f, wrt=wrt, jit=jit)(*args)
+        want = numeric_grad(f, *[a.astype(np.float64) for a in args], wrt=wrt)
+        for g, n in zip(got if isinstance(wrt, tuple) else (got,),
+                        want if isinstance(wrt, tuple) else (want,)):
+            np.testing.assert_allclose(g, n, rtol=1e-4, atol=1e-4)
+    g = adjoint.grad(sin_weighted, jit=jit)(big)
+    np.testing.assert_allclose(g, np.sin(big) + big * np.cos(big), rtol=1e-5, atol=1e-6)

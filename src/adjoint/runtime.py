@@ -171,18 +171,18 @@ def fresh(x):
 
 def write_adjoint(d, index):
     """The adjoint of the values ``a[index] = v`` wrote, given ``d``, the adjoint of ``a``
-    after the write: a copy of ``d[index]`` in which, for an integer-array index that names
-    an element several times, only the last occurrence — the write NumPy keeps — is credited.
+    after the write: a copy of ``d[index]`` in which, for an index with integer arrays (or
+    lists) that names an element several times, only the occurrence NumPy keeps — the last
+    write — is credited. Which one that is is found by writing each position's number
+    through the same index, so any mix of slices, integers and integer arrays is exact.
     """
     out = np.array(d[index], dtype=np.float64, copy=True)
-    if isinstance(index, np.ndarray) and index.dtype != np.bool_ and index.ndim == 1:
-        n = d.shape[0]
-        seen = np.zeros(n, dtype=np.bool_)
-        for k in range(index.shape[0] - 1, -1, -1):
-            i = index[k] % n
-            if seen[i]:
-                out[k] = 0.0
-            seen[i] = True
+    if _is_integer_array(index) or (
+            isinstance(index, tuple) and any(_is_integer_array(i) for i in index)):
+        position = np.arange(out.size).reshape(out.shape)
+        labels = np.full(np.shape(d), -1, dtype=np.intp)
+        labels[index] = position
+        out[labels[index] != position] = 0.0
     return out if out.ndim else float(out)
 
 
@@ -1116,15 +1116,21 @@ def clip_inside(a, lo, hi):
     return inside * 1.0
 
 
-def clip_below(a, lo):
-    """1.0 where ``a < lo`` (``clip`` returns the lower bound there), else 0.0."""
+def clip_below(a, lo, hi):
+    """1.0 where ``a < lo <= hi`` (``clip`` returns the lower bound there), else 0.0. Where the
+    bounds cross (``lo > hi``) NumPy's clip returns ``hi``: the lower bound gets nothing."""
     if lo is None:
         return 0.0
-    return (a < lo) * 1.0
+    if hi is None:
+        return (a < lo) * 1.0
+    return ((a < lo) & (lo <= hi)) * 1.0
 
 
-def clip_above(a, hi):
-    """1.0 where ``a > hi`` (``clip`` returns the upper bound there), else 0.0."""
+def clip_above(a, lo, hi):
+    """1.0 where ``clip`` returns the upper bound: ``a > hi``, or anywhere the bounds cross
+    (``lo > hi``; NumPy's clip is ``minimum(maximum(a, lo), hi)``), else 0.0."""
     if hi is None:
         return 0.0
-    return (a > hi) * 1.0
+    if lo is None:
+        return (a > hi) * 1.0
+    return ((a > hi) | (lo > hi)) * 1.0

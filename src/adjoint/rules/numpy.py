@@ -331,8 +331,10 @@ def fmin(z, x1, x2):
 
 @elementwise(np.clip, broadcast=True)
 def clip(z, a, a_min=None, a_max=None):
-    """d clip(a, lo, hi) = [lo <= a <= hi] da + [a < lo] dlo + [a > hi] dhi"""
-    return clip_inside(a, a_min, a_max), clip_below(a, a_min), clip_above(a, a_max)
+    """d clip(a, lo, hi) = [lo <= a <= hi] da + [a < lo] dlo + [a > hi] dhi   (crossed bounds,
+    lo > hi: the result is hi)"""
+    return (clip_inside(a, a_min, a_max), clip_below(a, a_min, a_max),
+            clip_above(a, a_min, a_max))
 
 
 @elementwise(np.where, broadcast=True)
@@ -543,8 +545,8 @@ def inner_jvp(z, a, b):
 @vjp(np.outer)
 def outer_vjp(z, a, b):
     """d outer(a, b) = outer(da, b) + outer(a, db)   (both flattened)"""
-    d[a] = reshape_like(np.dot(d[z], np.ravel(b)), a)
-    d[b] = reshape_like(np.dot(np.ravel(a), d[z]), b)
+    d[a] = reshape_like(np.dot(d[z], as_float(np.ravel(b))), a)
+    d[b] = reshape_like(np.dot(as_float(np.ravel(a)), d[z]), b)
 
 
 @jvp(np.outer)
