@@ -1265,6 +1265,24 @@ def concatenate_flat(a, b):
     return np.sum(y[1:] * y[:-1])
 
 
+@zoo(arrays((REAL, (3,)), (REAL, (2,))), wrt=(0, 1))
+def r_(a, b):
+    y = np.r_[a, 0:2, b, 1.5, a[0]]
+    return np.sum(y[1:] * y[:-1])
+
+
+@zoo(arrays((REAL, (2, 3)), (REAL, (4, 3))), wrt=(0, 1))
+def r_matrices(a, b):
+    y = np.r_[a, b]
+    return np.sum(y[1:] * y[:-1])
+
+
+@zoo(arrays((REAL, (3,)), (REAL, (3, 2))), wrt=(0, 1))
+def c_(a, b):
+    y = np.c_[a, b, 0:3]
+    return np.sum(y[:, 1:] * y[:, :-1])
+
+
 @zoo(arrays((REAL, (2, 3)), (REAL, (2, 3))), wrt=(0, 1))
 def stack_(a, b):
     y = np.stack((a, b))
@@ -1604,6 +1622,9 @@ for _name in ("mse", "binary_cross_entropy", "categorical_cross_entropy", "logis
 
 _NO_AXIS = "Numba's {} takes no axis/keepdims"
 NUMBA_GAPS = {
+    "r_": ("Numba has no np.r_", None),
+    "r_matrices": ("Numba has no np.r_", None),
+    "c_": ("Numba has no np.c_", None),
     "fix_": ("Numba has no np.fix", None),
     "heaviside_": ("Numba has no np.heaviside", None),
     "clip_": ("Numba's np.clip takes arrays only", ("()",)),

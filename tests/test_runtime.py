@@ -451,7 +451,9 @@ _WITH_ZEROS = np.array([[1.0, 0.0, 2.0], [0.0, 0.0, 3.0]])
 NUMPY_CASES = {
     # write_adjoint is emitted by the reverse transform for subscript writes.
     "write_adjoint": [(_r(4), 2), (_r(4), np.array([0, 2, 0, -4])), (_r(3, 4), (1, slice(1, 3))),
-                      (_r(3, 4), np.array([2, 2]))],
+                      (_r(3, 4), np.array([2, 2])),
+                      (_r(3, 4), (slice(None), np.array([0, 3, 0]))),
+                      (_r(3, 4), (1, np.array([2, 2, 1])))],
     "broadcast_like": [(2.0, _A23), (_r(2, 1), _A23), (_A23, 2.0), (2.0, _A0)],
     "keep_dims": [(2.0, _A23, None), (_r(3), _A23, 0), (_r(2), _A23, -1), (_r(3), _A234, (0, 2)),
                   (2.0, 3.0, None)],
@@ -459,6 +461,8 @@ NUMPY_CASES = {
     "reduce_sum": [(_A23, None, False), (_A23, 1, False), (_A23, 0, True), (_A3, 0, False),
                    (_A234, (0, 2), False), (2.0, None, False)],
     "reduced_count": [(_A23, None), (_A23, -1), (_A234, (0, 2)), (2.0, None)],
+    "ddof_count": [(_A23, None, 0), (_A23, 1, 1), (_A23, 0, 2), (2.0, None, 1)],
+    "nonzero_reciprocal": [(np.array([2.0, 0.0, -4.0]),), (0.0,), (-4.0,)],
     "centered": [(_A23, None), (_A23, 0), (2.0, None)],
     "extreme_weights": [(_TIES, 3.0, None), (_TIES, np.array([2.0, 3.0, 3.0]), 0)],
     "prod_weights": [(_WITH_ZEROS, None), (_WITH_ZEROS, 1), (2.0, None)],
@@ -471,7 +475,8 @@ NUMPY_CASES = {
     "cumprod_jvp": [(_r(2, 3), _A23, np.cumprod(_A23), None),
                     (_r(2, 3), _A23, np.cumprod(_A23, 0), 0)],
     "diff_axis": [(_A23, 1, -1), (_A234, 2, 0)],
-    "diff_vjp": [(_r(2, 2), 1, -1), (_r(1, 3, 4), 1, 0)],
+    "diff_vjp": [(_r(2, 2), _A23, 1, -1), (_r(1, 3, 4), _A234, 1, 0),
+                 (np.zeros((2, 0)), _r(2, 1), 1, -1), (np.zeros(0), _r(2), 3, 0)],
     "mT": [(_A23,), (_A234,)],
     "matmul_vjp_a": [(_r(2, 4), _A23, _r(3, 4)), (_r(4), _A3, _r(3, 4)), (_r(2), _A23, _A3),
                      (2.0, _A3, _A3)],
@@ -523,16 +528,22 @@ NUMPY_CASES = {
                  (_r(6), _A23, None)],
     "sort_jvp": [(_r(5), _r(5), -1), (_A23, _r(2, 3), None)],
     "safe_log": [(np.array([-1.0, 0.0, 2.0]),), (2.0,), (-1.0,)],
+    "pow_dx": [(np.array([0.0, 2.0, 3.0]), 0.5), (np.array([0.0, 2.0]), 0.0), (0.0, 0.5),
+               (0.0, 0.0), (2.0, 3.0), (0.0, np.array([0.0, 1.0, 2.0, 0.5])),
+               (np.array([[0.0], [2.0]]), np.array([0.0, 1.5]))],
     "clip_inside": [(_A3, 0.0, 1.0), (_A3, None, 1.0), (_A3, None, None), (0.5, _A3, 1.0)],
-    "clip_below": [(_A3, 0.0), (_A3, None)],
-    "clip_above": [(_A3, 1.0), (0.5, None)],
+    "clip_below": [(_A3, 0.0, 1.0), (_A3, None, 1.0), (_A3, 0.0, None), (_A3, 1.0, -1.0)],
+    "clip_above": [(_A3, 0.0, 1.0), (0.5, None, None), (_A3, None, 0.5), (_A3, 1.0, -1.0)],
 }
 # Helpers whose NumPy primal Numba cannot compile: they refuse at compile time.
 REFUSED = {
     "tensordot_vjp_a": (_r(2, 2), _r(2, 3), _r(3, 2), 1),
     "tensordot_vjp_b": (_r(2, 2), _r(2, 3), _r(3, 2), 1),
-    "einsum_vjp": (_r(2, 2), "ij,jk->ik", 0, _r(2, 3), _r(3, 2)),
-    "einsum_jvp": (_r(2, 2), "ij,jk->ik", 0, _r(2, 3), _r(3, 2)),
+    "einsum_vjp": (_r(2, 2), 1, "ij,jk->ik", _r(2, 3), _r(3, 2)),
+    "einsum_jvp": (_r(2, 3), 1, "ij,jk->ik", _r(2, 3), _r(3, 2)),
+    # np.r_ itself has no Numba type; the primal np.r_[...] is refused before these are reached
+    "index_concat_vjp": (_r(6), None, (_A3, _A3)),
+    "index_concat_jvp": ((_A3, _A3), None, (_A3, _A3)),
     "unpad": (_r(5), _A3, 1, "constant"),
     "pad_border": (_A3, 1),
 }

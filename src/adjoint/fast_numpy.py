@@ -51,7 +51,7 @@ def _build():
                 # C-contiguous results: BLAS (`@`) downstream wants contiguous arrays.
                 dims = [":"] * x.ndim
                 dims[-1] = "::1"
-                spec = f"float64[{', '.join(dims)}]"
+                spec = f"{x.dtype}[{', '.join(dims)}]"  # float32 in, float32 out
                 code = (f"def impl(x):\n"
                         f"    if x.size < {THRESHOLD}:\n"
                         f"        return np.{name}(x)\n"

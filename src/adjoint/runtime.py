@@ -42,6 +42,8 @@ __all__ = [
     "unreduce",
     "reduce_sum",
     "reduced_count",
+    "ddof_count",
+    "nonzero_reciprocal",
     "centered",
     "extreme_weights",
     "prod_weights",
@@ -82,6 +84,8 @@ __all__ = [
     "split_like",
     "unstack",
     "hstack_vjp",
+    "index_concat_vjp",
+    "index_concat_jvp",
     "vstack_vjp",
     "tile_vjp",
     "repeat_vjp",
@@ -103,6 +107,7 @@ __all__ = [
     "sort_jvp",
     "diag_vjp",
     "safe_log",
+    "pow_dx",
     "clip_inside",
     "clip_below",
     "clip_above",
@@ -166,18 +171,18 @@ def fresh(x):
 
 def write_adjoint(d, index):
     """The adjoint of the values ``a[index] = v`` wrote, given ``d``, the adjoint of ``a``
-    after the write: a copy of ``d[index]`` in which, for an integer-array index that names
-    an element several times, only the last occurrence — the write NumPy keeps — is credited.
+    after the write: a copy of ``d[index]`` in which, for an index with integer arrays (or
+    lists) that names an element several times, only the occurrence NumPy keeps — the last
+    write — is credited. Which one that is is found by writing each position's number
+    through the same index, so any mix of slices, integers and integer arrays is exact.
     """
     out = np.array(d[index], dtype=np.float64, copy=True)
-    if isinstance(index, np.ndarray) and index.dtype != np.bool_ and index.ndim == 1:
-        n = d.shape[0]
-        seen = np.zeros(n, dtype=np.bool_)
-        for k in range(index.shape[0] - 1, -1, -1):
-            i = index[k] % n
-            if seen[i]:
-                out[k] = 0.0
-            seen[i] = True
+    if _is_integer_array(index) or (
+            isinstance(index, tuple) and any(_is_integer_array(i) for i in index)):
+        position = np.arange(out.size).reshape(out.shape)
+        labels = np.full(np.shape(d), -1, dtype=np.intp)
+        labels[index] = position
+        out[labels[index] != position] = 0.0
     return out if out.ndim else float(out)
 
 
@@ -324,6 +329,24 @@ def reduced_count(a, axis):
     return n
 
 
+def ddof_count(a, axis, ddof):
+    """The divisor of ``np.var(a, axis, ddof=ddof)`` as a float: ``n - ddof``, or nan where
+    that is not positive (NumPy's variance is then nan or inf, and so is its derivative),
+    so that dividing by it never raises."""
+    n = reduced_count(a, axis) - ddof
+    return float(n) if n > 0 else np.nan
+
+
+def nonzero_reciprocal(x):
+    """``1 / x`` where ``x != 0`` and 0 where ``x == 0``: the factor ``1 / std`` of the
+    derivative of ``np.std``, whose numerator (the centered data) is 0 wherever std is, so the
+    derivative there is 0 (a subgradient; exact when one element is reduced)."""
+    if isinstance(x, np.ndarray):
+        safe = np.where(x == 0, 1.0, x)
+        return np.where(x == 0, 0.0, 1.0 / safe)
+    return 1.0 / x if x != 0 else 0.0
+
+
 def centered(a, axis):
     """``a`` minus its mean over ``axis`` (the mean keeps the reduced axes, so it broadcasts)."""
     if not isinstance(a, np.ndarray):
@@ -465,9 +488,12 @@ def diff_axis(x, n, axis):
     return np.diff(x, n=n, axis=axis)
 
 
-def diff_vjp(g, n, axis):
+def diff_vjp(g, a, n, axis):
     """Adjoint of ``np.diff(a, n, axis)``: n times, pad ``g`` with a zero at both ends of the
-    axis and take minus its first difference."""
+    axis and take minus its first difference. When ``n`` is at least ``a``'s length along the
+    axis the difference is empty and the adjoint is zero."""
+    if np.shape(a)[axis] <= n:
+        return np.zeros(np.shape(a))
     g = np.asarray(g, dtype=np.float64)
     for _ in range(n):
         zero = np.zeros_like(np.take(g, [0], axis=axis))
@@ -617,6 +643,9 @@ def tensordot_vjp_b(g, a, b, axes):
     return _tensordot_vjp(g, a, b, *_tensordot_axes(a, b, axes), 1)
 
 
+_EINSUM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
 def _einsum_parts(subscripts, count):
     """Input and output subscripts of an einsum (implicit output: letters seen once, sorted)."""
     spec = subscripts.replace(" ", "")
@@ -631,19 +660,56 @@ def _einsum_parts(subscripts, count):
     inputs = lhs.split(",")
     if len(inputs) != count:
         raise NoRuleError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, got {count}",
-                          hint="adjoint's rule for np.einsum takes 1 to 4 operands")
+                          hint="adjoint's rule for np.einsum takes 1 to 8 operands")
     return inputs, out
 
 
-def einsum_vjp(g, subscripts, k, op0, op1=None, op2=None, op3=None):
-    """Adjoint of operand ``k`` of ``np.einsum(subscripts, op0, op1, ...)`` (explicit letters).
+def _sublist_letters(sublist):
+    """An einsum sublist (``[0, 1]``) as subscript letters, the way NumPy reads it."""
+    letters = []
+    for label in sublist:
+        if label is Ellipsis:
+            raise NoRuleError("adjoint's rule for np.einsum does not support '...' in "
+                              "sublists", hint="write every axis with an integer label")
+        letters.append(_EINSUM_LETTERS[int(label)])
+    return "".join(letters)
 
-    It is the einsum of ``g`` with the other operands onto operand ``k``'s letters. Letters only
-    operand ``k`` has (summed away) broadcast through a vector of ones; a repeated letter
+
+def _einsum_call(args):
+    """``np.einsum``'s arguments in either form, ``('ij,jk->ik', a, b)`` or
+    ``(a, [0, 1], b, [1, 2], [0, 2])`` (sublists): (inputs' letters, output letters, operands,
+    {argument position: operand index})."""
+    args = list(args)
+    while args and args[-1] is None:
+        args.pop()
+    if isinstance(args[0], str):
+        ops = [np.asarray(o) for o in args[1:]]
+        inputs, out = _einsum_parts(args[0], len(ops))
+        return inputs, out, ops, {k + 1: k for k in range(len(ops))}
+    pairs, rest = args[:len(args) - len(args) % 2], args[len(args) - len(args) % 2:]
+    ops = [np.asarray(o) for o in pairs[0::2]]
+    inputs = [_sublist_letters(s) for s in pairs[1::2]]
+    spec = ",".join(inputs) + ("->" + _sublist_letters(rest[0]) if rest else "")
+    inputs, out = _einsum_parts(spec, len(ops))
+    return inputs, out, ops, {2 * k: k for k in range(len(ops))}
+
+
+def einsum_vjp(g, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=None, op5=None,
+               op6=None, op7=None):
+    """Adjoint of argument ``k`` of ``np.einsum(subscripts, op0, op1, ...)`` (argument 0 is
+    ``subscripts``): an operand, in the subscripts form or the sublist form
+    (``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``, where the operands are arguments 0, 2, ...).
+
+    It is the einsum of ``g`` with the other operands onto the operand's letters. Letters only
+    that operand has (summed away) broadcast through a vector of ones; a repeated letter
     (a diagonal, ``'ii->'``) writes the result onto that diagonal of a zero array.
     """
-    ops = [np.asarray(o) for o in (op0, op1, op2, op3) if o is not None]
-    inputs, out = _einsum_parts(subscripts, len(ops))
+    inputs, out, ops, positions = _einsum_call(
+        (subscripts, op0, op1, op2, op3, op4, op5, op6, op7))
+    if k not in positions:
+        raise NoRuleError(f"np.einsum: argument {k} is not an operand",
+                          hint="differentiate with respect to the arrays only")
+    k = positions[k]
     mine = inputs[k]
     letters = "".join(dict.fromkeys(mine))  # unique, in order
     terms = [out] + [s for j, s in enumerate(inputs) if j != k]
@@ -661,11 +727,16 @@ def einsum_vjp(g, subscripts, k, op0, op1=None, op2=None, op3=None):
     return grad
 
 
-def einsum_jvp(t, subscripts, k, op0, op1=None, op2=None, op3=None):
-    """Tangent of ``np.einsum`` from operand ``k``'s tangent ``t`` (the einsum is linear in it)."""
-    ops = [o for o in (op0, op1, op2, op3) if o is not None]
-    ops[k] = t
-    return np.einsum(subscripts, *ops)
+def einsum_jvp(t, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=None, op5=None,
+               op6=None, op7=None):
+    """Tangent of ``np.einsum`` from argument ``k``'s tangent ``t`` (linear in it); the
+    arguments as for :func:`einsum_vjp`."""
+    args = [subscripts, op0, op1, op2, op3, op4, op5, op6, op7]
+    _einsum_call(args)  # refuses what einsum_vjp refuses
+    args[k] = t
+    while args[-1] is None:
+        args.pop()
+    return np.einsum(*args)
 
 
 def diagonal_vjp(g, a, offset, axis1, axis2):
@@ -826,6 +897,41 @@ def vstack_vjp(g, tup):
     return tuple(reshape_like(p, x) for p, x in zip(pieces, tup))
 
 
+def _index_concat_labels(maker, items):
+    """``maker[items]`` (``np.r_`` or ``np.c_``) with item k replaced by the label k (and each
+    constant slice by -1), so that ``labels == k`` selects item k's elements of the result, in
+    the item's own order."""
+    labels = []
+    for k, item in enumerate(items):
+        if isinstance(item, str):
+            raise NoRuleError("adjoint's rules for np.r_ and np.c_ do not support string "
+                              f"directives such as {item!r}",
+                              hint="concatenate with np.concatenate, np.stack or "
+                                   "np.column_stack instead")
+        if isinstance(item, slice):
+            labels.append(np.full(np.shape(np.r_[item]), -1.0))
+        else:
+            labels.append(np.full(np.shape(item), float(k)))
+    return maker[tuple(labels)]
+
+
+def index_concat_vjp(g, maker, items):
+    """The adjoints of the items of ``maker[items]`` (``np.r_[a, b]``, ``np.c_[a, b]``): each
+    item's elements of ``g``, in its shape (0.0 for slices, which are constants)."""
+    labels = _index_concat_labels(maker, items)
+    g = np.asarray(g, dtype=np.float64)
+    return tuple(0.0 if isinstance(item, slice) else reshape_like(g[labels == k], item)
+                 for k, item in enumerate(items))
+
+
+def index_concat_jvp(tangents, maker, items):
+    """The tangent of ``maker[items]`` from the items' ``tangents`` (slices' are zeros)."""
+    _index_concat_labels(maker, items)  # refuses what index_concat_vjp refuses
+    parts = [np.zeros(np.shape(np.r_[item])) if isinstance(item, slice) else t
+             for t, item in zip(tangents, items)]
+    return maker[tuple(parts)]
+
+
 def tile_vjp(g, a, reps):
     """Adjoint of ``np.tile(a, reps)``: the sum of ``g`` over the tiles."""
     reps = (reps,) if isinstance(reps, (int, np.integer)) else tuple(reps)
@@ -900,9 +1006,10 @@ def pad_border(a, pad_width):
 
 
 def astype_vjp(g, dtype):
-    """The derivative through ``astype(dtype)``: identity to a float type, zero to an integer
-    or boolean type (the cast is then piecewise constant)."""
-    if np.issubdtype(np.dtype(dtype), np.inexact):
+    """The derivative through ``astype(dtype)`` (or a NumPy function's ``dtype=``): identity to
+    a float type or None (no cast), zero to an integer or boolean type (the cast is then
+    piecewise constant)."""
+    if dtype is None or np.issubdtype(np.dtype(dtype), np.inexact):
         return g
     return g * 0.0
 
@@ -987,6 +1094,17 @@ def safe_log(x):
     return np.log(x) if x > 0 else 0.0
 
 
+def pow_dx(a, b):
+    """``b * a ** (b - 1)``, the partial of ``a ** b`` in ``a``, with JAX's conventions: 0
+    wherever ``b == 0`` (``x ** 0`` is constant, even at ``x == 0``), and ``±inf`` at
+    ``a == 0`` for ``b < 1`` (NumPy's ``0.0 ** negative``), never a ZeroDivisionError."""
+    af = np.asarray(a, dtype=np.float64)
+    bf = np.asarray(b, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        d = np.where(bf == 0, 0.0, bf * af ** (bf - 1.0))
+    return d if isinstance(a, np.ndarray) or isinstance(b, np.ndarray) else float(d)
+
+
 def clip_inside(a, lo, hi):
     """1.0 where ``lo <= a <= hi`` (a missing bound is no bound), else 0.0: ``clip``'s
     derivative in ``a``. At a bound the derivative is 1, as in PyTorch."""
@@ -998,15 +1116,21 @@ def clip_inside(a, lo, hi):
     return inside * 1.0
 
 
-def clip_below(a, lo):
-    """1.0 where ``a < lo`` (``clip`` returns the lower bound there), else 0.0."""
+def clip_below(a, lo, hi):
+    """1.0 where ``a < lo <= hi`` (``clip`` returns the lower bound there), else 0.0. Where the
+    bounds cross (``lo > hi``) NumPy's clip returns ``hi``: the lower bound gets nothing."""
     if lo is None:
         return 0.0
-    return (a < lo) * 1.0
+    if hi is None:
+        return (a < lo) * 1.0
+    return ((a < lo) & (lo <= hi)) * 1.0
 
 
-def clip_above(a, hi):
-    """1.0 where ``a > hi`` (``clip`` returns the upper bound there), else 0.0."""
+def clip_above(a, lo, hi):
+    """1.0 where ``clip`` returns the upper bound: ``a > hi``, or anywhere the bounds cross
+    (``lo > hi``; NumPy's clip is ``minimum(maximum(a, lo), hi)``), else 0.0."""
     if hi is None:
         return 0.0
-    return (a > hi) * 1.0
+    if lo is None:
+        return (a > hi) * 1.0
+    return ((a > hi) | (lo > hi)) * 1.0

@@ -649,6 +649,30 @@ def _reduced_count(a, axis):
     return impl
 
 
+@overload(runtime.ddof_count)
+def _ddof_count(a, axis, ddof):
+    def impl(a, axis, ddof):
+        n = runtime.reduced_count(a, axis) - ddof
+        return float(n) if n > 0 else np.nan
+    return impl
+
+
+@overload(runtime.nonzero_reciprocal)
+def _nonzero_reciprocal(x):
+    if _is_scalar(x):
+        return lambda x: 1.0 / x if x != 0 else 0.0
+    if _is_array(x):
+        def impl(x):
+            out = np.zeros(x.shape)
+            flat_x, flat_out = x.ravel(), out.reshape(out.size)
+            for i in range(flat_x.size):
+                if flat_x[i] != 0:
+                    flat_out[i] = 1.0 / flat_x[i]
+            return out
+        return impl
+    return None
+
+
 @overload(runtime.centered)
 def _centered(a, axis):
     if _is_scalar(a):
@@ -915,12 +939,14 @@ def _diff_axis(x, n, axis):
 
 
 @overload(runtime.diff_vjp)
-def _diff_vjp(g, n, axis):
-    if not (_is_array(g) and isinstance(axis, types.Integer)):
+def _diff_vjp(g, a, n, axis):
+    if not (_is_array(g) and _is_array(a) and isinstance(axis, types.Integer)):
         return None
     ndim = g.ndim
 
-    def impl(g, n, axis):
+    def impl(g, a, n, axis):
+        if a.shape[axis % ndim] <= n:  # an empty difference: nothing flows back
+            return np.zeros(a.shape)
         y = _diff_adjoint_lanes(_lanes(g, axis), n)
         return y.reshape(to_fixed_tuple(_with_length(g.shape, axis % ndim, y.shape[1]), ndim))
     return impl
@@ -948,6 +974,12 @@ def _bilinear(name, cases):
         if impl is None:
             raise TypingError(f"{name} under Numba takes scalars, 1-D and 2-D arrays (Numba's "
                               f"products take no more), not {a} and {b}")
+        if any(_is_array(t) and t.dtype != types.float64 for t in (g, a, b)):
+            # Numba's products take one dtype: a float32 (or integer) primal meets a float64
+            # adjoint, so everything goes to float64 first, as NumPy's promotion would.
+            helper = getattr(runtime, name)
+            return lambda g, a, b: helper(runtime.as_float(g), runtime.as_float(a),
+                                          runtime.as_float(b))
         return impl
     overload(getattr(runtime, name))(typer)
 
@@ -1075,10 +1107,23 @@ def _matrices(*ts):
 _NOT_2D = "{} under Numba takes 2-D matrices (Numba's np.linalg takes no stacks of them)"
 
 
+def _not_float64(*args):
+    """Whether an array among ``args`` is not float64: Numba's linear algebra takes one dtype,
+    and a float32 primal meets a float64 adjoint."""
+    return any(_is_array(t) and t.dtype != types.float64 for t in args)
+
+
+@register_jitable
+def _f64(x):
+    return runtime.as_float(x)
+
+
 @overload(runtime.solve_vjp_b)
 def _solve_vjp_b(g, a, b):
     if not (_matrices(a) and _is_array(b)):
         raise TypingError(_NOT_2D.format("solve_vjp_b"))
+    if _not_float64(g, a, b):
+        return lambda g, a, b: runtime.solve_vjp_b(g, _f64(a), _f64(b))
     return lambda g, a, b: np.linalg.solve(a.T, g)
 
 
@@ -1086,6 +1131,8 @@ def _solve_vjp_b(g, a, b):
 def _solve_vjp_a(g, a, b, x):
     if not (_matrices(a) and _is_array(b)):
         raise TypingError(_NOT_2D.format("solve_vjp_a"))
+    if _not_float64(g, a, b, x):
+        return lambda g, a, b, x: runtime.solve_vjp_a(g, _f64(a), _f64(b), _f64(x))
     if b.ndim == 1:
         return lambda g, a, b, x: -np.outer(np.linalg.solve(a.T, g), x)
     return lambda g, a, b, x: -np.dot(np.linalg.solve(a.T, g), x.T)
@@ -1095,6 +1142,8 @@ def _solve_vjp_a(g, a, b, x):
 def _solve_jvp_a(t, a, b, x):
     if not (_matrices(a) and _is_array(b)):
         raise TypingError(_NOT_2D.format("solve_jvp_a"))
+    if _not_float64(t, a, b, x):
+        return lambda t, a, b, x: runtime.solve_jvp_a(t, _f64(a), _f64(b), _f64(x))
     return lambda t, a, b, x: -np.linalg.solve(a, np.dot(t, x))
 
 
@@ -1109,6 +1158,8 @@ def _det_vjp(g, a, z):
 def _det_jvp(t, a, z):
     if not _matrices(a):
         raise TypingError(_NOT_2D.format("det_jvp"))
+    if _not_float64(t, a):
+        return lambda t, a, z: runtime.det_jvp(t, _f64(a), z)
     return lambda t, a, z: z * np.trace(np.linalg.solve(a, t))
 
 
@@ -1123,6 +1174,8 @@ def _logdet_vjp(g, a):
 def _logdet_jvp(t, a):
     if not _matrices(a):
         raise TypingError(_NOT_2D.format("logdet_jvp"))
+    if _not_float64(t, a):
+        return lambda t, a: runtime.logdet_jvp(t, _f64(a))
     return lambda t, a: np.trace(np.linalg.solve(a, t))
 
 
@@ -1537,11 +1590,15 @@ def _flip_axis(x, axis):
 
 
 overload(runtime.unpad)(_refuse("Numba cannot compile np.pad"))
+overload(runtime.index_concat_vjp)(_refuse("Numba cannot compile np.r_ or np.c_"))
+overload(runtime.index_concat_jvp)(_refuse("Numba cannot compile np.r_ or np.c_"))
 overload(runtime.pad_border)(_refuse("Numba cannot compile np.pad"))
 
 
 @overload(runtime.astype_vjp, prefer_literal=True)
 def _astype_vjp(g, dtype):
+    if _is_none(dtype):
+        return lambda g, dtype: g
     if isinstance(dtype, types.NumberClass):
         target = dtype.instance_type
     elif isinstance(dtype, types.DType):
@@ -1701,6 +1758,34 @@ def _safe_log(x):
     return None
 
 
+@overload(runtime.pow_dx)
+def _pow_dx(a, b):
+    if _is_scalar(a) and _is_scalar(b):
+        def scalar(a, b):
+            if b == 0:
+                return 0.0
+            if a == 0 and b < 1:  # NumPy's 0.0 ** negative: inf, not an error
+                return b * np.inf
+            return b * float(a) ** (b - 1.0)
+        return scalar
+    if _is_array(a) and _is_scalar(b):
+        def array_scalar(a, b):
+            if b == 0:
+                return np.zeros(a.shape)
+            return b * np.power(a * 1.0, b - 1.0)
+        return array_scalar
+    if _is_array(b) and (_is_array(a) or _is_scalar(a)):
+        def with_array_exponent(a, b):
+            d = b * np.power(a * 1.0, b - 1.0)
+            zero = np.broadcast_to(b == 0, d.shape)
+            for index in np.ndindex(d.shape):
+                if zero[index]:
+                    d[index] = 0.0
+            return d
+        return with_array_exponent
+    return None
+
+
 @overload(runtime.clip_inside)
 def _clip_inside(a, lo, hi):
     if _is_none(lo) and _is_none(hi):
@@ -1715,17 +1800,21 @@ def _clip_inside(a, lo, hi):
 
 
 @overload(runtime.clip_below)
-def _clip_below(a, lo):
+def _clip_below(a, lo, hi):
     if _is_none(lo):
-        return lambda a, lo: 0.0
-    return lambda a, lo: (a < lo) * 1.0
+        return lambda a, lo, hi: 0.0
+    if _is_none(hi):
+        return lambda a, lo, hi: (a < lo) * 1.0
+    return lambda a, lo, hi: ((a < lo) & (lo <= hi)) * 1.0
 
 
 @overload(runtime.clip_above)
-def _clip_above(a, hi):
+def _clip_above(a, lo, hi):
     if _is_none(hi):
-        return lambda a, hi: 0.0
-    return lambda a, hi: (a > hi) * 1.0
+        return lambda a, lo, hi: 0.0
+    if _is_none(lo):
+        return lambda a, lo, hi: (a > hi) * 1.0
+    return lambda a, lo, hi: ((a > hi) | (lo > hi)) * 1.0
 
 
 @overload(runtime.write_adjoint)
@@ -1743,6 +1832,23 @@ def _write_adjoint(d, index):
                 seen[i] = True
             return out
         return impl
+
+    if isinstance(index, types.BaseTuple) and any(_is_integer_array(i) for i in index):
+        def mixed(d, index):
+            # Each position's number, written through the same index: the ones read back are
+            # the writes NumPy kept.
+            out = d[index].astype(np.float64)
+            position = np.arange(out.size).reshape(out.shape)
+            labels = np.full(d.shape, -1, np.intp)
+            labels[index] = position
+            kept = labels[index]
+            flat, flat_kept, flat_position = (out.reshape(out.size), kept.reshape(kept.size),
+                                              position.reshape(position.size))
+            for k in range(out.size):
+                if flat_kept[k] != flat_position[k]:
+                    flat[k] = 0.0
+            return out
+        return mixed
 
     def plain(d, index):
         return runtime.fresh(d[index])

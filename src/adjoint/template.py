@@ -66,7 +66,7 @@ def _sub_names(node, mapping):
             self.generic_visit(n)
             return n
 
-    new = Sub().visit(g.clone(node))
+    new = InlineConstantHelpers().visit(Sub().visit(g.clone(node)))
     # The rule module's line numbers mean nothing in the user's file: the caller gives the
     # copy the location of the statement being differentiated.
     for n in g.walk(new):
@@ -74,6 +74,50 @@ def _sub_names(node, mapping):
             if hasattr(n, attr):
                 setattr(n, attr, None)
     return new
+
+
+def _number(node):
+    """The value of a numeric constant atom (``2``, ``-0.5``), or None."""
+    if isinstance(node, g.UnaryOp) and isinstance(node.op, g.USub):
+        value = _number(node.operand)
+        return None if value is None else -value
+    if isinstance(node, g.Constant) and isinstance(node.value, (int, float)) and \
+            not isinstance(node.value, bool):
+        return node.value
+    return None
+
+
+class InlineConstantHelpers(g.NodeTransformer):
+    """Write a runtime helper called with constant arguments as the plain expression it then
+    equals, so that generated code reads as arithmetic and the optimizer can fold it:
+
+    - ``astype_vjp(g, None)`` (no ``dtype=``) is ``g``;
+    - ``einsum_vjp`` and ``einsum_jvp`` drop the trailing ``None`` of absent operands;
+    - ``pow_dx(a, c)`` is ``0.0`` for ``c == 0`` and ``c * a ** (c - 1)`` for a constant
+      ``c`` outside ``(0, 1)``, where that expression has no singularity the primal lacks
+      (``0.0 ** (c - 1)`` with ``c >= 1`` is finite; with ``c < 0`` the primal ``0.0 ** c``
+      already divides by zero). Between 0 and 1 the helper gives ``inf`` at ``a == 0``.
+    """
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if not isinstance(node.func, g.Name) or node.keywords:
+            return node
+        if node.func.id == "astype_vjp" and len(node.args) == 2 and \
+                g.is_const(node.args[1], None):
+            return node.args[0]
+        if node.func.id in ("einsum_vjp", "einsum_jvp"):  # operands default to None
+            while len(node.args) > 3 and g.is_const(node.args[-1], None):
+                node.args.pop()
+            return node
+        if node.func.id == "pow_dx" and len(node.args) == 2:
+            c = _number(node.args[1])
+            if c is None or 0 < c < 1:
+                return node
+            if c == 0:
+                return g.const(0.0)
+            return g.binop(g.const(c), g.Mult, g.binop(node.args[0], g.Pow, g.const(c - 1)))
+        return node
 
 
 def _is_d(node):
@@ -160,27 +204,28 @@ def fill_vjp(bound, result, dz, active, namer):
     values = dict(bound.values)
     values[rule.result] = g.name(result)
     targets = {p: v for p, v in bound.values.items() if _wants(v, active)}
+    arrays = _list_arrays(rule, targets, values, namer)
     if rule.partials is not None:
         shared, partials = _elementwise_parts(rule)
         rename = {t: g.name(namer.fresh(t)) for t in _template_temps(shared, rule.params)}
         mapping = {**values, **rename}
         needed = _deps(set().union(*[g.names_in(partials[rule.params.index(p)], g.Load)
                                      for p in targets]) if targets else set(), shared)
-        prelude = [_sub_names(s, mapping) for s in shared
-                   if set(g.names_in(s.targets[0], g.Store)) & needed]
+        prelude = arrays + [_sub_names(s, mapping) for s in shared
+                            if set(g.names_in(s.targets[0], g.Store)) & needed]
         contributions = []
         for p, atom in targets.items():
             partial = _sub_names(partials[rule.params.index(p)], mapping)
             expr = g.binop(g.clone(dz), g.Mult, partial)
             if rule.broadcast:
-                expr = g.call("unbroadcast", expr, g.clone(atom))
+                expr = g.call("unbroadcast", expr, g.clone(values[p]))
             contributions.append((atom, expr))
         return Filled(prelude, contributions)
     stmts = rule.vjp or []
     rename = {t: g.name(namer.fresh(t)) for t in _template_temps(stmts, rule.params)
               if not t == "d"}
     mapping = {**values, **rename}
-    prelude, contributions = [], []
+    prelude, contributions = arrays, []
     for stmt in stmts:
         if isinstance(stmt, g.Assign) and _is_d(stmt.targets[0]):
             p = stmt.targets[0].slice.id
@@ -192,6 +237,19 @@ def fill_vjp(bound, result, dz, active, namer):
             new = _replace_d(_sub_names(stmt, mapping), {rule.result: dz}, g.const(0.0))
             prelude.append(new)
     return Filled(prelude, contributions)
+
+
+def _list_arrays(rule, chosen, values, namer):
+    """Statements ``t = np.array([x, y])`` for the list literals in ``chosen`` (param -> atom)
+    passed to parameters that take an array (``np.mean([x, y])``), as NumPy converts them;
+    ``values`` then binds each such parameter to its array's name."""
+    out = []
+    for p, atom in chosen.items():
+        if isinstance(atom, (g.List, g.Tuple)) and p not in rule.sequences:
+            name = namer.fresh("t")
+            out.append(g.assign(name, g.call(g.dotted("np.array"), g.clone(atom))))
+            values[p] = g.name(name)
+    return out
 
 
 def _wants(atom, active):
@@ -207,7 +265,7 @@ def fill_jvp(bound, result, tangent_of, namer):
     rule = bound.rule
     values = dict(bound.values)
     values[rule.result] = g.name(result)
-    dnames = {}
+    dnames, converted = {}, set()
     for p, atom in bound.values.items():
         if isinstance(atom, (g.List, g.Tuple)):
             elts = [tangent_of(e) for e in atom.elts]
@@ -215,17 +273,22 @@ def fill_jvp(bound, result, tangent_of, namer):
                 dnames[p] = type(atom)(
                     elts=[e if e is not None else g.call("zeros_like", g.clone(a))
                           for e, a in zip(elts, atom.elts)], ctx=g.Load())
+                if p not in rule.sequences and any(_carries(e) for e in elts):
+                    # np.mean([x, y]): NumPy converts the list; so does the tangent code
+                    dnames[p] = g.call(g.dotted("np.array"), dnames[p])
+                    converted.add(p)
         else:
             t = tangent_of(atom)
             if t is not None:
                 dnames[p] = t
     if not dnames:
         return None
+    arrays = _list_arrays(rule, {p: values[p] for p in converted}, values, namer)
     if rule.partials is not None:
         shared, partials = _elementwise_parts(rule)
         rename = {t: g.name(namer.fresh(t)) for t in _template_temps(shared, rule.params)}
         mapping = {**values, **rename}
-        prelude = [_sub_names(s, mapping) for s in shared]
+        prelude = arrays + [_sub_names(s, mapping) for s in shared]
         terms = [g.binop(g.clone(dnames[p]), g.Mult,
                          _sub_names(partials[rule.params.index(p)], mapping))
                  for p in rule.params if p in dnames]
@@ -238,7 +301,7 @@ def fill_jvp(bound, result, tangent_of, namer):
     stmts = rule.jvp
     rename = {t: g.name(namer.fresh(t)) for t in _template_temps(stmts, rule.params)}
     mapping = {**values, **rename}
-    prelude, out = [], None
+    prelude, out = arrays, None
     for stmt in stmts:
         if isinstance(stmt, g.Assign) and _is_d(stmt.targets[0]) and \
                 stmt.targets[0].slice.id == rule.result:
@@ -246,6 +309,11 @@ def fill_jvp(bound, result, tangent_of, namer):
         else:
             prelude.append(_replace_d(_sub_names(stmt, mapping), dnames, _ZERO))
     return prelude, out
+
+
+def _carries(tangent):
+    """Whether a tangent expression from ``tangent_of`` is a tangent variable (not a zero)."""
+    return isinstance(tangent, g.Name) and tangent.id != ZERO_NAME
 
 
 # The symbolic zero tangent: the optimizer folds expressions containing it.

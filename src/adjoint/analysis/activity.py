@@ -70,7 +70,9 @@ def classify(value, info, local_names):
     if isinstance(value, g.Compare):
         return Op("nondiff", args=[value.left] + list(value.comparators))
     if isinstance(value, g.Subscript):
-        return Op("subscript", args=[value.value])
+        if isinstance(value.value, g.Name) and value.value.id in local_names:
+            return Op("subscript", args=[value.value])
+        return _global_subscript(value, info, local_names)
     if isinstance(value, g.Attribute):
         if isinstance(value.value, g.Name) and value.value.id in local_names:
             if value.attr in NONDIFF_ATTRIBUTES:
@@ -108,6 +110,34 @@ def classify(value, info, local_names):
         return Op("rule", rule=rule, args=list(value.args), keywords=keywords, obj=obj,
                   label=label)
     return Op("unknown", label=type(value).__name__)
+
+
+def _global_subscript(value, info, local_names):
+    """``obj[items]`` for a global ``obj``: a rule keyed by ``obj`` (``np.r_[x, 0:3]``
+    concatenates its items) takes the items as one tuple, slices with constant bounds written
+    as ``slice(...)`` calls (a slice bound held in a local variable has no rule); otherwise the
+    items are the inputs of an operation without a rule, so an active item is refused rather
+    than silently given no derivative."""
+    items = value.slice.elts if isinstance(value.slice, g.Tuple) else [value.slice]
+    found, obj = resolve(value.value, info)
+    rule = registry.lookup(obj) if found else None
+    label = f"{dotted_name(value.value)}[...]"
+    atoms, names = [], []
+    for item in items:
+        if isinstance(item, g.Slice):
+            bounds = [item.lower, item.upper, item.step]
+            computed = [b for b in bounds
+                        if isinstance(b, g.Name) and b.id in local_names]
+            names += computed
+            if computed and rule is not None:
+                rule, label = None, f"{label} with a slice bound computed at run time"
+            item = g.call("slice", *[g.const(None) if b is None else b for b in bounds])
+        elif isinstance(item, g.Name):
+            names.append(item)
+        atoms.append(item)
+    if rule is None:
+        return Op("unknown", args=names, obj=obj, label=label)
+    return Op("rule", rule=rule, args=[g.tuple_(atoms)], obj=obj, label=label)
 
 
 def atom_names(atom, local_names):

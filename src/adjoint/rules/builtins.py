@@ -50,7 +50,7 @@ def pow_rule(z, base, exp):
     # Same partials as `base ** exp` (rules.operators.pow): pow(array, 2) broadcasts like **.
     # safe_log is 0 where base <= 0, so the exp partial is 0 there (not nan or an error):
     # exp is then usually an integer constant that is not differentiated.
-    return exp * base ** (exp - 1), z * safe_log(base)
+    return pow_dx(base, exp), z * safe_log(base)  # noqa: F821
 
 
 @elementwise(builtins.float, broadcast=False)

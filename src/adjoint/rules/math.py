@@ -177,11 +177,11 @@ def sqrt(z, x):
 
 @elementwise(math.pow, broadcast=False)
 def power(z, x, y):
-    """d pow(x, y) = y x^(y-1) dx + pow(x, y) ln(x) dy   (the dy term needs x > 0)"""
-    # The y-partial uses log(x), so it is defined for x > 0 only (math.log raises for x <= 0
-    # in Python mode and gives nan under Numba). At x == 0 the x-partial is whatever
-    # x ** (y - 1) gives: 0 for y > 1, y for y == 1, and a ZeroDivisionError for y < 1.
-    return y * x ** (y - 1.0), z * math.log(x)
+    """d pow(x, y) = y x^(y-1) dx + pow(x, y) ln(x) dy   (as x ** y: the dx term is 0 where
+    y == 0, the dy term where x <= 0)"""
+    # Exactly the partials of `x ** y` (rules.operators.pow): at x == 0 the x-partial is 0 for
+    # y == 0 or y > 1, y for y == 1 and inf for 0 < y < 1 (JAX's convention).
+    return pow_dx(x, y), z * safe_log(x)  # noqa: F821
 
 
 # --- special functions ---------------------------------------------------------------------

@@ -30,8 +30,12 @@ Derivative conventions at kinks (tested, and described in ``docs/conventions.md`
   the gradient equally, 1/k each (JAX).
 - ``clip``: derivative 1 in ``a`` on the closed interval ``[a_min, a_max]`` (PyTorch), and the
   bounds get the gradient only strictly outside it.
-- ``sqrt`` at 0: ``1 / (2 sqrt(0)) = inf``, as in JAX; ``np.linalg.norm`` at a zero vector and
-  ``std`` of constant data: norm's derivative is 0 there, std's is nan (0/0).
+- ``sqrt`` at 0: ``1 / (2 sqrt(0)) = inf``, as in JAX, and so ``x ** c`` for ``0 < c < 1``;
+  ``x ** 0`` has derivative 0 everywhere, 0 included (JAX; :func:`~adjoint.runtime.pow_dx`).
+- ``np.linalg.norm`` at a zero vector and ``std`` where it is 0 (constant data, one element):
+  derivative 0, a subgradient (JAX gives nan for norm). ``var``/``std`` with ``n <= ddof``: nan.
+- ``dtype=`` of an integer or boolean type makes the result piecewise constant: derivative 0
+  (:func:`~adjoint.runtime.astype_vjp`); a float type keeps it.
 - ``sign``, ``floor``, ``ceil``, ``round``, ``rint``, ``trunc``, ``fix``, ``heaviside``,
   ``floor_divide``, comparisons, ``argmax``/``argmin``/``argsort``: zero derivative.
 - ``np.linalg.cholesky`` reads one triangle of its argument, so its gradient lives on that
@@ -86,8 +90,9 @@ def positive(z, x):
 
 @elementwise(np.power, np.float_power, broadcast=True)
 def power(z, x1, x2):
-    """d x1^x2 = x2 x1^(x2-1) dx1 + x1^x2 log(x1) dx2   (the dx2 term is taken as 0 for x1 <= 0)"""
-    return x2 * x1 ** (x2 - 1), z * safe_log(x1)
+    """d x1^x2 = x2 x1^(x2-1) dx1 + x1^x2 log(x1) dx2   (dx1 term 0 where x2 == 0; dx2 term 0
+    where x1 <= 0)"""
+    return pow_dx(x1, x2), z * safe_log(x1)
 
 
 @elementwise(np.square, broadcast=True)
@@ -326,8 +331,10 @@ def fmin(z, x1, x2):
 
 @elementwise(np.clip, broadcast=True)
 def clip(z, a, a_min=None, a_max=None):
-    """d clip(a, lo, hi) = [lo <= a <= hi] da + [a < lo] dlo + [a > hi] dhi"""
-    return clip_inside(a, a_min, a_max), clip_below(a, a_min), clip_above(a, a_max)
+    """d clip(a, lo, hi) = [lo <= a <= hi] da + [a < lo] dlo + [a > hi] dhi   (crossed bounds,
+    lo > hi: the result is hi)"""
+    return (clip_inside(a, a_min, a_max), clip_below(a, a_min, a_max),
+            clip_above(a, a_min, a_max))
 
 
 @elementwise(np.where, broadcast=True)
@@ -357,38 +364,38 @@ nondiff(np.zeros, np.ones, np.empty, np.zeros_like, np.ones_like, np.empty_like,
 
 @vjp(np.sum)
 def sum_vjp(z, a, axis=None, dtype=None, out=None, keepdims=False):
-    """d sum(a) = sum(da)"""
-    d[a] = unreduce(d[z], a, axis)
+    """d sum(a) = sum(da)   (0 for an integer or boolean dtype)"""
+    d[a] = astype_vjp(unreduce(d[z], a, axis), dtype)
 
 
 @jvp(np.sum)
 def sum_jvp(z, a, axis=None, dtype=None, out=None, keepdims=False):
     """d sum(a) = sum(da)"""
-    d[z] = reduce_sum(d[a], axis, keepdims)
+    d[z] = astype_vjp(reduce_sum(d[a], axis, keepdims), dtype)
 
 
 @vjp(np.mean)
 def mean_vjp(z, a, axis=None, dtype=None, out=None, keepdims=False):
     """d mean(a) = sum(da) / n"""
-    d[a] = unreduce(d[z], a, axis) / reduced_count(a, axis)
+    d[a] = astype_vjp(unreduce(d[z], a, axis) / reduced_count(a, axis), dtype)
 
 
 @jvp(np.mean)
 def mean_jvp(z, a, axis=None, dtype=None, out=None, keepdims=False):
     """d mean(a) = sum(da) / n"""
-    d[z] = reduce_sum(d[a], axis, keepdims) / reduced_count(a, axis)
+    d[z] = astype_vjp(reduce_sum(d[a], axis, keepdims) / reduced_count(a, axis), dtype)
 
 
 @vjp(np.prod)
 def prod_vjp(z, a, axis=None, dtype=None, out=None, keepdims=False):
     """d prod(a) = Σ_i (Π_{j≠i} a_j) da_i   (exact where some a_j == 0)"""
-    d[a] = unreduce(d[z], a, axis) * prod_weights(a, axis)
+    d[a] = astype_vjp(unreduce(d[z], a, axis) * prod_weights(a, axis), dtype)
 
 
 @jvp(np.prod)
 def prod_jvp(z, a, axis=None, dtype=None, out=None, keepdims=False):
     """d prod(a) = Σ_i (Π_{j≠i} a_j) da_i"""
-    d[z] = reduce_sum(d[a] * prod_weights(a, axis), axis, keepdims)
+    d[z] = astype_vjp(reduce_sum(d[a] * prod_weights(a, axis), axis, keepdims), dtype)
 
 
 @vjp(np.max, np.amax, np.min, np.amin)
@@ -405,28 +412,30 @@ def extreme_jvp(z, a, axis=None, out=None, keepdims=False):
 
 @vjp(np.var)
 def var_vjp(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """d var(a) = 2 Σ (a - mean(a)) da / (n - ddof)"""
-    d[a] = unreduce(d[z], a, axis) * centered(a, axis) * (2.0 / (reduced_count(a, axis) - ddof))
+    """d var(a) = 2 Σ (a - mean(a)) da / (n - ddof)   (nan where n <= ddof, as var itself)"""
+    d[a] = astype_vjp(unreduce(d[z], a, axis) * centered(a, axis) * (
+        2.0 / ddof_count(a, axis, ddof)), dtype)
 
 
 @jvp(np.var)
 def var_jvp(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """d var(a) = 2 Σ (a - mean(a)) da / (n - ddof)"""
-    d[z] = reduce_sum(d[a] * centered(a, axis), axis, keepdims) * (
-        2.0 / (reduced_count(a, axis) - ddof))
+    d[z] = astype_vjp(reduce_sum(d[a] * centered(a, axis), axis, keepdims) * (
+        2.0 / ddof_count(a, axis, ddof)), dtype)
 
 
 @vjp(np.std)
 def std_vjp(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
-    """d std(a) = Σ (a - mean(a)) da / ((n - ddof) std(a))   (nan for constant data)"""
-    d[a] = unreduce(d[z] / z, a, axis) * centered(a, axis) / (reduced_count(a, axis) - ddof)
+    """d std(a) = Σ (a - mean(a)) da / ((n - ddof) std(a))   (0 where std(a) == 0)"""
+    d[a] = astype_vjp(unreduce(d[z] * nonzero_reciprocal(z), a, axis) * centered(a, axis) / (
+        ddof_count(a, axis, ddof)), dtype)
 
 
 @jvp(np.std)
 def std_jvp(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
     """d std(a) = Σ (a - mean(a)) da / ((n - ddof) std(a))"""
-    d[z] = reduce_sum(d[a] * centered(a, axis), axis, keepdims) / (
-        (reduced_count(a, axis) - ddof) * z)
+    d[z] = astype_vjp(reduce_sum(d[a] * centered(a, axis), axis, keepdims) * (
+        nonzero_reciprocal(z) / ddof_count(a, axis, ddof)), dtype)
 
 
 @vjp(np.linalg.norm)
@@ -444,31 +453,31 @@ def norm_jvp(z, x, ord=None, axis=None, keepdims=False):
 @vjp(np.cumsum)
 def cumsum_vjp_rule(z, a, axis=None, dtype=None):
     """d cumsum(a) = cumsum(da); its adjoint is the reversed cumulative sum"""
-    d[a] = cumsum_vjp(d[z], a, axis)
+    d[a] = astype_vjp(cumsum_vjp(d[z], a, axis), dtype)
 
 
 @jvp(np.cumsum)
 def cumsum_jvp_rule(z, a, axis=None, dtype=None):
     """d cumsum(a) = cumsum(da)"""
-    d[z] = cumsum_axis(d[a], axis)
+    d[z] = astype_vjp(cumsum_axis(d[a], axis), dtype)
 
 
 @vjp(np.cumprod)
 def cumprod_vjp_rule(z, a, axis=None, dtype=None):
     """d cumprod(a)_i = Σ_{j<=i} (Π_{k<=i, k≠j} a_k) da_j"""
-    d[a] = cumprod_vjp(d[z], a, axis)
+    d[a] = astype_vjp(cumprod_vjp(d[z], a, axis), dtype)
 
 
 @jvp(np.cumprod)
 def cumprod_jvp_rule(z, a, axis=None, dtype=None):
     """d cumprod(a)_i = d cumprod(a)_{i-1} a_i + cumprod(a)_{i-1} da_i"""
-    d[z] = cumprod_jvp(d[a], a, z, axis)
+    d[z] = astype_vjp(cumprod_jvp(d[a], a, z, axis), dtype)
 
 
 @vjp(np.diff)
 def diff_vjp_rule(z, a, n=1, axis=-1):
     """d diff(a) = diff(da)   (no prepend/append)"""
-    d[a] = diff_vjp(d[z], n, axis)
+    d[a] = diff_vjp(d[z], a, n, axis)
 
 
 @jvp(np.diff)
@@ -536,8 +545,8 @@ def inner_jvp(z, a, b):
 @vjp(np.outer)
 def outer_vjp(z, a, b):
     """d outer(a, b) = outer(da, b) + outer(a, db)   (both flattened)"""
-    d[a] = reshape_like(np.dot(d[z], np.ravel(b)), a)
-    d[b] = reshape_like(np.dot(np.ravel(a), d[z]), b)
+    d[a] = reshape_like(np.dot(d[z], as_float(np.ravel(b))), a)
+    d[b] = reshape_like(np.dot(as_float(np.ravel(a)), d[z]), b)
 
 
 @jvp(np.outer)
@@ -573,34 +582,47 @@ def tensordot_jvp(z, a, b, axes=2):
 
 
 @vjp(np.einsum)
-def einsum_vjp_rule(z, subscripts, op0, op1=None, op2=None, op3=None):
-    """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ...   (1-4
-    operands, letters only: no '...')"""
-    d[op0] = einsum_vjp(d[z], subscripts, 0, op0, op1, op2, op3)
-    d[op1] = einsum_vjp(d[z], subscripts, 1, op0, op1, op2, op3)
-    d[op2] = einsum_vjp(d[z], subscripts, 2, op0, op1, op2, op3)
-    d[op3] = einsum_vjp(d[z], subscripts, 3, op0, op1, op2, op3)
+def einsum_vjp_rule(z, subscripts, op0, op1=None, op2=None, op3=None, op4=None, op5=None,
+                    op6=None, op7=None):
+    """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ...   (1-8
+    operands, letters only: no '...'; or the sublist form einsum(a, [0, 1], b, [1, 2]))"""
+    # In the sublist form the operands are the arguments subscripts, op1, op3, ...
+    d[subscripts] = einsum_vjp(d[z], 0, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op0] = einsum_vjp(d[z], 1, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op1] = einsum_vjp(d[z], 2, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op2] = einsum_vjp(d[z], 3, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op3] = einsum_vjp(d[z], 4, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op4] = einsum_vjp(d[z], 5, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op5] = einsum_vjp(d[z], 6, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op6] = einsum_vjp(d[z], 7, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op7] = einsum_vjp(d[z], 8, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
 
 
 @jvp(np.einsum)
-def einsum_jvp_rule(z, subscripts, op0, op1=None, op2=None, op3=None):
+def einsum_jvp_rule(z, subscripts, op0, op1=None, op2=None, op3=None, op4=None, op5=None,
+                    op6=None, op7=None):
     """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ..."""
-    d[z] = (einsum_jvp(d[op0], subscripts, 0, op0, op1, op2, op3)
-            + einsum_jvp(d[op1], subscripts, 1, op0, op1, op2, op3)
-            + einsum_jvp(d[op2], subscripts, 2, op0, op1, op2, op3)
-            + einsum_jvp(d[op3], subscripts, 3, op0, op1, op2, op3))
+    d[z] = (einsum_jvp(d[subscripts], 0, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op0], 1, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op1], 2, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op2], 3, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op3], 4, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op4], 5, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op5], 6, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op6], 7, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_jvp(d[op7], 8, subscripts, op0, op1, op2, op3, op4, op5, op6, op7))
 
 
 @vjp(np.trace)
 def trace_vjp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None):
     """d trace(a) = trace(da)"""
-    d[a] = trace_vjp(d[z], a, offset, axis1, axis2)
+    d[a] = astype_vjp(trace_vjp(d[z], a, offset, axis1, axis2), dtype)
 
 
 @jvp(np.trace)
 def trace_jvp_rule(z, a, offset=0, axis1=0, axis2=1, dtype=None):
     """d trace(a) = trace(da)"""
-    d[z] = trace_axes(d[a], offset, axis1, axis2)
+    d[z] = astype_vjp(trace_axes(d[a], offset, axis1, axis2), dtype)
 
 
 @vjp(np.diagonal)
@@ -1001,6 +1023,35 @@ def array_split_jvp(z, ary, indices_or_sections, axis=0):
     d[z] = np.array_split(d[ary], indices_or_sections, axis)
 
 
+@vjp(np.r_)
+def r_vjp(z, items):
+    """d np.r_[a, 0:3, b] = np.r_[da, 0, db]: each item gets its piece (slices are constants;
+    no string directives)"""
+    d[items] = index_concat_vjp(d[z], np.r_, items)
+
+
+@jvp(np.r_)
+def r_jvp(z, items):
+    """d np.r_[a, 0:3, b] = np.r_[da, 0, db]"""
+    d[z] = index_concat_jvp(d[items], np.r_, items)
+
+
+@vjp(np.c_)
+def c_vjp(z, items):
+    """d np.c_[a, b] = np.c_[da, db]: each item gets its columns (slices are constants)"""
+    d[items] = index_concat_vjp(d[z], np.c_, items)
+
+
+@jvp(np.c_)
+def c_jvp(z, items):
+    """d np.c_[a, b] = np.c_[da, db]"""
+    d[z] = index_concat_jvp(d[items], np.c_, items)
+
+
+registry.lookup(np.r_).name = "np.r_"
+registry.lookup(np.c_).name = "np.c_"
+
+
 # ---------------------------------------------------------------------------------------------
 # Creation. Arrays built from differentiable values are differentiable in those values.
 
@@ -1008,25 +1059,25 @@ def array_split_jvp(z, ary, indices_or_sections, axis=0):
 @vjp(np.array)
 def array_vjp(z, object, dtype=None):
     """d array([x, y, ...]) = array([dx, dy, ...]); x gets the adjoint's element (or row) 0"""
-    d[object] = d[z]
+    d[object] = astype_vjp(d[z], dtype)
 
 
 @jvp(np.array)
 def array_jvp(z, object, dtype=None):
     """d array([x, y, ...]) = array([dx, dy, ...])"""
-    d[z] = np.array(d[object])
+    d[z] = astype_vjp(np.array(d[object]), dtype)
 
 
 @vjp(np.asarray, np.ascontiguousarray)
 def asarray_vjp(z, a, dtype=None):
-    """d asarray(a) = asarray(da)"""
-    d[a] = d[z]
+    """d asarray(a) = asarray(da)   (0 for an integer or boolean dtype)"""
+    d[a] = astype_vjp(d[z], dtype)
 
 
 @jvp(np.asarray, np.ascontiguousarray)
 def asarray_jvp(z, a, dtype=None):
     """d asarray(a) = asarray(da)"""
-    d[z] = np.asarray(d[a])
+    d[z] = astype_vjp(np.asarray(d[a]), dtype)
 
 
 @vjp(np.astype)
@@ -1044,25 +1095,26 @@ def astype_jvp_rule(z, x, dtype):
 @vjp(np.full)
 def full_vjp(z, shape, fill_value, dtype=None):
     """d full(shape, v) = full(shape, dv); v's adjoint sums the output's"""
-    d[fill_value] = unbroadcast(d[z], fill_value)
+    d[fill_value] = astype_vjp(unbroadcast(d[z], fill_value), dtype)
 
 
 @jvp(np.full)
 def full_jvp(z, shape, fill_value, dtype=None):
     """d full(shape, v) = full(shape, dv)"""
-    d[z] = np.zeros(shape) + d[fill_value]
+    d[z] = astype_vjp(np.zeros(shape) + d[fill_value], dtype)
 
 
 @vjp(np.full_like)
 def full_like_vjp(z, a, fill_value, dtype=None):
-    """d full_like(a, v) = full_like(a, dv); a's values do not matter"""
-    d[fill_value] = unbroadcast(d[z], fill_value)
+    """d full_like(a, v) = full_like(a, dv); a's values do not matter, but its dtype does
+    (the default): an integer or boolean result carries no derivative"""
+    d[fill_value] = astype_vjp(unbroadcast(d[z], fill_value), z.dtype)
 
 
 @jvp(np.full_like)
 def full_like_jvp(z, a, fill_value, dtype=None):
     """d full_like(a, v) = full_like(a, dv)"""
-    d[z] = np.zeros(z.shape) + d[fill_value]
+    d[z] = astype_vjp(np.zeros(z.shape) + d[fill_value], z.dtype)
 
 
 @vjp(np.arange)
@@ -1082,16 +1134,18 @@ def arange_jvp(z, start_or_stop, stop=None, step=1):
 @vjp(np.linspace)
 def linspace_vjp_rule(z, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """linspace(a, b)_k = a + (b - a) w_k: d = (1 - w_k) da + w_k db   (retstep=False)"""
-    d[start] = linspace_vjp(d[z], start, 1.0 - linspace_basis(num, endpoint, retstep, z, axis),
-                            axis)
-    d[stop] = linspace_vjp(d[z], stop, linspace_basis(num, endpoint, retstep, z, axis), axis)
+    d[start] = astype_vjp(linspace_vjp(
+        d[z], start, 1.0 - linspace_basis(num, endpoint, retstep, z, axis), axis), dtype)
+    d[stop] = astype_vjp(linspace_vjp(
+        d[z], stop, linspace_basis(num, endpoint, retstep, z, axis), axis), dtype)
 
 
 @jvp(np.linspace)
 def linspace_jvp_rule(z, start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
     """linspace(a, b)_k = a + (b - a) w_k: d = (1 - w_k) da + w_k db"""
-    d[z] = (linspace_jvp(d[start], 1.0 - linspace_basis(num, endpoint, retstep, z, axis), axis)
-            + linspace_jvp(d[stop], linspace_basis(num, endpoint, retstep, z, axis), axis))
+    d[z] = astype_vjp(
+        linspace_jvp(d[start], 1.0 - linspace_basis(num, endpoint, retstep, z, axis), axis)
+        + linspace_jvp(d[stop], linspace_basis(num, endpoint, retstep, z, axis), axis), dtype)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1115,3 +1169,7 @@ for _name, _primal in [("T", np.transpose), ("mT", np.matrix_transpose), ("shape
 
 
 registry.returns_tuple(np.split, np.array_split, np.linalg.slogdet)
+for _primal, _param in [(np.concatenate, "arrays"), (np.stack, "arrays"), (np.hstack, "tup"),
+                        (np.vstack, "tup"), (np.array, "object"), (np.asarray, "a"),
+                        (np.ascontiguousarray, "a"), (np.r_, "items"), (np.c_, "items")]:
+    registry.takes_sequences(_primal, _param)

@@ -37,8 +37,9 @@ def truediv(z, a, b):
 
 @elementwise(operator.pow, broadcast=True)
 def pow(z, a, b):
-    """d(a ** b) = b a^(b-1) da + log(a) a^b db   (the db term needs a > 0)"""
-    return b * a ** (b - 1), z * safe_log(a)
+    """d(a ** b) = b a^(b-1) da + log(a) a^b db   (the da term is 0 where b == 0, the db term
+    where a <= 0)"""
+    return pow_dx(a, b), z * safe_log(a)  # noqa: F821
 
 
 @elementwise(operator.mod, broadcast=True)

@@ -65,6 +65,7 @@ class Rule:
     result: str = "z"  # the result placeholder's name
     custom: object = None  # a user's bwd(*inputs, out, g) function (custom_vjp / defvjp)
     tuple_result: bool = False  # returns a tuple: its adjoint is a tuple of element adjoints
+    sequences: frozenset = frozenset()  # params taking a list of arrays as such (concatenate)
 
     @property
     def differentiable(self):
@@ -208,3 +209,13 @@ def returns_tuple(*primals):
         if rule is None:
             raise KeyError(f"no rule registered for {_name_of(primal)}")
         rule.tuple_result = True
+
+
+def takes_sequences(primal, *params):
+    """Declare that ``params`` of ``primal``'s rule take a list or tuple of arrays as such
+    (``np.concatenate(arrays)``), so that the rule's templates see the list. A list literal
+    passed to any other parameter is converted with ``np.array`` first, as NumPy does."""
+    rule = lookup(primal)
+    if rule is None or not set(params) <= set(rule.params):
+        raise KeyError(f"no rule for {_name_of(primal)} with parameters {params}")
+    rule.sequences = rule.sequences | frozenset(params)

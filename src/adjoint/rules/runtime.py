@@ -4,7 +4,7 @@ argument, and its rule says so."""
 
 from .. import runtime
 from ..runtime import add_at, as_float, broadcast_like, fresh, unbroadcast
-from .registry import jvp, nondiff, vjp
+from .registry import elementwise, jvp, nondiff, vjp
 
 
 @vjp(unbroadcast)
@@ -118,9 +118,9 @@ def cumsum_vjp_jvp(z, g, a, axis):
 
 
 @jvp(runtime.diff_vjp)
-def diff_vjp_jvp(z, g, n, axis):
+def diff_vjp_jvp(z, g, a, n, axis):
     """linear in g"""
-    d[z] = diff_vjp(d[g], n, axis)  # noqa: F821
+    d[z] = diff_vjp(d[g], a, n, axis)  # noqa: F821
 
 
 @jvp(runtime.mT)
@@ -219,4 +219,28 @@ def unpad_jvp(z, g, a, pad_width, mode):
     d[z] = unpad(d[g], a, pad_width, mode)  # noqa: F821
 
 
-nondiff(runtime.reduced_count, doc="an element count: no derivative")
+nondiff(runtime.reduced_count, runtime.ddof_count, doc="an element count: no derivative")
+
+
+@elementwise(runtime.pow_dx, broadcast=True)
+def pow_dx_rule(z, a, b):
+    """pow_dx(a, b) = b a^(b-1): d = b (b-1) a^(b-2) da + a^(b-1) (1 + b log a) db"""
+    return pow_dx(a, b - 1.0) * b, a ** (b - 1.0) * (1.0 + b * safe_log(a))  # noqa: F821
+
+
+@elementwise(runtime.nonzero_reciprocal, broadcast=True)
+def nonzero_reciprocal_rule(z, x):
+    """d (1/x) = -dx / x² where x != 0 (the helper is 0, a constant, at x == 0)"""
+    return -z * z
+
+
+@vjp(runtime.astype_vjp)
+def astype_vjp_vjp(z, g, dtype):
+    """linear in g (the identity or zero, by dtype)"""
+    d[g] = astype_vjp(d[z], dtype)  # noqa: F821
+
+
+@jvp(runtime.astype_vjp)
+def astype_vjp_jvp(z, g, dtype):
+    """linear in g"""
+    d[z] = astype_vjp(d[g], dtype)  # noqa: F821
