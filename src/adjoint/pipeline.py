@@ -24,7 +24,7 @@ from .codegen import compile_function, emit
 from .context import RULE_GLOBALS, Context
 from .errors import NonScalarOutputError, WrtError
 from .naming import Namer
-from .source import parse_function
+from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls
@@ -50,6 +50,14 @@ class Derived:
     filename: str = ""  # the name the generated code is compiled (and linecache'd) under
     linemap: dict = field(default_factory=dict)  # generated line -> (user file, user line)
     return_line: tuple = (None, None)  # the user's return statement: (file, line)
+    def_line: tuple = (None, None)  # the user's def statement: (file, line)
+    bindings: tuple = ()  # the user's globals the code reads (adjoint.bindings.Binding)
+    active_params: frozenset = frozenset()  # parameters that carry derivatives
+
+    def stale(self):
+        """Whether a global this code was derived for has been rebound (derive again)."""
+        from .bindings import stale
+        return stale(self.bindings)
 
 
 def _local_names(fdef):
@@ -79,7 +87,7 @@ def front(fn, kinds=None):
     from .api import Transformed
     if isinstance(fn, Transformed):
         fn = fn.derive_for_kinds(kinds).function
-    fdef, info = parse_function(fn)
+    fdef, info = parse_callable(fn)
     user_names = _local_names(fdef)
     ctx = Context(info, user_names)
     fdef, locals_ = normalize(fdef, info, ctx.namer)
@@ -96,7 +104,7 @@ def stages(fn, wrt=0):
     """[(stage name, source after that stage)] for the normalization stages, in order — what
     the CLI's ``show --stage`` prints. The last entry is the code reverse mode starts from."""
     import copy as _copy
-    fdef, info = parse_function(fn)
+    fdef, info = parse_callable(fn)
     check_syntax(fdef, info)
     out = [("parse", g.unparse(fdef))]
     user_names = _local_names(fdef)
@@ -217,15 +225,28 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
 
     # emit and compile
     source, linemap = emit(gfn, ctx.info, _sections(gfn.body, mode))
+    extra = runtime_fields(ctx, active, params)
     function, filename = compile_function(source, gfn.name, ctx.namespace,
-                                          f"{gfn.name} of {fdef.name}")
+                                          f"{gfn.name} of {fdef.name}", linemap=linemap)
     return Derived(source=source, function=function, name=gfn.name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs,
                    namespace=ctx.namespace, tape_names=list(rev.tapes),
                    array_tapes=[t for p in plans.values() for t in p.arrays],
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap,
-                   return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset))
+                   return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset),
+                   **extra)
+
+
+def runtime_fields(ctx, active, params):
+    """The Derived fields the API needs at call time (globals to read, active parameters,
+    where the def is); records in the namespace where each global came from, so that code
+    derived from this code again reads the user's namespace too."""
+    ctx.namespace[SOURCES] = {n: (b.container, b.key) for n, b in ctx.bindings.items()}
+    info = ctx.info
+    return {"bindings": tuple(ctx.bindings.values()),
+            "active_params": frozenset(p for p in params if p in active),
+            "def_line": (info.filename, info.line_offset + 1)}
 
 
 def _outputs(ret):
