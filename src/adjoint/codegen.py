@@ -87,6 +87,27 @@ def user_line(filename, lineno):
     return origin[0], origin[1][lineno]
 
 
+def relocate(err):
+    """``err``, raised at a line of generated code (code being transformed again), moved to the
+    user's line that code came from — through every level of generated code; None when ``err``
+    is not located in generated code."""
+    found = user_line(err.filename, err.lineno)
+    if found is None:
+        return None
+    labels = []
+    while found is not None:
+        label, (filename, lineno) = found
+        labels.append(label)
+        found = user_line(filename, lineno)
+    moved = type(err).__new__(type(err))
+    moved.__dict__.update(err.__dict__)
+    moved.filename, moved.lineno, moved.col_offset = filename, lineno, None
+    moved.message = (f"{err.message}, in the code adjoint generated for this line "
+                     f"({', '.join(labels)})")
+    moved.args = (moved.message,)
+    return moved
+
+
 def _expr(node):
     return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
 

@@ -14,13 +14,14 @@ from .analysis.activity import activity, resolve
 from .analysis.defuse import int_names, mutated_names
 from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
-from .pipeline import Derived, front, resolve_wrt, runtime_fields
+from .pipeline import Derived, front, resolve_wrt, runtime_fields, user_located
 from .template import ZERO_NAME
 from .transforms.forward import ForwardAD
 from .transforms.simplify import Simplify
 from .transforms.zero_tangent import ZERO_OF
 
 
+@user_located
 def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     """Forward mode: generate, compile and describe the jvp of ``fn``.
 

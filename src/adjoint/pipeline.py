@@ -11,6 +11,7 @@ CLI's ``show --stage``; the final stages' output is ``derive``'s ``source`` itse
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 
@@ -20,9 +21,9 @@ from .analysis.defuse import int_names, mutated_names, needed_names
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
-from .codegen import compile_function, emit
+from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
-from .errors import NonScalarOutputError, WrtError
+from .errors import AdjointError, NoRuleError, NonScalarOutputError, WrtError
 from .naming import Namer
 from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
@@ -165,6 +166,29 @@ def resolve_wrt(fdef, wrt, info):
     return names, single
 
 
+HIGHER_ORDER_HINT = (
+    "to take a second derivative, use adjoint.hessian(f) or adjoint.hvp(f): they are forward "
+    "over reverse (adjoint.jvp of adjoint.grad(f)), which does not need this rule")
+
+
+def user_located(derive_fn):
+    """Errors raised while transforming generated code again (higher order) are re-raised at
+    the user's line the generated line came from (see :func:`adjoint.codegen.relocate`)."""
+    @functools.wraps(derive_fn)
+    def derive_located(fn, *args, **kwargs):
+        try:
+            return derive_fn(fn, *args, **kwargs)
+        except AdjointError as err:
+            moved = relocate(err)
+            if moved is None:
+                raise
+            if isinstance(moved, NoRuleError):
+                moved.hint = HIGHER_ORDER_HINT
+            raise moved from err
+    return derive_located
+
+
+@user_located
 def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     """Reverse mode. ``mode`` is
 
