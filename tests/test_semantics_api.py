@@ -23,7 +23,6 @@ against central finite differences where a number is involved:
 from __future__ import annotations
 
 import functools
-import json
 import math
 import subprocess
 import sys
@@ -439,7 +438,7 @@ def test_higher_order_error_names_the_users_line_and_hessian(mode):
     hess = adjoint.hessian(tanh_layer, jit=jit)(x)
     gradient = adjoint.grad(tanh_layer)
     for i in range(3):
-        assert np.allclose(hess[i], numeric(lambda v: gradient(v)[i], [x]), atol=1e-7)
+        assert np.allclose(hess[i], numeric(lambda v, i=i: gradient(v)[i], [x]), atol=1e-7)
 
 
 def library_call(x):

@@ -23,7 +23,7 @@ from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
 from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
-from .errors import AdjointError, NoRuleError, NonScalarOutputError, WrtError
+from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
 from .naming import Namer
 from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
