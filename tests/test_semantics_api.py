@@ -452,3 +452,50 @@ def test_library_function_that_cannot_be_inlined_is_refused_at_the_call():
     assert err.filename == __file__
     assert err.lineno == line_of(library_call, "logsumexp")
     assert "adjoint.defvjp(scipy.special.logsumexp" in err.hint
+
+
+# ------------------------------------------------------------------ findings tagged [api]
+def _inner(a0, a1):
+    return a1
+
+
+def _outer(a0, a1):
+    s = _inner(a0, a1[::-1])  # noqa: F841  (its value is unused; its binding must not clobber a1)
+    return a1[0]
+
+
+def nested_helpers(b):
+    return _outer(b, b)
+
+
+def local_named_like_helper(a):
+    fresh = a * 2.0
+    return fresh * a
+
+
+def masked(a):
+    return np.sum(a[a > 0] ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_nested_inlining_renames_callee_parameters_apart(mode):
+    b = np.array([1.0, 2.0, 3.0])
+    value, grad = adjoint.value_and_grad(nested_helpers, jit=mode == "jit")(b)
+    assert value == nested_helpers(b)
+    assert np.allclose(grad, numeric(nested_helpers, [b]), atol=1e-8)
+
+
+def test_user_local_named_like_a_runtime_helper():
+    a = 1.5
+    assert adjoint.grad(local_named_like_helper)(a) == pytest.approx(
+        numeric(local_named_like_helper, [a]), rel=1e-7)
+    gradient = adjoint.grad(local_named_like_helper)
+    assert adjoint.hessian(local_named_like_helper)(a) == pytest.approx(
+        numeric(gradient, [a]), rel=1e-6)
+
+
+def test_numba_internal_assertion_becomes_a_located_jit_error():
+    with pytest.raises(adjoint.JitError) as info:
+        adjoint.grad(masked, jit=True)(np.ones((2, 3)))
+    assert info.value.filename == __file__
+    assert info.value.lineno == line_of(masked, "def masked")

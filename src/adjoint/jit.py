@@ -102,6 +102,10 @@ def njit_derived(derived):
         except (numba.core.errors.TypingError, numba.core.errors.UnsupportedError,
                 numba.core.errors.LoweringError, numba.core.errors.NumbaError) as exc:
             raise _jit_error(exc, derived) from exc
+        except AssertionError as exc:  # Numba's own asserts while compiling (no location)
+            if not _raised_in_numba(exc):
+                raise
+            raise _jit_error(exc, derived) from exc
         state["compiled"] = True
         return result
 
@@ -117,12 +121,33 @@ def _jit_error(exc, derived):
         lines = [int(m) for m in re.findall(r'adjoint_[0-9a-f]+\.py", line (\d+)', text)]
     where = next((derived.linemap[n] for n in reversed(lines) if n in derived.linemap), None)
     reason = _first_reason(text)
-    filename, lineno = where if where else (None, None)
+    if isinstance(exc, AssertionError):
+        reason = ("an internal check of Numba failed while compiling this function "
+                  f"({_numba_frame(exc)}); Numba does not support one of its operations")
+    filename, lineno = where if where else derived.def_line
     return JitError(
         f"Numba could not compile the generated code: {reason}", filename=filename,
         lineno=lineno,
         hint="run with jit=False to use Python mode, or rewrite this line with operations "
              "Numba supports (see docs/supported.md); print(fn.source) shows the generated code")
+
+
+def _numba_frames(exc):
+    tb = exc.__traceback__
+    while tb is not None:
+        if "/numba/" in tb.tb_frame.f_code.co_filename:
+            yield tb
+        tb = tb.tb_next
+
+
+def _raised_in_numba(exc):
+    return any(True for _ in _numba_frames(exc))
+
+
+def _numba_frame(exc):
+    last = list(_numba_frames(exc))[-1]
+    path = last.tb_frame.f_code.co_filename
+    return f"{path[path.rindex('/numba/') + 1:]}, line {last.tb_lineno}"
 
 
 def _first_reason(text):

@@ -89,13 +89,26 @@ def front(fn, kinds=None):
     if isinstance(fn, Transformed):
         fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_callable(fn)
+    ctx = Context(info, _local_names(fdef))
+    _rename_apart(fdef, ctx.namer)
     user_names = _local_names(fdef)
-    ctx = Context(info, user_names)
     fdef, locals_ = normalize(fdef, info, ctx.namer)
     ctx.collect_globals(fdef.body, locals_, info)
     inliner = InlineCalls(ctx, _normalize_callee)
     fdef.body = inliner(fdef.body, info, set(locals_))
     return ctx, fdef, _local_names(fdef), user_names
+
+
+def _rename_apart(fdef, namer):
+    """User locals named like a global of generated code (``np``, ``math``, a runtime helper
+    such as ``fresh``) get fresh names, so that they cannot shadow it in generated code.
+    (Inlined callees' locals are always renamed; parameters keep their names.)"""
+    params = {a.id for a in fdef.args.args}
+    clashes = sorted((g.assigned_names(fdef.body) - params) & set(RULE_GLOBALS))
+    renames = {name: namer.fresh(name) for name in clashes}
+    for node in g.walk(fdef):
+        if isinstance(node, g.Name) and node.id in renames:
+            node.id = renames[node.id]
 
 
 STAGES = ("parse", "control", "anf", "inline", "ssa")
@@ -108,8 +121,8 @@ def stages(fn, wrt=0):
     fdef, info = parse_callable(fn)
     check_syntax(fdef, info)
     out = [("parse", g.unparse(fdef))]
-    user_names = _local_names(fdef)
-    ctx = Context(info, user_names)
+    ctx = Context(info, _local_names(fdef))
+    _rename_apart(fdef, ctx.namer)
     NormalizeControl(ctx.namer, info)(fdef)
     out.append(("control", g.unparse(fdef)))
     ToANF(ctx.namer, info, _local_names(fdef))(fdef)

@@ -121,6 +121,8 @@ class InlineCalls:
                 if g.is_stmt(node):
                     node.adjoint_origin = info  # errors in the callee point at its file
             fdef, callee_locals = self.normalize(fdef, info)
+            for name in callee_locals:  # the callee's own callees are renamed apart from them
+                self.ctx.namer.reserve(name)
             body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
                 fdef.body, info, callee_locals)
         except AdjointError as err:
