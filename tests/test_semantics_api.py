@@ -34,7 +34,7 @@ import pytest
 import scipy.special
 
 import adjoint
-from adjoint import api
+from adjoint import conventions
 from adjoint.errors import ArgumentError, CotangentError, InternalError
 
 MODES = ("python", "jit")
@@ -408,12 +408,12 @@ def test_bound_method_under_jit_is_refused_clearly():
 # ------------------------------------------------------------------ 9. wrong-shaped gradients
 def test_a_gradient_of_the_wrong_shape_is_an_internal_error():
     with pytest.raises(InternalError, match=r"shape \(2,\)"):
-        api._as_result(np.ones(2), np.ones(3), "x")
+        conventions.as_result(np.ones(2), np.ones(3), "x")
     with pytest.raises(InternalError):
-        api._as_result(1.0, np.ones(3), "x")  # never broadcast up
+        conventions.as_result(1.0, np.ones(3), "x")  # never broadcast up
     with pytest.raises(InternalError):
-        api._as_result(np.ones(3), 2.0, "x")
-    assert api._as_result(2.0, np.array(1.0), "x").shape == ()
+        conventions.as_result(np.ones(3), 2.0, "x")
+    assert conventions.as_result(2.0, np.array(1.0), "x").shape == ()
 
 
 # ------------------------------------------------------------------ 10 and 11. error locations

@@ -35,7 +35,8 @@ import numpy as np
 
 from . import pipeline
 from .bindings import Stale, caller
-from .errors import ArgumentError, CotangentError, InternalError, NonScalarOutputError
+from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
+from .errors import ArgumentError, CotangentError, InternalError
 from .source import parameters
 
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
@@ -76,39 +77,6 @@ def _kind(a):
     if t is np.ndarray:
         return a.ndim
     return "scalar" if isinstance(a, _SCALARS) else None
-
-
-def _numeric(a):
-    if isinstance(a, np.ndarray):
-        return a.dtype.kind in "biufc"
-    return isinstance(a, (float, int, complex, np.number, np.bool_))
-
-
-def _as_result(g, like, name):
-    """The gradient ``g`` for an argument ``like``, in the caller's convention; a gradient of
-    the wrong shape is an internal error (never broadcast)."""
-    if type(g) is float and type(like) in (float, int):  # the common scalar case, first
-        return g
-    if isinstance(like, np.ndarray):
-        if not (isinstance(g, np.ndarray) and g.shape == like.shape):
-            if like.ndim or np.ndim(g):
-                raise _bad_shape(name, g, like)
-            g = np.asarray(g)  # a 0-d argument: Numba returns a float
-        dtype = like.dtype if like.dtype.kind in "fc" else np.float64
-        return g if g.dtype == dtype else g.astype(dtype)
-    if np.ndim(g) != 0:
-        raise _bad_shape(name, g, like)
-    if isinstance(like, np.floating) and not isinstance(like, float):
-        return type(like)(g)  # float32 in, float32 out
-    return float(g)
-
-
-def _bad_shape(name, g, like):
-    return InternalError(
-        f"internal error: the generated code returned a gradient of shape {np.shape(g)} "
-        f"({type(g).__name__}) for parameter {name!r}, whose argument has shape "
-        f"{np.shape(like)} — this is a bug in adjoint",
-        hint="please report it with the function; adjoint.check_grad shows the numbers")
 
 
 def _parameters(f):
@@ -209,7 +177,7 @@ class Transformed:
                     "not supported yet where derivatives flow through them",
                     filename=filename, lineno=lineno,
                     hint="pass its arrays and floats as separate parameters")
-            if name in derived.wrt and not _numeric(a):
+            if name in derived.wrt and not numeric(a):
                 raise ArgumentError(
                     f"cannot differentiate with respect to {name!r}: it holds a "
                     f"{type(a).__name__}, not a number or a numeric array",
@@ -284,7 +252,7 @@ class Transformed:
             vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
             self._check_args(args, vg)
             out, _ = caller(vg.function, vg)(*args)
-            _require_scalar(out, self.f, derived.return_line)
+            require_scalar(out, self.f, derived.return_line)
         self._entries[key] = (self._caller(derived), derived)
         return self._entries[key]
 
@@ -337,7 +305,7 @@ class Transformed:
         params = derived.params
         if self.kind == "value_and_grad":
             value, grads = result
-            _require_scalar(value, self.f, derived.return_line)
+            require_scalar(value, self.f, derived.return_line)
             return (float(value) if np.ndim(value) == 0 else value,
                     self._convert_grads(grads, args, derived, params))
         return self._convert_grads(result, args, derived, params)
@@ -345,56 +313,12 @@ class Transformed:
     def _convert_grads(self, grads, args, derived, params):
         if derived.single:
             w = derived.wrt[0]
-            return _as_result(grads, args[params.index(w)], w)
+            return as_result(grads, args[params.index(w)], w)
         if not isinstance(grads, tuple) or len(grads) != len(derived.wrt):
             raise InternalError(f"internal error: the generated code returned {grads!r} for "
                                 f"{len(derived.wrt)} gradients")
-        return tuple(_as_result(gr, args[params.index(w)], w)
+        return tuple(as_result(gr, args[params.index(w)], w)
                      for gr, w in zip(grads, derived.wrt))
-
-
-def _with_defaults(args, derived):
-    """``args`` completed with the defaults of the parameters the caller left out (so that an
-    argument appended after them, like a cotangent, lands in its own parameter)."""
-    missing = len(derived.params) - len(args)
-    if missing <= 0:
-        return args
-    defaults = derived.function.__defaults__ or ()
-    own = defaults[:len(defaults) - (len(derived.function.__code__.co_varnames[
-        :derived.function.__code__.co_argcount]) - len(derived.params))]
-    return tuple(args) + tuple(own[len(own) - missing:])
-
-
-def _plain(x):
-    """NumPy scalars as Python floats; tuples element by element; arrays as they are."""
-    if isinstance(x, tuple):
-        return tuple(_plain(e) for e in x)
-    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
-        return float(x)
-    return x
-
-
-def _require_scalar(out, f, where=(None, None)):
-    if np.ndim(out) == 0 and isinstance(out, (float, int, np.number, np.ndarray)):
-        return
-    filename, lineno = where
-    raise NonScalarOutputError(
-        f"grad needs a scalar output, but {getattr(f, '__name__', 'f')} returned "
-        f"{type(out).__name__} with shape {np.shape(out)}", filename=filename, lineno=lineno,
-        hint="use adjoint.vjp(f) and pass a cotangent of the output's shape, or reduce the "
-             "output to a scalar (e.g. np.sum)")
-
-
-def _check_like(what, given, expected, where):
-    """A cotangent or tangent must have the shape of what it stands for."""
-    if isinstance(given, (list, tuple)) or not _numeric(given):
-        raise CotangentError(f"{what} must be a number or an array, not "
-                             f"{type(given).__name__}", filename=where[0], lineno=where[1])
-    if np.shape(given) != np.shape(expected):
-        raise CotangentError(
-            f"{what} has shape {np.shape(given)}, but it must have shape "
-            f"{np.shape(expected)}", filename=where[0], lineno=where[1],
-            hint="pass one of the same shape as the value it is for (no broadcasting)")
 
 
 def _transform(kind, f, wrt, jit, optimize):
@@ -420,9 +344,9 @@ class JVP(Transformed):
         call, derived = self._entry(primal)
         self._check_args(primal, derived)
         for w, t in zip(derived.wrt, tangents):
-            _check_like(f"the tangent for {w!r}", t, primal[derived.params.index(w)],
+            check_like(f"the tangent for {w!r}", t, primal[derived.params.index(w)],
                         derived.def_line)
-        full = _with_defaults(primal, derived)
+        full = with_defaults(primal, derived)
         try:
             result = call(*full, *tangents)
         except Stale:
@@ -444,7 +368,7 @@ class JVP(Transformed):
                     f"internal error: the generated code returned a tangent of shape "
                     f"{np.shape(t)} for an output of shape {np.shape(v)} — a bug in adjoint",
                     hint="please report it with the function")
-        return _plain(value), _plain(tangent)
+        return plain(value), plain(tangent)
 
 
 class VJP(Transformed):
@@ -463,7 +387,7 @@ class VJP(Transformed):
             self._reset()
             return self(*args)
         args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-        full = _with_defaults(args, derived)
+        full = with_defaults(args, derived)
         outputs = value if derived.outputs > 1 else (value,)
 
         def pullback(cotangent):
@@ -476,7 +400,7 @@ class VJP(Transformed):
                     lineno=derived.def_line[1], hint="one cotangent per output, in order")
             for k, (c, v) in enumerate(zip(parts, outputs)):
                 what = "the cotangent" if derived.outputs == 1 else f"cotangent {k}"
-                _check_like(what, c, v, derived.def_line)
+                check_like(what, c, v, derived.def_line)
             try:
                 grads = pull(*full, tuple(parts) if derived.outputs > 1 else cotangent)
             except Stale:
