@@ -249,6 +249,28 @@ def test_numpy_scalar_global_is_read_at_call_time(mode, restore_globals):
     assert adjoint.grad(by_f32, jit=jit)(1.0) == pytest.approx(4.0)
 
 
+def closure_pair():
+    k = 2.0
+
+    def f(x):
+        return k * x * x
+
+    def set_k(value):
+        nonlocal k
+        k = value
+
+    return f, set_k
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_rebound_closure_variable_is_read_at_call_time(mode):
+    f, set_k = closure_pair()
+    g = adjoint.grad(f, jit=mode == "jit")
+    assert g(1.0) == pytest.approx(numeric(f, [1.0]), rel=1e-7)
+    set_k(3.0)
+    assert g(1.0) == pytest.approx(numeric(f, [1.0]), rel=1e-7)  # 6, not 4
+
+
 CACHE_PROBE = textwrap.dedent("""
     import sys
     import adjoint

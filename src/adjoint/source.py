@@ -55,7 +55,7 @@ class SourceInfo:
         namespace they were taken from (code transformed again)."""
         if name in self.constants:
             return self.constants, name
-        if name in self.cells:
+        if name in self.cells and name in self.closure:
             return Cell(self.cells[name]), name
         if name in self.globals:
             outer = self.globals.get(SOURCES)
