@@ -1,24 +1,43 @@
 """The public transforms: options, ``wrt``, caching, and the callables they return.
 
-Each transform returns a :class:`Transformed` callable with ``f``'s parameters. Code is derived
-lazily — on the first call or the first read of ``.source`` — so a decorated function may call
-helpers defined later in its module. Derived code is cached per (function, transform, wrt,
-options); the cache holds the function weakly.
+Each transform returns a :class:`Transformed` callable with ``f``'s parameters (for a bound
+method or a ``functools.partial``, those left unbound). Code is derived lazily — on the first
+call or the first read of ``.source`` — so a decorated function may call helpers defined later in
+its module. Derived code is cached per (function, transform, wrt, options, argument kinds); the
+cache holds the function weakly, and an entry is derived again when a global it was derived for
+(an inlined helper, a rule's primal) has been rebound.
 
-Calling conventions kept here, not in generated code: the gradient of a float or int argument is
-returned as a Python float, of an array as an ndarray of its shape; and the first call with each
-combination of argument kinds checks that ``grad``'s output is a scalar.
+Calling conventions kept here, not in generated code:
+
+- arguments are bound like Python binds them: too many, too few or unknown keyword arguments
+  raise ``TypeError``; omitted arguments take their defaults (``wrt`` may name a defaulted
+  parameter). The output seed of generated code is never a caller's parameter;
+- globals are read when the transform is called, in both modes (:mod:`adjoint.bindings`);
+- a parameter in ``wrt`` must hold a number or a numeric array (``ArgumentError`` otherwise);
+  tuple, list and dict arguments are refused where derivatives flow through them;
+- the gradient of a float or int argument is a Python float (a NumPy float32/float16 scalar
+  keeps its type), of an array an ndarray of its shape and float dtype (float64 for integer
+  arrays). A gradient of any other shape is a bug of adjoint, raised as ``InternalError`` —
+  never broadcast into shape;
+- a pullback's cotangent and a jvp's tangents must have the shape of the output and of the
+  argument (``CotangentError``), and what generated code returns is checked the same way;
+- the first call with each combination of argument kinds checks that ``grad``'s output is a
+  scalar.
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import weakref
 
 import numpy as np
 
 from . import pipeline
-from .errors import NonScalarOutputError
+from .bindings import Stale, caller
+from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
+from .errors import ArgumentError, CotangentError, InternalError
+from .source import parameters
 
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
 
@@ -33,18 +52,21 @@ def _derived(f, kind, wrt, optimize, kinds=None):
         per_fn = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable: derive without caching
         per_fn = {}
-    if key not in per_fn:
+    cached = per_fn.get(key)
+    if cached is None or cached.stale():
         if kind == "jvp":
             from .forward_pipeline import derive_jvp
-            per_fn[key] = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
+            cached = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
         else:
             mode, value = _MODES[kind]
-            per_fn[key] = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
-                                          mode=mode)
-    return per_fn[key]
+            cached = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
+                                     mode=mode)
+        per_fn[key] = cached
+    return cached
 
 
 _SCALARS = (float, int, bool, np.number)
+_EMPTY = inspect.Parameter.empty
 
 
 def _kind(a):
@@ -57,11 +79,11 @@ def _kind(a):
     return "scalar" if isinstance(a, _SCALARS) else None
 
 
-def _as_result(g, like):
-    if isinstance(like, np.ndarray):
-        return g if isinstance(g, np.ndarray) and g.shape == like.shape else \
-            np.broadcast_to(np.asarray(g, dtype=float), like.shape).copy()
-    return float(g)
+def _parameters(f):
+    """{name: default} of the parameters a caller passes to a transform of ``f``."""
+    if isinstance(f, Transformed):
+        return f._signature()
+    return parameters(f)
 
 
 class Transformed:
@@ -76,21 +98,23 @@ class Transformed:
         self._entries = {}  # argument kinds -> (callable, Derived)
         self._fast = {}  # argument types (no arrays) -> ready callable
         self._last = None
+        self._params = None
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{kind}({getattr(f, '__name__', 'f')})"
 
     # -- derivation ------------------------------------------------------------------------
     def derive(self, *example_args):
         """The Derived code for arguments like ``example_args`` (generic without them)."""
+        if example_args:
+            example_args = self._complete(example_args)
         kinds = tuple(map(_kind, example_args)) if example_args else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
 
     def derive_for_kinds(self, kinds):
         """The Derived code for argument kinds given as a tuple over the *generated*
         function's parameters (used when this transform is itself transformed)."""
-        signature = pipeline.signature_of(self.f)
-        n = len(signature.parameters) if signature else None
-        own = tuple(kinds[:n]) if kinds and n is not None else None
+        n = len(self._signature())
+        own = tuple(kinds[:n]) if kinds else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, own)
 
     @property
@@ -101,20 +125,88 @@ class Transformed:
     def __repr__(self):
         return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"
 
+    # -- arguments ---------------------------------------------------------------------------
+    def _signature(self):
+        if self._params is None:
+            self._params = _parameters(self.f)
+        return self._params
+
+    def _complete(self, args):
+        """``args`` with the defaults of the parameters left out; TypeError as Python gives
+        for too many or too few."""
+        params = self._signature()
+        names = list(params)
+        if len(args) > len(names):
+            raise TypeError(f"{self.__name__}() takes {len(names)} positional argument(s) "
+                            f"but {len(args)} were given")
+        if len(args) == len(names):
+            return tuple(args)
+        missing = [p for p in names[len(args):] if params[p] is _EMPTY]
+        if missing:
+            raise TypeError(f"{self.__name__}() missing {len(missing)} required positional "
+                            f"argument(s): {', '.join(map(repr, missing))}")
+        return tuple(args) + tuple(params[p] for p in names[len(args):])
+
+    def _bind(self, args, kwargs):
+        params = self._signature()
+        names = list(params)
+        if len(args) > len(names):
+            self._complete(args)  # raises Python's TypeError
+        values = dict(zip(names, args))
+        for key, value in kwargs.items():
+            if key not in params:
+                raise TypeError(f"{self.__name__}() got an unexpected keyword argument "
+                                f"{key!r}")
+            if key in values:
+                raise TypeError(f"{self.__name__}() got multiple values for argument {key!r}")
+            values[key] = value
+        missing = [p for p in names if p not in values and params[p] is _EMPTY]
+        if missing:
+            raise TypeError(f"{self.__name__}() missing {len(missing)} required argument(s): "
+                            f"{', '.join(map(repr, missing))}")
+        return tuple(values[p] if p in values else params[p] for p in names)
+
+    def _check_args(self, args, derived):
+        """Refuse arguments that cannot be differentiated (or not yet)."""
+        filename, lineno = derived.def_line
+        for name, a in zip(derived.params, args):
+            structured = isinstance(a, (tuple, list, dict))
+            if structured and (name in derived.wrt or name in derived.active_params):
+                raise ArgumentError(
+                    f"parameter {name!r} holds a {type(a).__name__}: structured arguments are "
+                    "not supported yet where derivatives flow through them",
+                    filename=filename, lineno=lineno,
+                    hint="pass its arrays and floats as separate parameters")
+            if name in derived.wrt and not numeric(a):
+                raise ArgumentError(
+                    f"cannot differentiate with respect to {name!r}: it holds a "
+                    f"{type(a).__name__}, not a number or a numeric array",
+                    filename=filename, lineno=lineno,
+                    hint="pass a float or a NumPy array, or leave this parameter out of wrt")
+
     # -- calling -----------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._bind(args, kwargs)
-        # Fast path: argument types seen before (and, for arrays, the same ndims).
+        # Fast path: argument types seen before (and, for arrays, the same ndims and dtypes).
         fast = self._fast.get(tuple(map(type, args)))
-        if fast is not None:
-            if type(fast) is dict:
-                fast = fast.get(tuple([a.ndim for a in args if type(a) is np.ndarray]))
-                if fast is not None:
+        try:
+            if fast is not None:
+                if type(fast) is dict:
+                    fast = fast.get(tuple([(a.ndim, a.dtype) for a in args
+                                           if type(a) is np.ndarray]))
+                    if fast is not None:
+                        return fast(*args)
+                else:
                     return fast(*args)
-            else:
-                return fast(*args)
-        return self._slow(args)
+            return self._slow(args)
+        except Stale:  # a global the code was derived for was rebound
+            self._reset()
+            return self._slow(args)
+
+    def _reset(self):
+        self._entries.clear()
+        self._fast.clear()
 
     def _entry(self, args):
         """(what to call, Derived) for arguments of these kinds, prepared on first use."""
@@ -126,21 +218,30 @@ class Transformed:
         return entry
 
     def _slow(self, args):
-        call, derived = self._entry(args)
-        if self.jit and self.kind == "grad" and not any(
-                type(a) is np.ndarray and a.ndim == 0 for a in args):
-            # Numba returns Python floats for float64 and fresh arrays: nothing to convert
-            # (except for 0-d arrays, which Numba hands back as floats).
-            runner = call
-        else:
-            def runner(*a, _call=call, _derived=derived):
-                return self._convert(_call(*a), a, _derived)
+        full = self._complete(args)
+        call, derived = self._entry(full)
+        self._check_args(full, derived)
+        tail = full[len(args):]
+
+        def runner(*a, _call=call, _derived=derived, _tail=tail):
+            if _tail:
+                a = a + _tail
+            return self._convert(_call(*a), a, _derived)
+
         result = runner(*args)  # the first call compiles (jit), reporting failures clearly
-        ready = getattr(runner, "dispatcher", runner)
+        ready = runner
         types = tuple(map(type, args))
+        target = getattr(call, "target", call)
+        if self.jit and self.kind == "grad" and not tail and hasattr(target, "dispatcher") and \
+                all(t in (float, int, bool) or t is np.ndarray and a.ndim and
+                    a.dtype == np.float64 for t, a in zip(types, args)):
+            # Numba returns a Python float for each float64 gradient and a fresh float64
+            # array for each array (checked on this first call): nothing to convert on later
+            # calls with these types; the dispatcher is called directly.
+            ready = caller(target.dispatcher, derived, "hidden")
         if any(t is np.ndarray for t in types):
-            ndims = tuple([a.ndim for a in args if type(a) is np.ndarray])
-            self._fast.setdefault(types, {})[ndims] = ready
+            arrays = tuple([(a.ndim, a.dtype) for a in args if type(a) is np.ndarray])
+            self._fast.setdefault(types, {})[arrays] = ready
         elif all(t in (float, int, bool) for t in types):
             self._fast[types] = ready
         return result
@@ -149,10 +250,15 @@ class Transformed:
         derived = _derived(self.f, self.kind, self.wrt, self.optimize, key)
         if self.kind == "grad" and not derived.scalar_output:
             vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
-            out, _ = vg.function(*args)
-            _require_scalar(out, self.f, derived.return_line)
-        self._entries[key] = (self._runnable(derived), derived)
+            self._check_args(args, vg)
+            out, _ = caller(vg.function, vg)(*args)
+            require_scalar(out, self.f, derived.return_line)
+        self._entries[key] = (self._caller(derived), derived)
         return self._entries[key]
+
+    def _caller(self, derived):
+        """``derived``'s code, reading the globals at each call (:mod:`adjoint.bindings`)."""
+        return caller(self._runnable(derived), derived, None if self.jit else "scope")
 
     def _runnable(self, derived):
         """What runs ``derived``'s code: the compiled function, or Numba's (jit=True)."""
@@ -190,62 +296,29 @@ class Transformed:
         previous = sys.gettrace()
         sys.settrace(trace)
         try:
-            derived.function(*args)
+            caller(derived.function, derived)(*self._complete(args))
         finally:
             sys.settrace(previous)
         return peak[0]
-
-    def _bind(self, args, kwargs):
-        import inspect
-        bound = inspect.signature(self.f).bind(*args, **kwargs)
-        bound.apply_defaults()
-        return tuple(bound.arguments.values())
 
     def _convert(self, result, args, derived):
         params = derived.params
         if self.kind == "value_and_grad":
             value, grads = result
-            _require_scalar(value, self.f, derived.return_line)
+            require_scalar(value, self.f, derived.return_line)
             return (float(value) if np.ndim(value) == 0 else value,
                     self._convert_grads(grads, args, derived, params))
         return self._convert_grads(result, args, derived, params)
 
     def _convert_grads(self, grads, args, derived, params):
         if derived.single:
-            return _as_result(grads, args[params.index(derived.wrt[0])])
-        return tuple(_as_result(gr, args[params.index(w)]) for gr, w in zip(grads, derived.wrt))
-
-
-def _with_defaults(args, derived):
-    """``args`` completed with the defaults of the parameters the caller left out (so that an
-    argument appended after them, like a cotangent, lands in its own parameter)."""
-    missing = len(derived.params) - len(args)
-    if missing <= 0:
-        return args
-    defaults = derived.function.__defaults__ or ()
-    own = defaults[:len(defaults) - (len(derived.function.__code__.co_varnames[
-        :derived.function.__code__.co_argcount]) - len(derived.params))]
-    return tuple(args) + tuple(own[len(own) - missing:])
-
-
-def _plain(x):
-    """NumPy scalars as Python floats; tuples element by element; arrays as they are."""
-    if isinstance(x, tuple):
-        return tuple(_plain(e) for e in x)
-    if isinstance(x, np.generic) or (isinstance(x, np.ndarray) and x.ndim == 0):
-        return float(x)
-    return x
-
-
-def _require_scalar(out, f, where=(None, None)):
-    if np.ndim(out) == 0 and isinstance(out, (float, int, np.number, np.ndarray)):
-        return
-    filename, lineno = where
-    raise NonScalarOutputError(
-        f"grad needs a scalar output, but {getattr(f, '__name__', 'f')} returned "
-        f"{type(out).__name__} with shape {np.shape(out)}", filename=filename, lineno=lineno,
-        hint="use adjoint.vjp(f) and pass a cotangent of the output's shape, or reduce the "
-             "output to a scalar (e.g. np.sum)")
+            w = derived.wrt[0]
+            return as_result(grads, args[params.index(w)], w)
+        if not isinstance(grads, tuple) or len(grads) != len(derived.wrt):
+            raise InternalError(f"internal error: the generated code returned {grads!r} for "
+                                f"{len(derived.wrt)} gradients")
+        return tuple(as_result(gr, args[params.index(w)], w)
+                     for gr, w in zip(grads, derived.wrt))
 
 
 def _transform(kind, f, wrt, jit, optimize):
@@ -264,37 +337,75 @@ class JVP(Transformed):
         if kwargs:
             raise TypeError("jvp takes positional arguments: f's arguments, then the tangents")
         k = len(self.wrt) if isinstance(self.wrt, (tuple, list)) else 1
-        primal, tangents = args[:-k], args[-k:]
+        if len(args) < k:
+            raise TypeError(f"{self.__name__}() takes f's arguments followed by {k} "
+                            f"tangent(s), but {len(args)} argument(s) were given")
+        primal, tangents = self._complete(args[:-k]), args[-k:]
         call, derived = self._entry(primal)
-        full = _with_defaults(primal, derived)
-        return self._convert(call(*full, *tangents), full, derived)
+        self._check_args(primal, derived)
+        for w, t in zip(derived.wrt, tangents):
+            check_like(f"the tangent for {w!r}", t, primal[derived.params.index(w)],
+                        derived.def_line)
+        full = with_defaults(primal, derived)
+        try:
+            result = call(*full, *tangents)
+        except Stale:
+            self._reset()
+            return self(*args)
+        return self._convert(result, full, derived)
 
     def _prepare(self, key, args):
         derived = _derived(self.f, "jvp", self.wrt, self.optimize, key)
-        self._entries[key] = (self._runnable(derived), derived)
+        self._entries[key] = (self._caller(derived), derived)
         return self._entries[key]
 
     def _convert(self, result, args, derived):
         value, tangent = result
-        return _plain(value), _plain(tangent)
+        values, tangents = (value, tangent) if derived.outputs > 1 else ((value,), (tangent,))
+        for v, t in zip(values, tangents):
+            if np.shape(v) != np.shape(t):
+                raise InternalError(
+                    f"internal error: the generated code returned a tangent of shape "
+                    f"{np.shape(t)} for an output of shape {np.shape(v)} — a bug in adjoint",
+                    hint="please report it with the function")
+        return plain(value), plain(tangent)
 
 
 class VJP(Transformed):
     """``vjp(f)(*args) -> (value, pullback)``; ``pullback(cotangent)`` may be called any number
     of times (each call runs the generated forward and backward sweeps again, so nothing is
-    consumed: the analogue of ``retain_graph=True``)."""
+    consumed: the analogue of ``retain_graph=True``). The cotangent must have the output's
+    shape (a tuple of them for a function returning a tuple)."""
 
     def __call__(self, *args, **kwargs):
-        if kwargs:
-            args = self._bind(args, kwargs)
+        args = self._bind(args, kwargs) if kwargs else self._complete(args)
         (primal, pull), derived = self._entry(args)
-        value = primal(*args)
+        self._check_args(args, derived)
+        try:
+            value = primal(*args)
+        except Stale:
+            self._reset()
+            return self(*args)
         args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
-
-        full = _with_defaults(args, derived)
+        full = with_defaults(args, derived)
+        outputs = value if derived.outputs > 1 else (value,)
 
         def pullback(cotangent):
-            grads = pull(*full, cotangent)
+            parts = cotangent if derived.outputs > 1 else (cotangent,)
+            if derived.outputs > 1 and (not isinstance(cotangent, (tuple, list)) or
+                                        len(cotangent) != derived.outputs):
+                raise CotangentError(
+                    f"the function returns {derived.outputs} values: the cotangent must be a "
+                    f"tuple of {derived.outputs}", filename=derived.def_line[0],
+                    lineno=derived.def_line[1], hint="one cotangent per output, in order")
+            for k, (c, v) in enumerate(zip(parts, outputs)):
+                what = "the cotangent" if derived.outputs == 1 else f"cotangent {k}"
+                check_like(what, c, v, derived.def_line)
+            try:
+                grads = pull(*full, tuple(parts) if derived.outputs > 1 else cotangent)
+            except Stale:
+                self._reset()
+                return self(*args)[1](cotangent)
             return self._convert_grads(grads, args, derived, derived.params)
 
         return value, pullback
@@ -302,7 +413,8 @@ class VJP(Transformed):
     def _prepare(self, key, args):
         derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)
         primal = _derived(self.f, "primal", self.wrt, self.optimize, key)
-        self._entries[key] = ((self._runnable(primal), self._runnable(derived)), derived)
+        self._entries[key] = ((self._caller(primal),
+                               self._caller(derived)), derived)
         return self._entries[key]
 
 

@@ -78,6 +78,36 @@ def _emit_block(stmts, depth, lines, info, state, sections):
                 lines.append(pad + text_line)
 
 
+def user_line(filename, lineno):
+    """(label of the generated code, the user's (file, line)) for a line of generated code,
+    or None when ``filename`` is not generated code (or the line has no user line)."""
+    origin = _ORIGINS.get(filename)
+    if origin is None or lineno not in origin[1]:
+        return None
+    return origin[0], origin[1][lineno]
+
+
+def relocate(err):
+    """``err``, raised at a line of generated code (code being transformed again), moved to the
+    user's line that code came from — through every level of generated code; None when ``err``
+    is not located in generated code."""
+    found = user_line(err.filename, err.lineno)
+    if found is None:
+        return None
+    labels = []
+    while found is not None:
+        label, (filename, lineno) = found
+        labels.append(label)
+        found = user_line(filename, lineno)
+    moved = type(err).__new__(type(err))
+    moved.__dict__.update(err.__dict__)
+    moved.filename, moved.lineno, moved.col_offset = filename, lineno, None
+    moved.message = (f"{err.message}, in the code adjoint generated for this line "
+                     f"({', '.join(labels)})")
+    moved.args = (moved.message,)
+    return moved
+
+
 def _expr(node):
     return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
 
@@ -86,13 +116,20 @@ def _stmt(node):
     return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
 
 
-def compile_function(source, name, namespace, label, filename=None):
+_ORIGINS = {}  # generated filename -> (label, line map to the user's lines)
+
+
+def compile_function(source, name, namespace, label, filename=None, linemap=None):
     """Compile ``source`` (one def named ``name``) with ``namespace`` as its globals; returns
-    (function, filename). Pass ``filename`` to compile the same text again under its name."""
+    (function, filename). Pass ``filename`` to compile the same text again under its name;
+    ``linemap`` (generated line -> the user's (file, line)) lets :func:`user_line` map a
+    position in this code back to the user's."""
     if filename is None:
         filename = f"<adjoint {label} #{next(_counter)}>"
         lines = source.splitlines(keepends=True)
         linecache.cache[filename] = (len(source), None, lines, filename)
+        if linemap is not None:
+            _ORIGINS[filename] = (label, dict(linemap))
     code = compile(source, filename, "exec")
     scope = dict(namespace)
     exec(code, scope)

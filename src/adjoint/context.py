@@ -3,7 +3,9 @@ the namespace the generated code will run in.
 
 The namespace maps every global name the generated code uses to its object. Functions inlined
 from other modules bring their own globals; a name that would clash is given a fresh alias, so
-each reference keeps meaning what it meant in the user's own module.
+each reference keeps meaning what it meant in the user's own module. Every name bound from a
+user's namespace is also recorded as a :class:`adjoint.bindings.Binding` (``bindings``), so that
+calls read globals afresh (see :mod:`adjoint.bindings`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from . import grammar as g
 from . import runtime
+from .bindings import binding
 from .naming import Namer
 
 RULE_GLOBALS = {"np": np, "math": math, **{n: getattr(runtime, n) for n in runtime.__all__}}
@@ -24,6 +27,7 @@ class Context:
         self.info = info
         self.namespace = dict(RULE_GLOBALS)
         self.namer = Namer(set(local_names) | set(RULE_GLOBALS) | {"d"})
+        self.bindings = {}  # generated name -> Binding to the user's namespace
 
     def lookup(self, name):
         if name in self.namespace:
@@ -60,4 +64,9 @@ class Context:
                         continue
                     new = self.bind_global(node.id, obj)
                     renames[node.id] = new
+                    if new not in self.bindings and RULE_GLOBALS.get(new) is not obj:
+                        b = binding(new, info.where(node.id), obj) if hasattr(info, "where") \
+                            else None
+                        if b is not None:
+                            self.bindings[new] = b
                     node.id = new

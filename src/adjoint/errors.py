@@ -64,6 +64,19 @@ class JitError(AdjointError):
     """Numba could not compile the generated code."""
 
 
+class ArgumentError(AdjointError, TypeError):
+    """An argument cannot be differentiated, or is of a kind adjoint does not support yet."""
+
+
+class CotangentError(AdjointError, ValueError):
+    """A pullback or pushforward was given a cotangent or tangent of the wrong shape."""
+
+
+class InternalError(AdjointError):
+    """Generated code returned something of the wrong shape or type: a bug in adjoint, never
+    repaired silently. Please report it with the function that triggered it."""
+
+
 class GradientCheckError(AdjointError):
     """``check_grad`` found gradients that disagree with finite differences."""
 

@@ -14,13 +14,14 @@ from .analysis.activity import activity, resolve
 from .analysis.defuse import int_names, mutated_names
 from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
-from .pipeline import Derived, front, resolve_wrt
+from .pipeline import Derived, front, resolve_wrt, runtime_fields, user_located
 from .template import ZERO_NAME
 from .transforms.forward import ForwardAD
 from .transforms.simplify import Simplify
 from .transforms.zero_tangent import ZERO_OF
 
 
+@user_located
 def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     """Forward mode: generate, compile and describe the jvp of ``fn``.
 
@@ -83,11 +84,13 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     if ZERO_NAME in source or ZERO_OF in source:  # fold_zero's guarantee; a leak would fail
         raise AssertionError(f"the symbolic zero reached generated code:\n{source}")
     label = f"{name} of {fdef.name}"
-    function, filename = compile_function(source, name, ctx.namespace, label)
+    extra = runtime_fields(ctx, active, params)
+    function, filename = compile_function(source, name, ctx.namespace, label, linemap=linemap)
     return Derived(source=source, function=function, name=name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs, namespace=ctx.namespace,
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
-                   linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset))
+                   linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset),
+                   **extra)
 
 
 def _is_scalar(atom, shapes):

@@ -9,10 +9,16 @@ When Numba cannot compile the code, the first call raises a :class:`JitError` na
 line that the failing generated line came from and what Numba rejected — never a silent fallback
 to Python, never Numba's traceback alone (it is kept as the error's ``__cause__``).
 
+Numba freezes the globals a function reads as constants. So that globals are read at call time
+(:mod:`adjoint.bindings`), the data globals of generated code (numbers, arrays) become hidden
+leading parameters of the compiled function — only its ``def`` line changes, so line numbers
+still map to the user's — and the caller passes their current values.
+
 With ``ADJOINT_CACHE_DIR`` set (or :func:`enable_cache`), generated source is written to a file
-in that directory named by a hash of the source and the values of the globals it uses, and
-compiled with Numba's on-disk cache, so a second process does not recompile; editing the user's
-function or a global it reads changes the hash, and so invalidates the entry.
+in that directory named by a hash of the source and the globals it uses (the values of those
+Numba freezes, the types of those passed as arguments), and compiled with Numba's on-disk
+cache, so a second process does not recompile; editing the user's function or a global it
+freezes changes the hash, and so invalidates the entry.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ import sys
 
 import numpy as np
 
+from .bindings import hidden_names
 from .errors import JitError
 
 _CACHE_DIR = os.environ.get("ADJOINT_CACHE_DIR") or None
@@ -45,10 +52,26 @@ def _numba():
     return numba
 
 
+def jit_source(derived):
+    """``derived.source`` with its data globals as hidden leading parameters."""
+    hidden = hidden_names(derived)
+    if not hidden:
+        return derived.source
+    first, rest = derived.source.split("\n", 1)
+    head = f"def {derived.name}("
+    assert first.startswith(head), first
+    params = first[len(head):]
+    joined = ", ".join(hidden) + ("" if params.startswith(")") else ", ")
+    return f"{head}{joined}{params}\n{rest}"
+
+
 def njit_derived(derived):
-    """A callable running ``derived``'s code under Numba; the first call compiles."""
+    """A callable running ``derived``'s code under Numba; the first call compiles. It takes
+    ``derived``'s arguments and reads its data globals itself; its ``dispatcher`` (Numba's)
+    takes the values of ``hidden_names(derived)`` first."""
     numba = _numba()
     fn = derived.function
+    source = jit_source(derived)
     swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
              if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
     uses_objmode = False
@@ -56,25 +79,32 @@ def njit_derived(derived):
         from .fast_numpy import UFUNCS, proxy
         swaps["np"] = proxy()  # NumPy's SIMD kernels for transcendental ufuncs on big arrays
         uses_objmode = any(f"np.{u}(" in derived.source for u in UFUNCS)
-    if swaps:
+    if swaps or source is not derived.source:
         from .codegen import compile_function
-        fn, _ = compile_function(derived.source, derived.name,
+        fn, _ = compile_function(source, derived.name,
                                  {**derived.namespace, **swaps}, derived.name,
                                  filename=derived.filename)
     if _CACHE_DIR and not uses_objmode:  # Numba cannot cache code that leaves it (objmode)
-        fn = _cached_copy(derived, fn)
+        fn = _cached_copy(derived, fn, source)
         dispatcher = numba.njit(cache=True)(fn)
     else:
         dispatcher = numba.njit(fn)
     state = {"compiled": False}
+    hidden = [(b.container, b.key) for b in derived.bindings if b.data]
 
     def call(*args):
+        if hidden:
+            args = tuple([c[k] for c, k in hidden]) + args
         if state["compiled"]:
             return dispatcher(*args)
         try:
             result = dispatcher(*args)
         except (numba.core.errors.TypingError, numba.core.errors.UnsupportedError,
                 numba.core.errors.LoweringError, numba.core.errors.NumbaError) as exc:
+            raise _jit_error(exc, derived) from exc
+        except AssertionError as exc:  # Numba's own asserts while compiling (no location)
+            if not _raised_in_numba(exc):
+                raise
             raise _jit_error(exc, derived) from exc
         state["compiled"] = True
         return result
@@ -93,6 +123,9 @@ def _jit_error(exc, derived):
     reason = _first_reason(text)
     hint = ("run with jit=False to use Python mode, or rewrite this line with operations "
             "Numba supports (see docs/supported.md); print(fn.source) shows the generated code")
+    if isinstance(exc, AssertionError):
+        reason = ("an internal check of Numba failed while compiling this function "
+                  f"({_numba_frame(exc)}); Numba does not support one of its operations")
     tape = re.search(r"type of variable '(\w+_tape\w*)'", text)
     if where is None and tape:
         # A list tape Numba cannot type: its pushes sit in branches Numba removed as dead.
@@ -102,10 +135,28 @@ def _jit_error(exc, derived):
         hint = ("the value computed here is recorded only in a branch Numba removes as dead "
                 "for these argument types (a test on a None argument, say), so the tape has no "
                 "type; run with jit=False, or pass an argument that is not None")
-    filename, lineno = where if where else (None, None)
+    filename, lineno = where if where else derived.def_line
     return JitError(
         f"Numba could not compile the generated code: {reason}", filename=filename,
         lineno=lineno, hint=hint)
+
+
+def _numba_frames(exc):
+    tb = exc.__traceback__
+    while tb is not None:
+        if "/numba/" in tb.tb_frame.f_code.co_filename:
+            yield tb
+        tb = tb.tb_next
+
+
+def _raised_in_numba(exc):
+    return any(True for _ in _numba_frames(exc))
+
+
+def _numba_frame(exc):
+    last = list(_numba_frames(exc))[-1]
+    path = last.tb_frame.f_code.co_filename
+    return f"{path[path.rindex('/numba/') + 1:]}, line {last.tb_lineno}"
 
 
 def _first_reason(text):
@@ -116,20 +167,25 @@ def _first_reason(text):
     return text[:300]
 
 
-def _cached_copy(derived, fn):
+def _cached_copy(derived, fn, source):
     """Write the generated source to the cache directory and load the function from there, so
     Numba's on-disk cache can key it by file."""
-    digest = hashlib.sha256(derived.source.encode())
+    digest = hashlib.sha256(source.encode())
     digest.update(_runtime_fingerprint())
+    hidden = set(hidden_names(derived))
     for name in sorted(derived.namespace):
+        if name.startswith("__"):
+            continue
         digest.update(name.encode())
-        digest.update(_fingerprint(derived.namespace[name]))
+        value = derived.namespace[name]
+        # a hidden argument's value is not compiled in; Numba specialises on its type
+        digest.update(repr(type(value)).encode() if name in hidden else _fingerprint(value))
     os.makedirs(_CACHE_DIR, exist_ok=True)
     path = os.path.join(_CACHE_DIR, f"adjoint_{digest.hexdigest()[:20]}.py")
     if not os.path.exists(path):
         tmp = f"{path}.{os.getpid()}.tmp"
         with open(tmp, "w") as fh:
-            fh.write(derived.source)
+            fh.write(source)
         os.replace(tmp, path)
     name = os.path.basename(path)[:-3]
     module = sys.modules.get(name)
@@ -165,8 +221,8 @@ def _runtime_fingerprint():
 
 def _fingerprint(obj):
     """Bytes that change when a global's *value* changes (constants Numba freezes)."""
-    if isinstance(obj, (int, float, complex, bool, str, type(None))):
-        return repr(obj).encode()
+    if isinstance(obj, (int, float, complex, bool, str, type(None), np.generic)):
+        return repr((type(obj), obj)).encode()
     if isinstance(obj, np.ndarray):
         return obj.tobytes() + repr((obj.shape, obj.dtype.str)).encode()
     if isinstance(obj, (tuple, list)):

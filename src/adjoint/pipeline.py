@@ -11,6 +11,7 @@ CLI's ``show --stage``; the final stages' output is ``derive``'s ``source`` itse
 
 from __future__ import annotations
 
+import functools
 import inspect
 from dataclasses import dataclass, field
 
@@ -20,11 +21,11 @@ from .analysis.defuse import int_names, mutated_names, needed_names
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
-from .codegen import compile_function, emit
+from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
-from .errors import NonScalarOutputError, WrtError
+from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
 from .naming import Namer
-from .source import parse_function
+from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls
@@ -51,6 +52,14 @@ class Derived:
     filename: str = ""  # the name the generated code is compiled (and linecache'd) under
     linemap: dict = field(default_factory=dict)  # generated line -> (user file, user line)
     return_line: tuple = (None, None)  # the user's return statement: (file, line)
+    def_line: tuple = (None, None)  # the user's def statement: (file, line)
+    bindings: tuple = ()  # the user's globals the code reads (adjoint.bindings.Binding)
+    active_params: frozenset = frozenset()  # parameters that carry derivatives
+
+    def stale(self):
+        """Whether a global this code was derived for has been rebound (derive again)."""
+        from .bindings import stale
+        return stale(self.bindings)
 
 
 def _local_names(fdef):
@@ -80,9 +89,10 @@ def front(fn, kinds=None):
     from .api import Transformed
     if isinstance(fn, Transformed):
         fn = fn.derive_for_kinds(kinds).function
-    fdef, info = parse_function(fn)
+    fdef, info = parse_callable(fn)
+    ctx = Context(info, _local_names(fdef))
+    _rename_apart(fdef, ctx.namer)
     user_names = _local_names(fdef)
-    ctx = Context(info, user_names)
     fdef, locals_ = normalize(fdef, info, ctx.namer)
     ctx.collect_globals(fdef.body, locals_, info)
     inliner = InlineCalls(ctx, _normalize_callee)
@@ -92,6 +102,18 @@ def front(fn, kinds=None):
     return ctx, fdef, _local_names(fdef), user_names
 
 
+def _rename_apart(fdef, namer):
+    """User locals named like a global of generated code (``np``, ``math``, a runtime helper
+    such as ``fresh``) get fresh names, so that they cannot shadow it in generated code.
+    (Inlined callees' locals are always renamed; parameters keep their names.)"""
+    params = {a.id for a in fdef.args.args}
+    clashes = sorted((g.assigned_names(fdef.body) - params) & set(RULE_GLOBALS))
+    renames = {name: namer.fresh(name) for name in clashes}
+    for node in g.walk(fdef):
+        if isinstance(node, g.Name) and node.id in renames:
+            node.id = renames[node.id]
+
+
 STAGES = ("parse", "control", "anf", "inline", "views", "ssa")
 
 
@@ -99,11 +121,11 @@ def stages(fn, wrt=0):
     """[(stage name, source after that stage)] for the normalization stages, in order — what
     the CLI's ``show --stage`` prints. The last entry is the code reverse mode starts from."""
     import copy as _copy
-    fdef, info = parse_function(fn)
+    fdef, info = parse_callable(fn)
     check_syntax(fdef, info)
     out = [("parse", g.unparse(fdef))]
-    user_names = _local_names(fdef)
-    ctx = Context(info, user_names)
+    ctx = Context(info, _local_names(fdef))
+    _rename_apart(fdef, ctx.namer)
     NormalizeControl(ctx.namer, info)(fdef)
     out.append(("control", g.unparse(fdef)))
     ToANF(ctx.namer, info, _local_names(fdef))(fdef)
@@ -163,6 +185,29 @@ def resolve_wrt(fdef, wrt, info):
     return names, single
 
 
+HIGHER_ORDER_HINT = (
+    "to take a second derivative, use adjoint.hessian(f) or adjoint.hvp(f): they are forward "
+    "over reverse (adjoint.jvp of adjoint.grad(f)), which does not need this rule")
+
+
+def user_located(derive_fn):
+    """Errors raised while transforming generated code again (higher order) are re-raised at
+    the user's line the generated line came from (see :func:`adjoint.codegen.relocate`)."""
+    @functools.wraps(derive_fn)
+    def derive_located(fn, *args, **kwargs):
+        try:
+            return derive_fn(fn, *args, **kwargs)
+        except AdjointError as err:
+            moved = relocate(err)
+            if moved is None:
+                raise
+            if isinstance(moved, NoRuleError):
+                moved.hint = HIGHER_ORDER_HINT
+            raise moved from err
+    return derive_located
+
+
+@user_located
 def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     """Reverse mode. ``mode`` is
 
@@ -224,15 +269,28 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
 
     # emit and compile
     source, linemap = emit(gfn, ctx.info, _sections(gfn.body, mode))
+    extra = runtime_fields(ctx, active, params)
     function, filename = compile_function(source, gfn.name, ctx.namespace,
-                                          f"{gfn.name} of {fdef.name}")
+                                          f"{gfn.name} of {fdef.name}", linemap=linemap)
     return Derived(source=source, function=function, name=gfn.name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs,
                    namespace=ctx.namespace, tape_names=list(rev.tapes),
                    array_tapes=[t for p in plans.values() for t in p.arrays],
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap,
-                   return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset))
+                   return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset),
+                   **extra)
+
+
+def runtime_fields(ctx, active, params):
+    """The Derived fields the API needs at call time (globals to read, active parameters,
+    where the def is); records in the namespace where each global came from, so that code
+    derived from this code again reads the user's namespace too."""
+    ctx.namespace[SOURCES] = {n: (b.container, b.key) for n, b in ctx.bindings.items()}
+    info = ctx.info
+    return {"bindings": tuple(ctx.bindings.values()),
+            "active_params": frozenset(p for p in params if p in active),
+            "def_line": (info.filename, info.line_offset + 1)}
 
 
 def _outputs(ret):

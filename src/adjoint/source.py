@@ -2,13 +2,27 @@
 
 Takes a Python function; returns its ``FunctionDef`` (decorators removed) and a
 :class:`SourceInfo` that maps snippet positions back to the user's file and holds the names the
-body can see (globals, closure cells, builtins). Refuses, with a located error, anything whose
-source cannot be read: builtins, lambdas, functions made by ``exec``, ``*args``/``**kwargs``.
+body can see (globals, closure cells, builtins) and where each lives (``where``, for reading
+globals at call time). Refuses, with a located error, anything whose source cannot be read:
+builtins, lambdas, functions made by ``exec``, ``*args``/``**kwargs``.
+
+``parse_callable`` is the entry point for the function a transform is applied to. Besides plain
+functions it takes
+
+* a bound method: ``self`` (its first parameter) is a constant, the source is the method's;
+* a ``functools.partial``: its bound arguments are constants, the other parameters remain;
+* a function with a user rule (``custom_vjp``, ``defvjp``): a one-line wrapper
+  ``def f(x): return f(x)`` is parsed instead of its body, so the *rule* is what gets
+  differentiated, as it is wherever else the function is called.
+
+``parameters(fn)`` lists the parameters that remain, with their defaults: the signature of a
+transform of ``fn``.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import inspect
 import linecache
 import textwrap
@@ -16,7 +30,10 @@ import types
 from dataclasses import dataclass, field
 
 from . import grammar as g
+from .bindings import Cell
 from .errors import SourceUnavailableError, UnsupportedSyntaxError, located
+
+SOURCES = "__adjoint_sources__"  # in generated code's namespace: name -> (container, key)
 
 
 @dataclass
@@ -29,6 +46,23 @@ class SourceInfo:
     col_offset: int  # columns removed by dedent
     globals: dict = field(default_factory=dict)
     closure: dict = field(default_factory=dict)
+    cells: dict = field(default_factory=dict)  # closure name -> its cell
+    constants: dict = field(default_factory=dict)  # bound self / partial arguments
+
+    def where(self, name):
+        """Where a free name of the body lives, as (container, key) read with
+        ``container[key]``; None for builtins. Names of generated code resolve to the user's
+        namespace they were taken from (code transformed again)."""
+        if name in self.constants:
+            return self.constants, name
+        if name in self.cells and name in self.closure:
+            return Cell(self.cells[name]), name
+        if name in self.globals:
+            outer = self.globals.get(SOURCES)
+            if outer is not None and name in outer:
+                return outer[name]
+            return self.globals, name
+        return None
 
     def lookup(self, name):
         """The object a free name of the body refers to: (found, value)."""
@@ -99,12 +133,109 @@ def parse_function(fn):
 
 
 def _info(fn, code, first, col):
-    closure = {}
+    closure, cells = {}, {}
     if fn.__closure__:
         for name, cell in zip(code.co_freevars, fn.__closure__):
+            cells[name] = cell
             try:
                 closure[name] = cell.cell_contents
             except ValueError:  # an empty cell: the name is not bound yet
                 pass
     return SourceInfo(func=fn, filename=code.co_filename, line_offset=first - 1,
-                      col_offset=col, globals=fn.__globals__, closure=closure)
+                      col_offset=col, globals=fn.__globals__, closure=closure, cells=cells)
+
+
+def _peel(fn):
+    """(the callable under bound methods and partials, {parameter: bound constant})."""
+    if isinstance(fn, functools.partial):
+        inner, constants = _peel(fn.func)
+        free = [p for p in _own_parameters(inner) if p not in constants]
+        if len(fn.args) > len(free):
+            raise TypeError(f"{fn!r} binds {len(fn.args)} positional argument(s), but the "
+                            f"function takes {len(free)}")
+        unknown = set(fn.keywords) - set(free)
+        if unknown:
+            raise TypeError(f"{fn!r} binds unknown or repeated parameter(s) "
+                            f"{', '.join(sorted(unknown))}")
+        return inner, {**constants, **dict(zip(free, fn.args)), **fn.keywords}
+    if isinstance(fn, types.MethodType):
+        inner, constants = _peel(fn.__func__)
+        free = [p for p in _own_parameters(inner) if p not in constants]
+        if not free:
+            raise TypeError(f"{fn!r} has no parameter to bind its instance to")
+        return inner, {**constants, free[0]: fn.__self__}
+    return fn, {}
+
+
+def _rule_of(fn):
+    from .rules import registry
+    rule = registry.lookup(fn)
+    return rule if rule is not None and rule.custom is not None else None
+
+
+def _own_parameters(fn):
+    """(name, default or inspect.Parameter.empty) of a peeled callable, in order."""
+    rule = _rule_of(fn)
+    if rule is not None:
+        target = getattr(fn, "fn", fn)
+        try:
+            sig = inspect.signature(target)
+        except (TypeError, ValueError):
+            return {p: inspect.Parameter.empty for p in rule.params}
+        return {p: sig.parameters[p].default if p in sig.parameters else
+                inspect.Parameter.empty for p in rule.params}
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.default for p in sig.parameters.values()
+            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)}
+
+
+def parameters(fn):
+    """The parameters of ``fn`` a transform's caller passes: {name: default or
+    ``inspect.Parameter.empty``}, in order (bound ``self`` and partial arguments left out)."""
+    inner, constants = _peel(fn)
+    return {p: d for p, d in _own_parameters(inner).items() if p not in constants}
+
+
+def parse_callable(fn):
+    """Parse the function a transform is applied to: (FunctionDef, SourceInfo). Bound
+    methods and partials have their bound parameters removed (constants of the body); a
+    function with a user rule is parsed as a call of itself (see the module docstring)."""
+    inner, constants = _peel(fn)
+    rule = _rule_of(inner)
+    fdef, info = _rule_wrapper(inner, rule) if rule is not None else parse_function(inner)
+    if constants:
+        kept = [(a, d) for a, d in zip(fdef.args.args, [None] * (
+            len(fdef.args.args) - len(fdef.args.defaults)) + list(fdef.args.defaults))
+            if a.id not in constants]
+        fdef.args.args = [a for a, _ in kept]
+        fdef.args.defaults = [d for _, d in kept if d is not None]
+        info.constants = dict(constants)
+        info.closure = {**info.closure, **constants}
+    return fdef, info
+
+
+def _rule_wrapper(fn, rule):
+    """``def name(params): return name(params)``, on the line of ``fn``'s def, seeing only
+    ``fn``: differentiating it applies ``fn``'s rule."""
+    target = inspect.unwrap(fn)
+    name = getattr(fn, "__name__", "primal")
+    if not name.isidentifier() or name in rule.params:
+        name = "primal"
+    params = ", ".join(rule.params)
+    fdef = g.from_source(f"def {name}({params}): return {name}({params})\n").body[0]
+    code = getattr(target, "__code__", None)
+    filename, offset = "<adjoint rule wrapper>", 0
+    if code is not None:
+        filename = code.co_filename
+        try:
+            lines, first = inspect.getsourcelines(target)
+            offset = first - 1 + next(
+                (k for k, line in enumerate(lines) if line.lstrip().startswith("def ")), 0)
+        except (OSError, TypeError):
+            offset = code.co_firstlineno - 1
+    info = SourceInfo(func=target, filename=filename, line_offset=offset, col_offset=0,
+                      globals={name: fn})
+    return fdef, info

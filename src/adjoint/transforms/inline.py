@@ -3,7 +3,9 @@
 Takes an ANF body; returns one in which no statement calls a user-defined Python function that
 has no derivative rule. Each callee is parsed, checked and normalized like the root function,
 its own calls inlined first (recursion is refused), its local names renamed to fresh names of the
-caller (hygiene), and its globals bound in the shared namespace (aliased on clashes). A callee
+caller (hygiene), and its globals bound in the shared namespace (aliased on clashes). A library
+callee (installed package or standard library) that cannot be normalized is refused at the
+user's call, with ``adjoint.defvjp`` as the way out — not at a line of the library. A callee
 returning a tuple binds a *static* tuple: later ``t[0]`` reads become plain copies, so no tuple
 exists at run time.
 
@@ -16,12 +18,13 @@ exists at run time.
 from __future__ import annotations
 
 import inspect
+import sysconfig
 import types
 
 from .. import grammar as g
-from ..analysis.activity import resolve
+from ..analysis.activity import dotted_name, resolve
 from ..analysis.syntax import check_syntax
-from ..errors import UnsupportedSyntaxError
+from ..errors import AdjointError, NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
 from ..source import parse_function
 
@@ -31,6 +34,19 @@ def is_user_function(obj):
     which are differentiated by their rules or not at all)."""
     return (isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
             and not (obj.__module__ or "").startswith("adjoint."))
+
+
+def _library_dirs():
+    paths = sysconfig.get_paths()
+    return tuple({paths[k] for k in ("stdlib", "platstdlib", "purelib", "platlib") if k in paths})
+
+
+_LIBRARY_DIRS = _library_dirs()
+
+
+def _is_library(fn):
+    """Whether ``fn`` comes from an installed package or the standard library."""
+    return fn.__code__.co_filename.startswith(_LIBRARY_DIRS)
 
 
 class InlineCalls:
@@ -98,22 +114,33 @@ class InlineCalls:
             raise self.ctx.error(UnsupportedSyntaxError,
                                  f"recursive call to {fn.__name__} cannot be differentiated",
                                  stmt, "rewrite the recursion as a loop")
-        fdef, info = parse_function(fn)
-        check_syntax(fdef, info)
-        for node in g.walk(fdef):
-            if g.is_stmt(node):
-                node.adjoint_origin = info  # errors in the callee point at the callee's file
-        fdef, callee_locals = self.normalize(fdef, info)
-        # Rename every callee local to a fresh caller name, before the callee's own calls are
-        # inlined: their locals then get names distinct from these.
-        params = [a.id for a in fdef.args.args]
-        renames = {name: self.ctx.namer.fresh(name) for name in sorted(callee_locals)}
-        for s in fdef.body:
-            for node in g.walk(s):
-                if isinstance(node, g.Name) and node.id in renames:
-                    node.id = renames[node.id]
-        body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
-            fdef.body, info, set(renames.values()))
+        try:
+            fdef, info = parse_function(fn)
+            check_syntax(fdef, info)
+            for node in g.walk(fdef):
+                if g.is_stmt(node):
+                    node.adjoint_origin = info  # errors in the callee point at its file
+            fdef, callee_locals = self.normalize(fdef, info)
+            # Rename every callee local to a fresh caller name, before the callee's own calls
+            # are inlined: their locals then get names distinct from these.
+            params = [a.id for a in fdef.args.args]
+            renames = {name: self.ctx.namer.fresh(name) for name in sorted(callee_locals)}
+            for s in fdef.body:
+                for node in g.walk(s):
+                    if isinstance(node, g.Name) and node.id in renames:
+                        node.id = renames[node.id]
+            body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
+                fdef.body, info, set(renames.values()))
+        except AdjointError as err:
+            if not _is_library(fn):
+                raise
+            name = dotted_name(stmt.value.func)  # as the user wrote it
+            raise self.ctx.error(
+                NoRuleError, f"adjoint has no derivative rule for {name}, and cannot "
+                f"differentiate its source: {err.message} ({err.filename}, line {err.lineno})",
+                stmt, f"register a rule: adjoint.defvjp({name}, bwd) with bwd(*inputs, out, g) "
+                "returning one cotangent per input; or wrap the call in "
+                "adjoint.stop_gradient(...) if its derivative should be zero") from err
         self.ctx.collect_globals(body, set(renames.values()), info)
         binding = self._bind(stmt, fn, fdef, info)
         out = [g.copy_location(g.assign(renames[p], binding[p]), stmt) for p in params]
