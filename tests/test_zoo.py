@@ -8,8 +8,9 @@ points):
   runs at some test point (or is declared ``unreachable`` with a reason);
 - gradients agree with central finite differences of the user's function (float64), with the
   default ``optimize=True`` and (in Python mode) with ``optimize=False``;
-- each gradient has its argument's type and shape (float for float/int arguments, a float64
-  ndarray of the same shape for arrays) and shares no memory with any argument;
+- each gradient has exactly its argument's type, shape and dtype (a float for float/int
+  arguments, a float64 ndarray of the same shape for arrays) and shares no memory with any
+  argument;
 - ``value_and_grad`` returns ``f(*args)`` as a float and the same gradients as ``grad``, each
   with its argument's type, shape and dtype;
 - for array arguments, the VJP inner-product identity <g, v> = d/dt f(x + t v) on a random
