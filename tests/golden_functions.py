@@ -1,4 +1,10 @@
-"""Small functions whose generated adjoints are kept as golden files (tests/golden/)."""
+"""Small functions whose generated adjoints are kept as golden files (tests/golden/).
+
+``GOLDEN``: name -> (function, the example arguments the golden source is specialised to);
+``POINTS``: name -> argument tuples (of the same kinds) at which ``test_golden`` checks the
+golden source's numbers against central finite differences: together they take every branch
+arm and loop trip count (zero, one, several) of the function.
+"""
 
 import math
 
@@ -48,4 +54,14 @@ GOLDEN = {
     "rosenbrock": (rosenbrock, (np.linspace(0.0, 1.0, 5),)),
     "running_product": (running_product, (np.linspace(0.5, 1.0, 4),)),
     "halve_until_small": (halve_until_small, (3.0,)),
+}
+
+POINTS = {
+    "poly": [(2.0,), (-0.7,)],
+    "branchy": [(1.0, 2.0), (3.0, 2.0), (-1.0, 2.0), (-0.5, -1.5)],
+    "rosenbrock": [(np.linspace(0.0, 1.0, 5),), (np.array([-1.2, 0.4, 1.7]),),
+                   (np.array([0.3, -0.8]),), (np.array([0.7]),)],
+    "running_product": [(np.linspace(0.5, 1.0, 4),), (np.array([-1.5, 2.0, 0.7]),),
+                        (np.array([1.3]),)],
+    "halve_until_small": [(3.0,), (0.15,), (0.05,)],
 }

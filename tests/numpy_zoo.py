@@ -13,7 +13,11 @@ which records, in :data:`ZOO`, an :class:`Entry` with:
 - ``wrt``: what the tests differentiate with respect to;
 - ``jit_ok``: False only when Numba cannot compile the *primal* itself (``reason`` says why);
   ``no_jit_cases`` names the shape cases Numba cannot compile when only some fail (both are set
-  from :data:`NUMBA_GAPS`, a table measured by compiling every primal with ``numba.njit``).
+  from :data:`NUMBA_GAPS`, a table measured by compiling every primal with ``numba.njit``);
+- ``points``: explicit ``(case label, args)`` pairs tested besides the random draws, where the
+  draws would miss an arm of a branch (every arm of every ``if`` and conditional expression must
+  run at some test point: ``test_every_branch_arm_runs``);
+- ``unreachable``: ``{(condition, arm): reason}`` for an arm no valid test point can take.
 
 Most functions return a scalar: an elementwise function's result is weighted by a random array
 ``w`` (a random cotangent), and a reduction's or shape function's result ``y`` is scalarized as
@@ -28,7 +32,7 @@ zoo's source to find which NumPy functions, methods and attributes it calls.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +54,8 @@ class Entry:
     jit_ok: bool = True
     reason: str = ""
     no_jit_cases: tuple = ()  # labels of shape cases whose primal Numba cannot compile
+    points: tuple = ()  # ((case label, args), ...) tested besides the random draws
+    unreachable: tuple = ()  # ((condition, arm, reason), ...)
 
     def __repr__(self):
         return f"<numpy zoo {self.name}>"
@@ -62,15 +68,17 @@ class Entry:
 ZOO: list[Entry] = []
 
 
-def zoo(cases, *, wrt=0, jit_ok=True, reason="", name=None):
+def zoo(cases, *, wrt=0, jit_ok=True, reason="", name=None, points=(), unreachable=None):
     """Register the decorated function (or ``fn`` of another module, via :func:`add`)."""
     if not jit_ok and not reason:
         raise ValueError("an entry with jit_ok=False must say why (reason=...)")
     if callable(cases):
         cases = (("", cases),)
+    unreachable = tuple((text, arm, why) for (text, arm), why in (unreachable or {}).items())
 
     def register(fn):
-        entry = Entry(name or fn.__name__, fn, tuple(cases), wrt, jit_ok, reason)
+        entry = Entry(name or fn.__name__, fn, tuple(cases), wrt, jit_ok, reason,
+                      points=tuple(points), unreachable=unreachable)
         if any(e.name == entry.name for e in ZOO):
             raise ValueError(f"duplicate numpy zoo entry {entry.name!r}")
         ZOO.append(entry)
@@ -921,7 +929,8 @@ def finiteness_masks(x):
     return np.sum(z * z) + np.sum(np.where(np.signbit(x), -x, x))
 
 
-@zoo(each_shape(AWAY0, ((6,), (2, 3))))
+@zoo(each_shape(AWAY0, ((6,), (2, 3))),
+     points=[("(6,)", (np.array([12.0, -11.0, 0.7, -0.5, 1.3, -1.8]),))])
 def any_all_branches(x):
     total = np.sum(x * x)
     if np.any(x > 10.0):
@@ -946,7 +955,8 @@ def searchsorted_select(x):
     return x[k] * np.sum(x)
 
 
-@zoo(each_shape(REAL, ((4,),)))
+@zoo(each_shape(REAL, ((4,),)), points=[("(4,)", (np.array([100.0, 100.0002, 99.9995, 100.0]),))],
+     unreachable={("np.array_equal(x, x)", False): "x equals itself unless it holds a NaN"})
 def closeness_tests(x):
     y = np.where(np.isclose(x, 100.0), 0.0, x)
     if np.allclose(x, 100.0):
@@ -1583,6 +1593,95 @@ def astype_function(x):
 
 
 # =============================================================================================
+# dtype= arguments. A float64 dtype changes nothing; an int dtype truncates (each element, or the
+# reduction's accumulator), so the truncated quantity has a zero derivative and only the other
+# factors carry one. Points are away from integers (off_integer), where truncation jumps.
+
+_INT_CASES = each_shape(off_integer(1, 3), ((2, 3),))
+
+
+@zoo(each_shape(REAL, ((2, 3),)))
+def sum_asarray_dtype_float64(x):
+    y = np.asarray(x, dtype=np.float64)
+    return np.sum(x * x, dtype=np.float64) + x.sum(dtype=np.float64) * np.sum(y)
+
+
+@zoo(each_shape(REAL, ((5,), (2, 3))))
+def dtype_python_float(x):
+    return np.sum(x, dtype=float) * np.sum(np.array(x, dtype=float) * np.asarray(x, dtype=float))
+
+
+@zoo(each_shape(REAL, ((5,), (2, 3))))
+def mean_var_dtype_float(x):
+    return np.mean(x * x, dtype=np.float64) + np.var(x, dtype=np.float64) + np.std(x, dtype=float)
+
+
+@zoo(_INT_CASES)
+def sum_dtype_int(x):
+    return np.sum(x, dtype=np.int64) * np.sum(x * x)
+
+
+@zoo(_INT_CASES)
+def sum_method_dtype_int(x):
+    return x.sum(dtype=np.int64) * np.sum(x * x)
+
+
+@zoo(_INT_CASES)
+def mean_dtype_int(x):
+    return np.mean(x, dtype=np.int64) * np.sum(x * x)
+
+
+@zoo(each_shape(off_integer(1, 3), ((4,),)))
+def prod_dtype_int(x):
+    return np.prod(x, dtype=np.int64) * np.sum(x)
+
+
+@zoo(each_shape(off_integer(1, 3), ((5,),)))
+def cumsum_dtype_int(x):
+    return np.sum(np.cumsum(x, dtype=np.int64) * x)
+
+
+@zoo(each_shape(off_integer(1, 3), ((4,),)))
+def cumprod_dtype_int(x):
+    return np.sum(np.cumprod(x, dtype=np.int64) * x)
+
+
+@zoo(each_shape(off_integer(-3, 3), ((3, 3),)))
+def trace_dtype_int(x):
+    return np.trace(x, dtype=np.int64) * np.sum(x * x)
+
+
+@zoo(_INT_CASES)
+def array_dtype_int(x):
+    return np.sum(np.array(x, dtype=np.int64) * x)
+
+
+@zoo(_INT_CASES)
+def asarray_dtype_int32(x):
+    return np.sum(np.asarray(x, dtype=np.int32) * x)
+
+
+@zoo(each_shape(off_integer(-3, 3), ((), "0d")))
+def full_dtype_int(s):
+    return np.sum(np.full(3, s, dtype=np.int64) * s)
+
+
+@zoo(lambda rng: (off_integer()(rng, (4,)), off_integer()(rng, ())), wrt=(0, 1))
+def full_like_dtype_int(x, s):
+    return np.sum(np.full_like(x, s, dtype=np.int64) * x) + s * s
+
+
+def _linspace_int_args(rng):
+    a = off_integer()(rng, ())
+    return a, a + 3.0 * int(rng.integers(1, 4))  # every point of the grid has a's fraction
+
+
+@zoo(_linspace_int_args)
+def linspace_dtype_int(a, b):
+    return np.sum(np.linspace(a, b, 4, dtype=np.int64) * a)
+
+
+# =============================================================================================
 # Compositions users write (the functions of examples/numpy_models.py, tested as written).
 
 _ACTIVATION_SHAPES = ((5,), (2, 3))
@@ -1688,6 +1787,15 @@ NUMBA_GAPS = {
     "mask_write": ("Numba indexes with 1-D boolean masks only", ("(2, 3)",)),
     "astype_and_copy_methods": ("Numba's astype needs a NumPy dtype, not float", None),
     "astype_function": ("Numba has no np.astype", None),
+    "dtype_python_float": ("Numba takes NumPy dtypes only, not float", None),
+    "mean_var_dtype_float": ("Numba's np.mean, np.var and np.std take no dtype", None),
+    "mean_dtype_int": ("Numba's np.mean takes no dtype", None),
+    "prod_dtype_int": ("Numba's np.prod takes no dtype", None),
+    "cumprod_dtype_int": ("Numba's np.cumprod takes no dtype", None),
+    "trace_dtype_int": ("Numba's np.trace takes no dtype", None),
+    "array_dtype_int": ("Numba's np.array takes no dtype for an array", None),
+    "linspace_dtype_int": ("Numba's np.linspace takes no dtype", None),
+    "full_dtype_int": ("Numba's np.full takes no 0-d array fill value", ("0d",)),
     "softmax": (_NO_AXIS.format("np.max"), None),
     "log_softmax": (_NO_AXIS.format("np.max"), None),
     "categorical_cross_entropy": (_NO_AXIS.format("np.max"), None),
@@ -1701,10 +1809,9 @@ def _apply_numba_gaps():
         if entry.name in NUMBA_GAPS:
             reason, labels = NUMBA_GAPS[entry.name]
             if labels is None or set(labels) >= {c[0] for c in entry.cases}:
-                ZOO[k] = Entry(entry.name, entry.fn, entry.cases, entry.wrt, False, reason)
+                ZOO[k] = replace(entry, jit_ok=False, reason=reason)
             else:
-                ZOO[k] = Entry(entry.name, entry.fn, entry.cases, entry.wrt, True, reason,
-                               tuple(labels))
+                ZOO[k] = replace(entry, reason=reason, no_jit_cases=tuple(labels))
     unknown = set(NUMBA_GAPS) - {e.name for e in ZOO}
     assert not unknown, f"NUMBA_GAPS names entries that do not exist: {sorted(unknown)}"
 

@@ -20,15 +20,10 @@ MODES = ("python", "jit")
 
 
 def transform(kind, fn=None, mode="python", **options):
-    """``kind(fn, jit=..., **options)``; skips jit mode while ``jit=True`` is not accepted."""
-    try:
-        if fn is None:
-            return kind(jit=(mode == "jit"), **options)
-        return kind(fn, jit=(mode == "jit"), **options)
-    except TypeError as exc:
-        if mode == "jit" and "jit" in str(exc):
-            pytest.skip(f"jit=True is not accepted yet: {exc}")
-        raise
+    """``kind(fn, jit=..., **options)`` (the decorator form when ``fn`` is None)."""
+    if fn is None:
+        return kind(jit=(mode == "jit"), **options)
+    return kind(fn, jit=(mode == "jit"), **options)
 
 
 def mixed(x, y, z):

@@ -28,6 +28,7 @@ import inspect
 
 import numpy as np
 import pytest
+from harness import rng, zoo_points
 from zoo import ZOO, by_name
 
 import adjoint
@@ -40,7 +41,6 @@ from adjoint.transforms.zero_tangent import ZERO_OF, fold_zero
 
 FD_TOL = 1e-6  # relative to max(1, |derivative|); central differences reach ~1e-9 here
 JIT_TOL = 1e-10
-SEEDS = (101, 202)
 
 # A subset for jit mode (each compilation costs ~0.5-1 s): straight-line code, every form of
 # branch, loop, early exit and subscript, inlined calls, and the math, builtin and NumPy rules.
@@ -73,10 +73,10 @@ _DERIVED = {}
 _JITTED = {}
 
 
-def _derived(fn, wrt, kinds=None):
-    key = (fn, wrt if not isinstance(wrt, list) else tuple(wrt), kinds)
+def _derived(fn, wrt, kinds=None, optimize=True):
+    key = (fn, wrt if not isinstance(wrt, list) else tuple(wrt), kinds, optimize)
     if key not in _DERIVED:
-        _DERIVED[key] = derive_jvp(fn, wrt, kinds=kinds)
+        _DERIVED[key] = derive_jvp(fn, wrt, kinds=kinds, optimize=optimize)
     return _DERIVED[key]
 
 
@@ -125,51 +125,75 @@ def assert_close(got, want, tol, label):
     assert err <= tol, f"{label}: relative error {err:.2e}\n got {got}\nwant {want}"
 
 
-def draw(entry, seed):
-    return entry.args(np.random.default_rng(seed))
+def points(entry):
+    """The labels of the zoo entry's test points (``harness.zoo_points``)."""
+    return [label for label, _ in zoo_points(entry)]
 
 
-def run_entry(entry, seed, mode):
-    """(args, tangents, value, tangent) of one zoo entry at one random point."""
-    args = draw(entry, seed)
+def draw(entry, point=None):
+    """The arguments of the zoo entry's test point labelled ``point`` (default: the first)."""
+    found = dict(zoo_points(entry))
+    return found[point] if point is not None else next(iter(found.values()))
+
+
+def run_entry(entry, point, mode, optimize=True):
+    """(args, tangents, value, tangent) of one zoo entry at one of its test points."""
+    args = draw(entry, point)
     kinds = tuple(map(kind, args))
     pos = positions(entry.fn, entry.wrt)
-    tangents = random_tangents(args, pos, np.random.default_rng(seed + 1))
+    tangents = random_tangents(args, pos, rng("tangent", entry.name, point))
     call = _jitted(entry.fn, entry.wrt, kinds) if mode == "jit" else \
-        _derived(entry.fn, entry.wrt, kinds).function
+        _derived(entry.fn, entry.wrt, kinds, optimize).function
     value, tangent = call(*args, *tangents)
     return args, tangents, value, tangent
 
 
 # ------------------------------------------------------------------ against finite differences
+@pytest.mark.parametrize("optimize", [True, False], ids=["optimized", "unoptimized"])
 @pytest.mark.parametrize("entry", ZOO, ids=lambda e: e.name)
-def test_zoo_jvp_matches_finite_differences_python(entry):
-    for seed in SEEDS:
-        args, tangents, value, tangent = run_entry(entry, seed, "python")
-        label = f"{entry.name} seed={seed}"
-        assert_close(value, entry.fn(*args), 1e-12, label + " value")
+def test_zoo_jvp_matches_finite_differences_python(entry, optimize):
+    for point in points(entry):
+        args, tangents, value, tangent = run_entry(entry, point, "python", optimize)
+        label = f"{entry.name} {point} optimize={optimize}"
+        expected = entry.fn(*args)
+        assert_like_output(value, tangent, expected, label)
+        assert_close(value, expected, 1e-12, label + " value")
         want = directional_difference(entry.fn, args, positions(entry.fn, entry.wrt), tangents)
         assert_close(tangent, want, FD_TOL, label + " tangent")
-        if not isinstance(value, np.ndarray):
-            assert isinstance(tangent, float), f"{label}: tangent {type(tangent)} not float"
+
+
+def assert_like_output(value, tangent, expected, label):
+    """The generated jvp's value has the shape and dtype of ``f(*args)``; its tangent is a
+    float for a scalar output, else a float64 array of the output's shape. (This is the
+    generated code, not ``adjoint.jvp``: a scalar may be a NumPy float64, a subclass of float;
+    test_numpy_zoo checks ``adjoint.jvp``'s exact types.)"""
+    if isinstance(expected, np.ndarray):
+        for name, got in (("value", value), ("tangent", tangent)):
+            assert type(got) is np.ndarray, f"{label}: {name} {type(got)} is not an array"
+            assert got.shape == expected.shape, f"{label}: {name} shape {got.shape}"
+        assert value.dtype == expected.dtype and tangent.dtype == np.float64, label
+    else:
+        assert isinstance(value, float), f"{label}: value {type(value)} is not a float"
+        assert isinstance(tangent, float), f"{label}: tangent {type(tangent)} is not a float"
 
 
 def _jit_entries():
-    for name in JIT_SUBSET:
-        entry = by_name(name)
-        marks = () if entry.jit_ok else pytest.mark.skip(reason=entry.reason)
-        yield pytest.param(entry, id=name, marks=marks)
+    return [pytest.param(by_name(name), id=name,
+                         marks=() if by_name(name).jit_ok else pytest.mark.skip(
+                             reason=by_name(name).reason))
+            for name in JIT_SUBSET]
 
 
 @pytest.mark.parametrize("entry", _jit_entries())
 def test_zoo_jvp_jit_matches_python_and_finite_differences(entry):
-    seed = SEEDS[0]
-    args, tangents, value, tangent = run_entry(entry, seed, "jit")
-    _, _, py_value, py_tangent = run_entry(entry, seed, "python")
-    assert_close(value, py_value, JIT_TOL, f"{entry.name} jit value")
-    assert_close(tangent, py_tangent, JIT_TOL, f"{entry.name} jit tangent")
-    want = directional_difference(entry.fn, args, positions(entry.fn, entry.wrt), tangents)
-    assert_close(tangent, want, FD_TOL, f"{entry.name} jit tangent vs finite differences")
+    for point in points(entry):  # one compilation; every point (branch arms included)
+        args, tangents, value, tangent = run_entry(entry, point, "jit")
+        _, _, py_value, py_tangent = run_entry(entry, point, "python")
+        label = f"{entry.name} {point} jit"
+        assert_close(value, py_value, JIT_TOL, f"{label} value")
+        assert_close(tangent, py_tangent, JIT_TOL, f"{label} tangent")
+        want = directional_difference(entry.fn, args, positions(entry.fn, entry.wrt), tangents)
+        assert_close(tangent, want, FD_TOL, f"{label} tangent vs finite differences")
 
 
 def test_jit_subset_covers_forty_functions_and_every_control_flow_form():
@@ -185,12 +209,12 @@ def test_jit_subset_covers_forty_functions_and_every_control_flow_form():
 def test_jvp_agrees_with_grad_by_inner_product(name):
     """For a scalar output ⟨1, J v⟩ = ⟨∇f, v⟩: forward and reverse mode agree to rounding."""
     entry = by_name(name)
-    for seed in SEEDS:
-        args, tangents, _, tangent = run_entry(entry, seed, "python")
+    for point in points(entry):
+        args, tangents, _, tangent = run_entry(entry, point, "python")
         grads = adjoint.grad(entry.fn, wrt=entry.wrt)(*args)
         grads = grads if isinstance(entry.wrt, tuple) else (grads,)
         inner = sum(float(np.sum(np.asarray(gr) * t)) for gr, t in zip(grads, tangents))
-        assert_close(tangent, inner, 1e-9, f"{name} seed={seed}")
+        assert_close(tangent, inner, 1e-9, f"{name} {point}")
 
 
 def vector_output(x, w):
@@ -286,7 +310,7 @@ def test_jvp_of_generated_gradient_is_a_hessian_vector_product(name, mode):
     wrt = entry.wrt[0] if isinstance(entry.wrt, tuple) else entry.wrt
     grad = adjoint.grad(entry.fn, wrt=wrt)
     d = _derived(grad, wrt)
-    args = draw(entry, SEEDS[0])
+    args = draw(entry)
     pos = positions(entry.fn, wrt)
     v = random_tangents(args, pos, np.random.default_rng(4))
     call = _jitted(grad, wrt) if mode == "jit" else d.function
@@ -465,7 +489,7 @@ def test_generation_is_deterministic():
 
 def test_unoptimized_code_computes_the_same():
     entry = by_name("matvec_loops")
-    args = draw(entry, 1)
+    args = draw(entry)
     t = random_tangents(args, [0, 1], np.random.default_rng(2))
     plain = derive_jvp(entry.fn, entry.wrt, optimize=False)
     assert ZERO_NAME not in plain.source and ZERO_OF not in plain.source

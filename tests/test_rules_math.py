@@ -282,15 +282,8 @@ JIT = [False, pytest.param(True, id="jit")]
 # --- helpers ---------------------------------------------------------------------------------
 
 def transform(name, fn, **options):
-    """``adjoint.<name>(fn, **options)``, skipping (not failing) if ``jit=`` is not accepted."""
-    make = getattr(adjoint, name)
-    try:
-        return make(fn, **options)
-    except TypeError as err:
-        if options.get("jit") and "jit" in str(err):
-            pytest.skip(f"adjoint.{make.__name__} does not accept jit= yet "
-                        f"(waiting for the jit issue): {err}")
-        raise
+    """``adjoint.<name>(fn, **options)``."""
+    return getattr(adjoint, name)(fn, **options)
 
 
 def wrt_option(case):

@@ -9,7 +9,12 @@ records, in :data:`ZOO`, an :class:`Entry` with:
   discontinuities (``//``, ``%``, ``floor``, branch conditions) by a fixed margin, away from 0
   for division, and with Python ``int`` values for counts such as ``n``;
 - ``wrt``: what the tests differentiate with respect to (int, name, or tuple of them);
-- ``jit_ok``: False only when Numba cannot compile the *primal* itself (``reason`` says why).
+- ``jit_ok``: False only when Numba cannot compile the *primal* itself (``reason`` says why);
+- ``points``: explicit argument tuples tested besides the random draws, where the draws would
+  miss an arm of a branch (every arm of every ``if`` and conditional expression must run at some
+  test point: ``test_every_branch_arm_runs``);
+- ``unreachable``: ``{(condition, arm): reason}`` for an arm no valid test point can take (a tie
+  where the function jumps, so finite differences cannot check it there).
 
 Helpers whose names start with ``_`` are plain user functions that zoo entries call; they are not
 entries themselves. Derivative conventions the zoo relies on: ``a // b`` has zero derivative;
@@ -36,6 +41,8 @@ class Entry:
     wrt: object = 0
     jit_ok: bool = True
     reason: str = ""
+    points: tuple = ()  # explicit argument tuples, tested besides the random draws
+    unreachable: tuple = ()  # ((condition, arm, reason), ...)
 
     def __repr__(self):
         return f"<zoo {self.name}>"
@@ -44,13 +51,15 @@ class Entry:
 ZOO: list[Entry] = []
 
 
-def zoo(*, args, wrt=0, jit_ok=True, reason="", name=None):
+def zoo(*, args, wrt=0, jit_ok=True, reason="", name=None, points=(), unreachable=None):
     """Register the decorated function as a zoo entry (see the module docstring)."""
     if not jit_ok and not reason:
         raise ValueError("an entry with jit_ok=False must say why (reason=...)")
+    unreachable = tuple((text, arm, why) for (text, arm), why in (unreachable or {}).items())
 
     def register(fn):
-        entry = Entry(name or fn.__name__, fn, args, wrt, jit_ok, reason)
+        entry = Entry(name or fn.__name__, fn, args, wrt, jit_ok, reason, tuple(points),
+                      unreachable)
         if any(e.name == entry.name for e in ZOO):
             raise ValueError(f"duplicate zoo entry {entry.name!r}")
         ZOO.append(entry)
@@ -203,7 +212,8 @@ def three_returns(x):
         return math.sqrt(x) + x
 
 
-@zoo(args=lambda rng: (u(rng), region(rng, (0.2, 0.7), (1.3, 2.0))), wrt=(0, 1))
+@zoo(args=lambda rng: (u(rng), region(rng, (0.2, 0.7), (1.3, 2.0))), wrt=(0, 1),
+     points=[(0.8, 1.6)])
 def returns_in_both_branches(x, y):
     z = x * y
     if y > 1.0:
@@ -292,14 +302,14 @@ def modulo_constant(x):
 
 
 @zoo(args=lambda rng: (region(rng, (0.5, 0.8), (1.2, 2.0)), region(rng, (0.5, 0.8), (1.2, 2.0))),
-     wrt=(0, 1))
+     wrt=(0, 1), points=[(1.5, 0.6)])
 def and_condition(x, y):
     if x > 1.0 and y < 1.0:
         return x * y
     return x + y * y
 
 
-@zoo(args=lambda rng: (pm(rng), pm(rng)), wrt=(0, 1))
+@zoo(args=lambda rng: (pm(rng), pm(rng)), wrt=(0, 1), points=[(1.2, 0.7)])
 def or_condition(x, y):
     if x < 0.0 or y < 0.0:
         return x * x + y
@@ -313,7 +323,11 @@ def not_condition(x):
     return 2.0 * x
 
 
-@zoo(args=lambda rng: apart(rng, 2), wrt=(0, 1))
+_TIE = "only at a tie x == y, where the function jumps (finite differences cannot check it)"
+
+
+@zoo(args=lambda rng: apart(rng, 2), wrt=(0, 1),
+     unreachable={("x != y", False): _TIE, ("x == y", True): _TIE})
 def comparison_operators(x, y):
     s = 0.0
     if x >= y:
@@ -345,7 +359,8 @@ def boolean_mix(x, y, z):
 # if / elif / else, conditional expressions, chained comparisons
 
 
-@zoo(args=lambda rng: (region(rng, (-2.0, -1.2), (-0.8, -0.2), (0.2, 0.8), (1.2, 2.0)),))
+@zoo(args=lambda rng: (region(rng, (-2.0, -1.2), (-0.8, -0.2), (0.2, 0.8), (1.2, 2.0)),),
+     points=[(-1.6,), (-0.5,), (0.5,), (1.5,)])
 def piecewise(x):
     if x < -1.0:
         y = -x
@@ -358,7 +373,7 @@ def piecewise(x):
     return y * 2.0
 
 
-@zoo(args=lambda rng: (pm(rng), pm(rng)), wrt=(0, 1))
+@zoo(args=lambda rng: (pm(rng), pm(rng)), wrt=(0, 1), points=[(1.1, 0.9), (-0.7, 1.4)])
 def nested_if(x, y):
     if x > 0:
         if y > 0:
@@ -398,7 +413,7 @@ def ternary(x):
     return y + x
 
 
-@zoo(args=lambda rng: (region(rng, (-2.0, -0.2), (0.2, 0.8), (1.2, 2.0)),))
+@zoo(args=lambda rng: (region(rng, (-2.0, -0.2), (0.2, 0.8), (1.2, 2.0)),), points=[(0.6,)])
 def nested_ternary(x):
     return x if x > 1.0 else (x * x if x > 0.0 else -2.0 * x)
 
@@ -408,7 +423,7 @@ def ternary_in_expression(x, y):
     return 2.0 * (x if x > y else y) + x * y  # noqa: FURB136 - the ternary is the test
 
 
-@zoo(args=lambda rng: (region(rng, (-1.0, -0.2), (0.2, 0.8), (1.2, 2.0)),))
+@zoo(args=lambda rng: (region(rng, (-1.0, -0.2), (0.2, 0.8), (1.2, 2.0)),), points=[(0.4,)])
 def chained_comparison(x):
     if 0.0 < x < 1.0:
         return x * (1.0 - x)

@@ -1,12 +1,11 @@
-"""Derivative rules, one module per namespace; importing this package registers them all."""
+"""Derivative rules, one module per namespace; importing this package registers them all.
+
+Every rule module is imported unconditionally, in this order (the registration order): a
+missing or broken one is an error at import time, never a silently smaller rule set (which
+would turn supported calls into refusals).
+"""
 
 import importlib
 
-from . import operators  # noqa: F401
-
-for _name in ("math", "builtins", "numpy", "runtime"):
-    try:
-        importlib.import_module(f"{__name__}.{_name}")
-    except ModuleNotFoundError as exc:  # a namespace whose rule module is not written yet
-        if exc.name != f"{__name__}.{_name}":
-            raise
+for _name in ("operators", "math", "builtins", "numpy", "runtime"):
+    importlib.import_module(f"{__name__}.{_name}")
