@@ -1,11 +1,13 @@
-"""The peer cases (:mod:`peer_functions`) through ``grad``, ``vjp``, ``hessian`` and repeated
-``grad``, checked against central finite differences in float64.
+"""The peer cases (:mod:`peer_functions`) through ``grad``, ``vjp``, ``jvp``, ``hessian`` and
+repeated ``grad``, checked against central finite differences in float64.
 
 Takes the cases of :mod:`peer_functions`. Checks, in Python mode unless said otherwise:
 
 - a scalar-output case: ``grad`` agrees with central differences of the function, and each
   gradient has its argument's type and shape; an array- or tuple-output case: the pullback of a
   random cotangent ``u`` agrees with central differences of ``<u, f>``;
+- every case, in forward mode: ``jvp`` along a random direction agrees with the central
+  difference of the function along it;
 - array- or tuple-output cases: the VJP inner-product identity ``<pullback(u), v> = <u, J v>``,
   with ``J v`` from a central difference along a random direction ``v``;
 - cases marked ``jit``: ``jit=True`` gives the Python-mode numbers to ~1e-10, and agrees with
@@ -62,13 +64,17 @@ XFAIL = {
        "adjoint accumulation aliased: db[0] += ... through a copy-propagated adjoint"
        for test in ("grad", "jit")},
     **{(test, name): _NAME_ALIAS
-       for test in ("grad", "jit")
+       for test in ("grad", "jvp")
        for name in ("augmented_multiply_through_alias", "alias_of_argument_augmented",
                     "write_scalar_into_zeros_alias", "array_alias_in_other_branch",
                     "asarray_alias_written")},
-    **{("grad", name): _VIEW_ALIAS
+    ("jit", "alias_of_argument_augmented"): _NAME_ALIAS,
+    **{(test, name): _VIEW_ALIAS
+       for test in ("grad", "jvp")
        for name in ("row_view_written", "row_view_element_assigned", "transposed_view_written",
                     "reshape_view_written", "ravel_then_augmented")},
+    ("jvp", "swap_rows_with_temp"):
+        "forward mode: the tangent of x[0].copy() is a view of the tangent array",
     **{("grad", name): "augmented *= on a slice differentiates with the overwritten values"
        for name in ("slice_augmented_multiply", "strided_slice_augmented")},
     ("grad", "loop_local_read_after_loop"):
@@ -80,8 +86,9 @@ XFAIL = {
                           ("third", "branchy_polynomial"))},
     ("state", "broadcast_row_assignment"):
         "broadcasting slice assignment out[:] = b: crash in Python mode, wrong shape under jit",
-    ("grad", "callee_writes_into_callers_array"):
-        "a callee's subscript write into its array parameter is only partly seen by the caller",
+    **{(test, "callee_writes_into_callers_array"):
+       "a callee's subscript write into its array parameter is only partly seen by the caller"
+       for test in ("grad", "jvp")},
     **{(test, "broadcast_row_assignment"):
        "broadcasting slice assignment out[:] = b: crash in Python mode, wrong shape under jit"
        for test in ("grad", "jit")},
@@ -241,6 +248,38 @@ def test_vjp_inner_product_identity(case):
     scale = max(1.0, abs(_inner(case.fn(*_copy(args)), cot)))
     assert abs(inner - slope) <= RTOL * abs(slope) + ATOL * scale, (
         f"{case.name}: <pullback(u), v> = {inner!r} but <u, J v> = {slope!r}")
+
+
+def _flat(out):
+    if isinstance(out, tuple):
+        return np.concatenate([_flat(o) for o in out]) if out else np.zeros(0)
+    return np.ravel(np.asarray(out, dtype=float))
+
+
+@pytest.mark.parametrize("case", _params("jvp"))
+def test_jvp_matches_finite_differences(case):
+    """Forward mode: the tangent of the output along a random direction of the wrt arguments
+    equals the central difference of the function along that direction."""
+    args = _draw(case, SEEDS[0])
+    positions = _positions(case)
+    rng = np.random.default_rng(SEEDS[0] + 3000)
+    tangents = [_cotangent(np.asarray(args[p], dtype=float)
+                           if isinstance(args[p], np.ndarray) else float(args[p]), rng)
+                for p in positions]
+    _, tangent_out = build(adjoint.jvp, case, "python")(*_copy(args), *tangents)
+    sizes = [float(np.max(np.abs(args[p]), initial=0.0)) for p in positions]
+    t = 6e-6 * max(1.0, *sizes)
+
+    def moved(sign):
+        new = list(_copy(args))
+        for p, d in zip(positions, tangents):
+            new[p] = new[p] + sign * t * d
+        return _flat(case.fn(*new))
+
+    expected = (moved(1.0) - moved(-1.0)) / (2 * t)
+    scale = max(1.0, float(np.max(np.abs(_flat(case.fn(*_copy(args)))), initial=0.0)))
+    np.testing.assert_allclose(_flat(tangent_out), expected, rtol=RTOL, atol=ATOL * scale,
+                               err_msg=f"{case.name}: jvp vs central differences")
 
 
 @pytest.mark.parametrize("case", _params("jit", lambda c: c.jit))
