@@ -58,6 +58,7 @@ REFUSED = {
 
 _NAME_ALIAS = "in-place update through a name alias is not seen through the other name"
 _VIEW_ALIAS = "writes through a view are not seen through the base"
+_LOOP_LOCAL = "a name first assigned inside a loop and read after it gets no adjoint from the loop"
 # (test, case) -> the title of the finding that explains the failure.
 XFAIL = {
     **{(test, "mutating_outgrad_from_indexing"):
@@ -77,8 +78,18 @@ XFAIL = {
         "forward mode: the tangent of x[0].copy() is a view of the tangent array",
     **{("grad", name): "augmented *= on a slice differentiates with the overwritten values"
        for name in ("slice_augmented_multiply", "strided_slice_augmented")},
-    ("grad", "loop_local_read_after_loop"):
-        "a name first assigned inside a loop and read after it gets no adjoint from the loop",
+    **{("grad", name): _LOOP_LOCAL
+       for name in ("loop_local_read_after_loop", "while_local_read_after",
+                    "for_elements_local_read_after", "loop_local_in_branch_read_after",
+                    "nested_loop_local_read_after", "loop_local_array_read_after",
+                    "loop_break_local_read_after", "loop_local_also_used_inside",
+                    "loop_local_sine_then_update", "while_loop_local_then_after",
+                    "tuple_return_from_loop_locals", "enumerate_local_read_after",
+                    "zip_local_read_after")},
+    ("vjp", "tuple_return_from_loop_locals"): _LOOP_LOCAL,
+    **{(test, name): "a plain name swap x, y = y, x is compiled as x = y; y = x"
+       for test in ("grad", "jvp")
+       for name in ("conditional_swap_of_arrays", "swap_names_plain", "swap_names_in_loop")},
     **{(test, name): "adjoint of a name defined in one branch only is zero-initialised with "
        "zeros_like(name) on the path where the name is unbound"
        for test, name in (("grad", "branch_local_read_by_second_if"),
