@@ -227,7 +227,7 @@ def long_straight_line(a):
 @peer(lambda rng: (s(rng, 0.2, 0.9),), third=True, jit=True)
 def deep_chain_loop(a):
     x = a
-    for _ in range(200):
+    for _ in range(60):
         x = math.sin(x) * 0.99 + 0.01 * a
     return x
 

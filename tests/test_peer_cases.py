@@ -8,6 +8,7 @@ Takes the cases of :mod:`peer_functions`. Checks, in Python mode unless said oth
   random cotangent ``u`` agrees with central differences of ``<u, f>``;
 - every case, in forward mode: ``jvp`` along a random direction agrees with the central
   difference of the function along it;
+- the value ``value_and_grad`` (or ``vjp``) returns is the function's own value;
 - array- or tuple-output cases: the VJP inner-product identity ``<pullback(u), v> = <u, J v>``,
   with ``J v`` from a central difference along a random direction ``v``;
 - cases marked ``jit``: ``jit=True`` gives the Python-mode numbers to ~1e-10, and agrees with
@@ -61,59 +62,55 @@ REFUSED = {
     ("jvp", "custom_vjp_called_in_loop"): NoRuleError,  # a custom_vjp has no forward rule
 }
 
-_NAME_ALIAS = "in-place update through a name alias is not seen through the other name"
-_VIEW_ALIAS = "writes through a view are not seen through the base"
-_LOOP_LOCAL = "a name first assigned inside a loop and read after it gets no adjoint from the loop"
-# (test, case) -> the title of the finding that explains the failure.
-XFAIL = {
-    **{(test, "mutating_outgrad_from_indexing"):
-       "adjoint accumulation aliased: db[0] += ... through a copy-propagated adjoint"
-       for test in ("grad", "jit")},
-    **{(test, name): _NAME_ALIAS
-       for test in ("grad", "jvp")
-       for name in ("augmented_multiply_through_alias", "alias_of_argument_augmented",
-                    "write_scalar_into_zeros_alias", "array_alias_in_other_branch",
-                    "asarray_alias_written")},
-    ("jit", "alias_of_argument_augmented"): _NAME_ALIAS,
-    **{(test, name): _VIEW_ALIAS
-       for test in ("grad", "jvp")
-       for name in ("row_view_written", "row_view_element_assigned", "transposed_view_written",
-                    "reshape_view_written", "ravel_then_augmented")},
-    ("jvp", "swap_rows_with_temp"):
-        "forward mode: the tangent of x[0].copy() is a view of the tangent array",
-    **{("grad", name): "augmented *= on a slice differentiates with the overwritten values"
-       for name in ("slice_augmented_multiply", "strided_slice_augmented")},
-    **{("grad", name): _LOOP_LOCAL
-       for name in ("loop_local_read_after_loop", "while_local_read_after",
-                    "for_elements_local_read_after", "loop_local_in_branch_read_after",
-                    "nested_loop_local_read_after", "loop_local_array_read_after",
-                    "loop_break_local_read_after", "loop_local_also_used_inside",
-                    "loop_local_sine_then_update", "while_loop_local_then_after",
-                    "tuple_return_from_loop_locals", "enumerate_local_read_after",
-                    "zip_local_read_after")},
-    ("vjp", "tuple_return_from_loop_locals"): _LOOP_LOCAL,
-    **{(test, name): "a plain name swap x, y = y, x is compiled as x = y; y = x"
-       for test in ("grad", "jvp")
-       for name in ("conditional_swap_of_arrays", "swap_names_plain", "swap_names_in_loop")},
-    **{(test, name): "adjoint of a name defined in one branch only is zero-initialised with "
-       "zeros_like(name) on the path where the name is unbound"
-       for test, name in (("grad", "branch_local_read_by_second_if"),
-                          ("state", "branch_local_read_by_second_if"),
-                          ("third", "branchy_polynomial"))},
-    ("state", "broadcast_row_assignment"):
-        "broadcasting slice assignment out[:] = b: crash in Python mode, wrong shape under jit",
-    **{(test, "callee_writes_into_callers_array"):
-       "a callee's subscript write into its array parameter is only partly seen by the caller"
-       for test in ("grad", "jvp")},
-    **{(test, "broadcast_row_assignment"):
-       "broadcasting slice assignment out[:] = b: crash in Python mode, wrong shape under jit"
-       for test in ("grad", "jit")},
-    **{(test, "list_append_idiom"):
-       "list built with out.append(...) then np.array(out): AttributeError (crash)"
-       for test in ("grad", "state")},
-    ("jit", "frobenius_norm"):
-        "jit: np.linalg.norm(a, 'fro') of a matrix raises Numba's ValueError at run time",
-}
+# Known failures: (finding title, the tests that fail, the cases). Each becomes a strict xfail
+# of those (test, case) pairs, so a fix shows up as an XPASS failure until the entry is removed.
+# Test keys: grad, value, vjp, jvp, jit, state, third.
+_KNOWN = [
+    ("adjoint accumulation aliased: db[0] += ... through a copy-propagated adjoint",
+     ("grad", "jit"), ("mutating_outgrad_from_indexing",)),
+    ("in-place update through a name alias is not seen through the other name (value too)",
+     ("grad", "value", "jvp"),
+     ("augmented_multiply_through_alias", "alias_of_argument_augmented",
+      "write_scalar_into_zeros_alias", "array_alias_in_other_branch", "asarray_alias_written")),
+    ("in-place update through a name alias is not seen through the other name (value too)",
+     ("jit",), ("alias_of_argument_augmented",)),
+    ("writes through a view are not seen through the base (value too)",
+     ("grad", "value", "jvp"),
+     ("row_view_written", "row_view_element_assigned", "transposed_view_written",
+      "reshape_view_written", "ravel_then_augmented")),
+    ("a callee's subscript write into its array parameter is only partly seen by the caller",
+     ("grad", "jvp"), ("callee_writes_into_callers_array",)),
+    ("forward mode: the tangent of x[0].copy() is a view of the tangent array",
+     ("jvp",), ("swap_rows_with_temp",)),
+    ("augmented *= on a slice differentiates with the overwritten values",
+     ("grad",), ("slice_augmented_multiply", "strided_slice_augmented")),
+    ("broadcasting slice assignment out[:] = b: crash in Python mode, wrong shape under jit",
+     ("grad", "value", "jit", "state"), ("broadcast_row_assignment",)),
+    ("a name first assigned inside a loop and read after it gets no adjoint from the loop",
+     ("grad",),
+     ("loop_local_read_after_loop", "while_local_read_after", "for_elements_local_read_after",
+      "loop_local_in_branch_read_after", "nested_loop_local_read_after",
+      "loop_local_array_read_after", "loop_break_local_read_after",
+      "loop_local_also_used_inside", "loop_local_sine_then_update",
+      "while_loop_local_then_after", "tuple_return_from_loop_locals",
+      "enumerate_local_read_after", "zip_local_read_after")),
+    ("a name first assigned inside a loop and read after it gets no adjoint from the loop",
+     ("vjp",), ("tuple_return_from_loop_locals",)),
+    ("a plain name swap x, y = y, x is compiled as x = y; y = x (value too)",
+     ("grad", "value", "jvp"),
+     ("conditional_swap_of_arrays", "swap_names_plain", "swap_names_in_loop")),
+    ("adjoint of a name defined in one branch only is zero-initialised with zeros_like(name) "
+     "on the path where the name is unbound",
+     ("grad", "value", "state"), ("branch_local_read_by_second_if",)),
+    ("adjoint of a name defined in one branch only is zero-initialised with zeros_like(name) "
+     "on the path where the name is unbound",
+     ("third",), ("branchy_polynomial",)),
+    ("list built with out.append(...) then np.array(out): AttributeError (crash)",
+     ("grad", "value", "state"), ("list_append_idiom",)),
+    ("jit: np.linalg.norm(a, 'fro') of a matrix raises Numba's ValueError at run time",
+     ("jit",), ("frobenius_norm",)),
+]
+XFAIL = {(test, name): title for title, tests, names in _KNOWN for test in tests for name in names}
 
 
 def _draw(case, seed):
@@ -239,6 +236,28 @@ def test_gradient_matches_finite_differences(case):
         args = _draw(case, seed)
         grads = _gradients(case, args, "python", seed)
         _assert_matches_differences(case, args, grads, seed, f"{case.name} seed={seed}")
+
+
+def _assert_same_value(got, expected, label):
+    if isinstance(expected, tuple):
+        assert isinstance(got, tuple) and len(got) == len(expected), f"{label}: got {got!r}"
+        for g, e in zip(got, expected):
+            _assert_same_value(g, e, label)
+        return
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-300, err_msg=label)
+
+
+@pytest.mark.parametrize("case", _params("value"))
+def test_transformed_value_is_the_functions_value(case):
+    """The value value_and_grad (scalar outputs) or vjp (others) returns is f(*args): the
+    forward sweep computes what the user's code computes."""
+    args = _draw(case, SEEDS[0])
+    expected = case.fn(*_copy(args))
+    if _SCALAR[case.name]:
+        got, _ = build(adjoint.value_and_grad, case, "python")(*_copy(args))
+    else:
+        got, _ = build(adjoint.vjp, case, "python")(*_copy(args))
+    _assert_same_value(got, expected, f"{case.name}: value vs f(*args)")
 
 
 @pytest.mark.parametrize("case", _params("vjp", lambda c: not _SCALAR[c.name]))
