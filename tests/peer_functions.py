@@ -201,7 +201,7 @@ def parameter_named_like_adjoint(x, dx):
     return x * dx + dx * dx
 
 
-@peer(lambda rng: (sgn(rng),), jit=True)
+@peer(lambda rng: (sgn(rng),), jit=True, hessian=True)
 def locals_named_like_helpers(a):
     unbroadcast = a * 2.0
     fresh = unbroadcast * a
@@ -412,7 +412,7 @@ def branch_per_element(x):
     return total
 
 
-@peer(lambda rng: (away(rng, 6), 0.2), wrt=0, jit=True)
+@peer(lambda rng: (away(rng, 6), 0.2), wrt=0, jit=True, hessian=True)
 def huber_loop(r, delta):
     total = 0.0
     for i in range(len(r)):
@@ -636,7 +636,7 @@ def clenshaw_chebyshev(c, t):
     return t * b1 - b2 + c[0]
 
 
-@peer(lambda rng: (s(rng, 0.5, 1.5), s(rng, 0.5, 1.0)), wrt=(0, 1), jit=True)
+@peer(lambda rng: (s(rng, 0.5, 1.5), s(rng, 0.5, 1.0)), wrt=(0, 1), jit=True, hessian=True)
 def rk4_decay(y0, k):
     y = y0
     h = 0.1
@@ -1188,7 +1188,7 @@ def overlapping_slice_augmented(x):
     return np.sum(y * y)
 
 
-@peer(lambda rng: (v(rng, 6),))
+@peer(lambda rng: (v(rng, 6),), hessian=True)
 def overlapping_slice_assign(x):
     y = x * 1.0
     y[1:] = y[:-1] * 2.0
@@ -1235,7 +1235,7 @@ def swap_rows_with_temp(a):
     return np.sum(b * np.arange(9.0).reshape(3, 3))
 
 
-@peer(lambda rng: (v(rng, 8), s(rng, 0.3, 0.9)), wrt=(0, 1), jit=True)
+@peer(lambda rng: (v(rng, 8), s(rng, 0.3, 0.9)), wrt=(0, 1), jit=True, hessian=True)
 def iir_filter_in_place(x, a):
     y = np.zeros(8)
     y[0] = x[0]
@@ -1533,7 +1533,7 @@ def newton_schulz_inverse(a):
     return np.sum(x * np.arange(9.0).reshape(3, 3))
 
 
-@peer(lambda rng: (wc(rng, 4), v(rng, 4)), wrt=(0, 1), jit=True)
+@peer(lambda rng: (wc(rng, 4), v(rng, 4)), wrt=(0, 1), jit=True, hessian=True)
 def gaussian_elimination_solve(a, b):
     m = a.copy()
     r = b.copy()
@@ -1549,7 +1549,7 @@ def gaussian_elimination_solve(a, b):
     return np.sum(x * np.arange(1.0, 5.0))
 
 
-@peer(lambda rng: (spd(rng, 3),), jit=True)
+@peer(lambda rng: (spd(rng, 3),), jit=True, hessian=True)
 def cholesky_by_loops(a):
     n = 3
     lower = np.zeros((n, n))
@@ -2223,7 +2223,7 @@ def array_alias_in_other_branch(x):
     return np.sum(z * x)
 
 
-@peer(lambda rng: (v(rng, 4),))
+@peer(lambda rng: (v(rng, 4),), hessian=True)
 def accumulate_into_row_of_2d_in_loop(x):
     m = np.zeros((2, 4))
     for i in range(4):
