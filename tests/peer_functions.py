@@ -11,8 +11,10 @@ function is registered with :func:`peer`, which appends a :class:`Case` to :data
 - ``args``: ``rng -> tuple``, one argument tuple inside the function's domain (away from
   kinks, ties and branch points by a margin, so central differences are valid);
 - ``wrt``: what to differentiate with respect to (position, name or tuple of them);
-- ``hessian``: also check ``adjoint.hessian`` against finite differences of the gradient;
-- ``third``: (scalar functions of one float) also check ``grad(grad(grad(f)))``;
+- ``hessian``: also check ``adjoint.hessian`` and ``adjoint.hvp`` (first wrt argument) against
+  finite differences of the gradient;
+- ``third``: (scalar output, wrt one float) also check ``grad(grad(f))`` and
+  ``grad(grad(grad(f)))``;
 - ``jit``: also compare ``jit=True`` with Python mode. Only a sample of the cases sets it
   (loops, while loops, in-place updates, indexing, a little linear algebra): each compiled
   gradient costs about a second of Numba, and the module must stay fast.

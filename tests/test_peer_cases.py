@@ -13,15 +13,17 @@ Takes the cases of :mod:`peer_functions`. Checks, in Python mode unless said oth
   with ``J v`` from a central difference along a random direction ``v``;
 - cases marked ``jit``: ``jit=True`` gives the Python-mode numbers to ~1e-10, and agrees with
   central differences;
-- cases marked ``hessian``: ``adjoint.hessian`` agrees with central differences of the gradient;
+- cases marked ``hessian``: ``adjoint.hessian`` and ``adjoint.hvp`` (first wrt argument) agree
+  with central differences of the gradient;
 - cases marked ``third``: ``grad(grad(f))`` and ``grad(grad(grad(f)))`` agree with central
   differences of the order below;
 - the gradient leaves arguments alone (when the function itself does) and gives the same numbers
   twice; one built gradient serves arrays of several lengths.
 
-Cases adjoint refuses are listed in :data:`REFUSED` with the error they must raise; cases it gets
-wrong are strict xfails (:data:`XFAIL`) named after their entry in the project's findings list,
-so a fix turns them into failures until the mark is removed.
+Cases adjoint refuses are listed in :data:`REFUSED` with the error they must raise (and must say
+where). Cases it gets wrong are listed in ``_KNOWN`` under the title of their finding (the
+project's findings list has a minimal reproducer for each); they run as strict xfails, so a fix
+turns them into failures until its entry is removed.
 
 Cost: every transformed function is built once per (transform, case, mode) and reused
 (``harness.build``); only the cases marked ``jit`` are compiled.
