@@ -22,9 +22,15 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
 import pytest
+from randprog import check
+from randprog.check import evaluate
+from randprog.generate import generate
 from randprog.run import reproducer, trial
 from randprog.shrink import shrink
+
+import adjoint
 
 BASE_SEED = 1000
 CHUNKS = 20
@@ -32,8 +38,8 @@ PER_CHUNK = 15
 PY_PROGRAMS = CHUNKS * PER_CHUNK  # 300
 JIT_PROGRAMS = int(os.environ.get("ADJOINT_RANDPROG_JIT", "40"))
 JIT_PER_CHUNK = 5
-SHRINK_SECONDS = 20.0
-SHRUNK_PER_TEST = 2
+SHRINK_SECONDS = 15.0
+SHRUNK_PER_TEST = 1
 
 
 def _check(seeds, mode):
@@ -51,8 +57,9 @@ def _check(seeds, mode):
         p = t.program
         src, params, wrt, args = shrink(p.source, list(p.params), p.wrt, t.args, mode,
                                         t.outcome.key, seconds=SHRINK_SECONDS)
+        shrunk = evaluate(src, params, wrt, args, mode)
         report.append(f"\n--- seed {t.seed}: {t.outcome.kind}: {t.outcome.detail[:500]}\n"
-                      f"shrunk to:\n{reproducer(src, params, wrt, args, t.outcome, mode)}")
+                      f"shrunk to:\n{reproducer(src, params, wrt, args, shrunk, mode)}")
     pytest.fail("\n".join(report), pytrace=False)
 
 
@@ -67,3 +74,86 @@ def test_random_programs_jit(chunk):
     start = BASE_SEED + chunk * JIT_PER_CHUNK
     stop = min(start + JIT_PER_CHUNK, BASE_SEED + JIT_PROGRAMS)
     _check(range(start, stop), "jit")
+
+
+# --- the tester itself: it must be able to fail ---------------------------------------------
+
+SMALL = """import math
+
+import numpy as np
+
+
+def f(x, a):
+    s = math.sin(x) * 2.0
+    v = a * s
+    for i in range(3):
+        v[i] += x * x
+    if s > 10.0:
+        return s
+    t = np.sum(np.cos(v))
+    return t + s
+"""
+SMALL_ARGS = (0.3, np.array([0.2, -0.4, 0.9]))
+
+
+def _patched(monkeypatch, change):
+    """Replace adjoint.value_and_grad inside the checker by a version whose result (or call)
+    ``change`` alters."""
+    real = adjoint.value_and_grad
+
+    def fake(f, wrt, jit=False):
+        inner = real(f, wrt=wrt, jit=jit)
+
+        def call(*args):
+            return change(f, args, inner)
+        return call
+    monkeypatch.setattr(check.adjoint, "value_and_grad", fake)
+
+
+def test_generator_is_deterministic_and_valid():
+    for seed in range(30):
+        program = generate(seed)
+        assert program.source == generate(seed).source
+        compile(program.source, f"<seed {seed}>", "exec")
+        assert set(program.wrt) <= set(program.params)
+
+
+def test_oracle_passes_a_right_gradient():
+    assert evaluate(SMALL, ["x", "a"], ("x", "a"), SMALL_ARGS, "py").kind == "ok"
+
+
+@pytest.mark.parametrize("change, kind", [
+    (lambda f, args, inner: (inner(*args)[0], (inner(*args)[1][0] * 1.001, inner(*args)[1][1])),
+     "wrong"),
+    (lambda f, args, inner: (inner(*args)[0] + 1e-6, inner(*args)[1]), "wrong"),
+    (lambda f, args, inner: (args[1].__setitem__(0, 5.0), inner(*args))[1], "mutated"),
+    (lambda f, args, inner: 1 / 0, "crash"),
+    (lambda f, args, inner: (_ for _ in ()).throw(adjoint.NoRuleError("no rule")), "refused"),
+])
+def test_oracle_classifies_failures(monkeypatch, change, kind):
+    _patched(monkeypatch, change)
+    assert evaluate(SMALL, ["x", "a"], ("x", "a"), SMALL_ARGS, "py").kind == kind
+
+
+def test_oracle_rejects_points_at_a_kink():
+    source = "import numpy as np\n\n\ndef f(x):\n    return abs(x - 0.5)\n"
+    assert evaluate(source, ["x"], ("x",), (0.5,), "py").kind == "skip"
+    assert evaluate(source, ["x"], ("x",), (0.7,), "py").kind == "ok"
+
+
+def test_shrinker_keeps_the_failure_and_cuts_the_rest(monkeypatch):
+    # A fake bug: the gradient is wrong whenever the program calls np.cos.
+    def change(f, args, inner):
+        value, grads = inner(*args)
+        if "np.cos" in open(f.__code__.co_filename).read():
+            grads = tuple(g * 2.0 + 1.0 for g in grads)
+        return value, grads
+    _patched(monkeypatch, change)
+    outcome = evaluate(SMALL, ["x", "a"], ("x", "a"), SMALL_ARGS, "py")
+    assert outcome.kind == "wrong"
+    src, params, wrt, args = shrink(SMALL, ["x", "a"], ("x", "a"), SMALL_ARGS, "py",
+                                    outcome.key, seconds=60.0)
+    assert "np.cos" in src
+    assert "for " not in src and "if " not in src
+    assert len(src.strip().splitlines()) < len(SMALL.strip().splitlines()) - 6
+    assert evaluate(src, params, wrt, args, "py").kind == "wrong"

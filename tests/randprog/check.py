@@ -24,12 +24,15 @@ arguments are probed at the same point each time.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import itertools
 import math
 import os
+import signal
 import sys
 import tempfile
+import threading
 import traceback
 from dataclasses import dataclass, field
 
@@ -42,6 +45,7 @@ RTOL = 1e-5
 JIT_RTOL = 1e-8
 KINK_TOL = 1e-4  # one-sided quotients this far apart (relative): not differentiable within h
 HUGE = 1e6
+PRIMAL_SECONDS = 10.0  # a shrunk candidate may loop forever; the generator's programs never do
 
 _DIR = None
 _COUNTER = itertools.count()
@@ -76,6 +80,26 @@ def load(source):
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+@contextlib.contextmanager
+def _time_limit(seconds):
+    """Raise TimeoutError in the block after ``seconds`` (main thread on POSIX; else no limit)."""
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not \
+            threading.main_thread():
+        yield
+        return
+
+    def expire(signum, frame):
+        raise TimeoutError(f"the program ran longer than {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _copies(args):
@@ -183,8 +207,9 @@ def evaluate(source, params, wrt, args, mode, reference=None):
         f = module.f
         positions = [params.index(w) for w in wrt]
         if reference is None:
-            f0 = _as_float(_call(f, args))
-            fd = finite_differences(f, args, positions)
+            with _time_limit(PRIMAL_SECONDS):
+                f0 = _as_float(_call(f, args))
+                fd = finite_differences(f, args, positions)
         else:
             f0, fd = reference
     except Exception as exc:  # the program is not well defined at this point

@@ -77,7 +77,8 @@ class _Scope:
 
 
 class _Gen:
-    def __init__(self, rng, n):
+    def __init__(self, rng, n, exclude=frozenset()):
+        self.exclude = exclude
         self.rng = rng
         self.n = n
         self.count = 0
@@ -333,7 +334,7 @@ class _Gen:
         return f"{name}({', '.join(args)})"
 
     def arg_for(self, scope, shape, d):
-        if shape != SCALAR:
+        if shape != SCALAR and "alias" not in self.exclude:
             names = scope.of_shape(shape)
             if names and self.chance(0.8):
                 return self.pick(names)  # the helper may write into it
@@ -364,6 +365,8 @@ class _Gen:
             return self.while_stmt(scope, indent, budget, ret)
         if loop and r < 0.36:
             jump = self.pick(["break", "continue", "return"])
+            if jump == "return" and "loopreturn" in self.exclude:
+                jump = "break"
             if jump == "return":
                 jump = f"return {self.expr(scope, ret, 2)}"
             self.emit(indent, f"if {self.cond(scope, 2)}:")
@@ -371,7 +374,8 @@ class _Gen:
             return 1
         arrays = [(k, s) for k, s in scope.env.items() if s != SCALAR]
         scalars = scope.of_shape(SCALAR)
-        if r < 0.48 or not arrays:
+        writes = "inplace" not in self.exclude
+        if r < 0.48 or not arrays or (not writes and r >= 0.66):
             # a new scalar, or a scalar rebound
             if scalars and self.chance(0.4):
                 target = self.pick(scalars)
@@ -387,7 +391,7 @@ class _Gen:
             self.emit(indent, f"{target} = {self.scalar(scope, 3)}")
             scope.env[target] = SCALAR
             return 1
-        if r < 0.54 and len(scalars) >= 2:
+        if r < 0.54 and len(scalars) >= 2 and "tuple" not in self.exclude:
             a, b = rng.sample(scalars, 2)
             if self.chance(0.5):
                 self.emit(indent, f"{a}, {b} = {b}, {a}")
@@ -409,7 +413,7 @@ class _Gen:
             self.emit(indent, f"{target} = {self.expr(scope, shape, 3)}")
             scope.env[target] = shape
             return 1
-        if r < 0.73:
+        if r < 0.73 and "alias" not in self.exclude:
             # an alias or a view: later writes go through to the original array
             target = self.fresh("u")
             if len(shape) == 2:
@@ -427,6 +431,11 @@ class _Gen:
                     view, vshape = name, shape
             self.emit(indent, f"{target} = {view}")
             scope.env[target] = vshape
+            return 1
+        if r < 0.73:
+            target = self.fresh("v")
+            self.emit(indent, f"{target} = {self.expr(scope, shape, 2)}.copy()")
+            scope.env[target] = shape
             return 1
         if r < 0.80:
             # in-place augmented assignment of a whole array
@@ -481,7 +490,7 @@ class _Gen:
         inner = scope.child()
         self.block(inner, indent + 1, budget, loop, ret)
         self.forget(scope, inner)
-        if self.chance(0.25):
+        if self.chance(0.25) and "return" not in self.exclude:
             self.emit(indent + 1, f"return {self.expr(inner, ret, 2)}")
 
     def forget(self, scope, inner):
@@ -524,7 +533,7 @@ class _Gen:
             self.emit(indent, f"for {p}, {q} in zip({name}, {other}):")
             inner.env[p] = inner.env[q] = SCALAR
         else:
-            if mats:
+            if mats and "alias" not in self.exclude:
                 row = self.fresh("r")
                 self.emit(indent, f"for {row} in {self.pick(mats)}:")
                 inner.env[row] = (n,)  # a view: writes go into the matrix
@@ -578,11 +587,22 @@ class _Gen:
         return " + ".join(terms)
 
 
-def generate(seed):
-    """The program for ``seed`` (deterministic: the same seed gives the same text)."""
+FEATURES = ("alias", "inplace", "tuple", "return", "loopreturn")
+
+
+def generate(seed, exclude=frozenset()):
+    """The program for ``seed`` (deterministic: the same seed gives the same text).
+
+    ``exclude`` switches feature groups off, to look for bugs hidden behind known ones:
+    ``alias`` (aliases, views, rows of a matrix as loop targets, arrays passed to helpers by
+    name), ``inplace`` (every write into an array), ``tuple`` (tuple assignment and swaps),
+    ``return`` (early returns from branches), ``loopreturn`` (``return`` inside loops)."""
+    unknown = set(exclude) - set(FEATURES)
+    if unknown:
+        raise ValueError(f"unknown features {sorted(unknown)}; known: {FEATURES}")
     rng = random.Random(seed)
     n = rng.choice([3, 4])
-    gen = _Gen(rng, n)
+    gen = _Gen(rng, n, frozenset(exclude))
     gen.emit(0, "import math")
     gen.emit(0, "")
     gen.emit(0, "import numpy as np")

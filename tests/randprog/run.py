@@ -32,11 +32,12 @@ class Trial:
         return self.outcome.kind in ("wrong", "crash", "mutated")
 
 
-def trial(seed, mode):
-    """The first checkable program and point for ``seed``, classified in ``mode``."""
+def trial(seed, mode, exclude=frozenset()):
+    """The first checkable program and point for ``seed``, classified in ``mode``
+    (``exclude``: feature groups the generator leaves out, see ``generate``)."""
     last = None
     for attempt in range(PROGRAMS):
-        program = generate(seed * 1000 + attempt)
+        program = generate(seed * 1000 + attempt, exclude)
         rng = np.random.default_rng(seed * 1000 + attempt)
         for _ in range(POINTS):
             args = draw_args(program.shapes, rng)

@@ -52,16 +52,31 @@ def _numbered(tree):
     return list(enumerate(ast.walk(tree)))
 
 
+def _protected(tree):
+    """ids of the nodes that keep ``while`` loops finite: the test and the counter increment
+    that starts the body (the generator's loops always have this form)."""
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.While):
+            out.update(id(n) for n in ast.walk(node.test))
+            if node.body and isinstance(node.body[0], ast.AugAssign):
+                out.update(id(n) for n in ast.walk(node.body[0]))
+    return out
+
+
 def _stmt_edits(tree):
     """Edits of statement lists: functions taking a copy of the tree and changing it."""
     edits = []
     numbered = _numbered(tree)
+    protected = _protected(tree)
     for idx, node in numbered:
         for fieldname in ("body", "orelse"):
             stmts = getattr(node, fieldname, None)
             if not (isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt)):
                 continue
             for pos, stmt in enumerate(stmts):
+                if id(stmt) in protected or isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                    continue
                 edits.append((_size(stmt), _delete(idx, fieldname, pos)))
                 replacements = []
                 if isinstance(stmt, ast.If):
@@ -137,6 +152,7 @@ def _expr_edits(tree):
     """Replace an expression by a sub-expression or a constant."""
     edits = []
     callees = {id(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+    callees |= _protected(tree)
     for idx, node in _numbered(tree):
         if id(node) in callees:
             continue
