@@ -86,11 +86,15 @@ def main(argv=None):
             continue
         shrunk[sig] += 1
         p = t.program
-        src, params, wrt, args = shrink(p.source, list(p.params), p.wrt, t.args, mode,
+        smode = mode
+        if mode == "jit" and evaluate(p.source, list(p.params), p.wrt, t.args,
+                                      "py").key == t.outcome.key:
+            smode = "py"  # Python mode shares the failure: shrink without compiling
+        src, params, wrt, args = shrink(p.source, list(p.params), p.wrt, t.args, smode,
                                         t.outcome.key, seconds=opts.shrink_seconds)
-        final = evaluate(src, params, wrt, args, mode)
+        final = evaluate(src, params, wrt, args, smode)
         path = out / f"{mode}-{t.outcome.kind}-seed{t.seed}.py"
-        path.write_text(reproducer(src, params, wrt, args, final, mode))
+        path.write_text(reproducer(src, params, wrt, args, final, smode))
         print(f"shrunk seed {t.seed} ({mode}, {t.outcome.kind}) -> {path}")
     print(f"\n{time.monotonic() - start:.0f} s")
     return 1 if failures else 0

@@ -63,7 +63,7 @@ class Outcome:
         exception type."""
         if self.kind in ("crash", "refused"):
             return (self.kind, self.extra.get("exc", ""))
-        return (self.kind,)
+        return (self.kind, self.extra.get("what", ""))
 
 
 def load(source):
@@ -222,9 +222,9 @@ def evaluate(source, params, wrt, args, mode, reference=None):
     value, grads = result
     problem = _structure_error(grads, args, positions)
     if problem:
-        return Outcome("wrong", problem)
+        return Outcome("wrong", problem, {"what": "structure"})
     if not _agree(value, f0, 1e-9):
-        return Outcome("wrong", f"value: adjoint {value!r}, f {f0!r}")
+        return Outcome("wrong", f"value: adjoint {value!r}, f {f0!r}", {"what": "value"})
     bad = _compare(f, args, positions, wrt, grads, fd, f0)
     if bad:
         return bad
@@ -235,7 +235,7 @@ def evaluate(source, params, wrt, args, mode, reference=None):
             for name, gj, gp in zip(wrt, grads, result[1]):
                 if not _agree(gj, gp, JIT_RTOL, 1e-12):
                     return Outcome("wrong", f"d/d{name}: jit {_fmt(gj)}, "
-                                   f"Python mode {_fmt(gp)}")
+                                   f"Python mode {_fmt(gp)}", {"what": "jit"})
     return Outcome("ok", extra={"f0": f0, "fd": fd})
 
 
@@ -259,4 +259,4 @@ def _compare(f, args, positions, wrt, grads, fd, f0):
                          f"{_fmt(fd[i])}")
     if not lines:
         return Outcome("skip", "finite differences disagree between step sizes")
-    return Outcome("wrong", "; ".join(lines))
+    return Outcome("wrong", "; ".join(lines), {"what": "gradient"})
