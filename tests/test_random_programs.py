@@ -116,7 +116,7 @@ def _patched(monkeypatch, change):
 
 
 def test_generator_is_deterministic_and_valid():
-    for seed in range(30):
+    for seed in range(200):
         program = generate(seed)
         assert program.source == generate(seed).source
         compile(program.source, f"<seed {seed}>", "exec")
