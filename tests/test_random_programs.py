@@ -27,7 +27,7 @@ import pytest
 from randprog import check
 from randprog.check import evaluate
 from randprog.generate import generate
-from randprog.run import reproducer, trial
+from randprog.run import reproducer, shrink_trial, trial
 from randprog.shrink import shrink
 
 import adjoint
@@ -54,17 +54,9 @@ def _check(seeds, mode):
     report = [f"{len(failures)} of {len(seeds)} programs failed in {mode} mode: seeds "
               f"{[t.seed for t in failures]}"]
     for t in failures[:SHRUNK_PER_TEST]:
-        p = t.program
-        # A jit failure that Python mode shares is shrunk in Python mode: no compile per step.
-        smode = mode
-        if mode == "jit" and evaluate(p.source, list(p.params), p.wrt, t.args,
-                                      "py").key == t.outcome.key:
-            smode = "py"
-        src, params, wrt, args = shrink(p.source, list(p.params), p.wrt, t.args, smode,
-                                        t.outcome.key, seconds=SHRINK_SECONDS)
-        shrunk = evaluate(src, params, wrt, args, smode)
+        src, params, wrt, args, shrunk, smode = shrink_trial(t, mode, SHRINK_SECONDS)
         report.append(f"\n--- seed {t.seed}: {t.outcome.kind}: {t.outcome.detail[:500]}\n"
-                      f"shrunk to:\n{reproducer(src, params, wrt, args, shrunk, mode)}")
+                      f"shrunk to:\n{reproducer(src, params, wrt, args, shrunk, smode)}")
     pytest.fail("\n".join(report), pytrace=False)
 
 

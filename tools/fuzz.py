@@ -26,10 +26,8 @@ for path in (ROOT / "src", ROOT / "tests"):
         sys.path.insert(0, str(path))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
-from randprog.check import evaluate  # noqa: E402
 from randprog.generate import FEATURES  # noqa: E402
-from randprog.run import reproducer, trial  # noqa: E402
-from randprog.shrink import shrink  # noqa: E402
+from randprog.run import reproducer, shrink_trial, trial  # noqa: E402
 
 KINDS = ("ok", "wrong", "mutated", "crash", "refused", "skip")
 
@@ -85,14 +83,7 @@ def main(argv=None):
         if shrunk[sig] >= opts.max_shrink:
             continue
         shrunk[sig] += 1
-        p = t.program
-        smode = mode
-        if mode == "jit" and evaluate(p.source, list(p.params), p.wrt, t.args,
-                                      "py").key == t.outcome.key:
-            smode = "py"  # Python mode shares the failure: shrink without compiling
-        src, params, wrt, args = shrink(p.source, list(p.params), p.wrt, t.args, smode,
-                                        t.outcome.key, seconds=opts.shrink_seconds)
-        final = evaluate(src, params, wrt, args, smode)
+        src, params, wrt, args, final, smode = shrink_trial(t, mode, opts.shrink_seconds)
         path = out / f"{mode}-{t.outcome.kind}-seed{t.seed}.py"
         path.write_text(reproducer(src, params, wrt, args, final, smode))
         print(f"shrunk seed {t.seed} ({mode}, {t.outcome.kind}) -> {path}")

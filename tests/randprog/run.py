@@ -14,6 +14,7 @@ import numpy as np
 
 from .check import Outcome, evaluate
 from .generate import Program, draw_args, generate
+from .shrink import shrink
 
 POINTS = 3  # points tried per program before it is replaced
 PROGRAMS = 8  # programs tried per seed
@@ -69,3 +70,17 @@ def _literal(a):
     if isinstance(a, np.ndarray):
         return f"np.array({a.tolist()!r})"
     return repr(a)
+
+
+def shrink_trial(t, mode, seconds):
+    """Shrink a failed trial: (source, params, wrt, args, outcome of the shrunk program, mode it
+    was shrunk in). A jit failure that Python mode shares is shrunk in Python mode, which
+    compiles nothing per step."""
+    p = t.program
+    smode = mode
+    if mode == "jit" and evaluate(p.source, list(p.params), p.wrt, t.args,
+                                  "py").key == t.outcome.key:
+        smode = "py"
+    src, params, wrt, args = shrink(p.source, list(p.params), p.wrt, t.args, smode,
+                                    t.outcome.key, seconds=seconds)
+    return src, params, wrt, args, evaluate(src, params, wrt, args, smode), smode
