@@ -354,22 +354,22 @@ class _Gen:
         return emitted
 
     def statement(self, scope, indent, budget, loop, ret):
-        """Emit one statement (a compound one may hold many); return its cost. One draw picks
-        the kind: ``if`` 14%, ``for`` 12%, ``while`` 4% (while budget and depth allow), a jump
-        in a loop 6%, a scalar assignment 12-48%, a tuple assignment or swap, a scalar copy, a
-        new or rebound array, an alias or view, an in-place array update, an element write, a
-        slice write."""
+        """Emit one statement (a compound one may hold many); return its cost. While budget and
+        depth allow, a third are compound (``if`` 40%, ``for`` 45%, ``while`` 15%); otherwise
+        one draw picks a jump (in a loop), a scalar assignment, a tuple assignment or swap, a
+        scalar copy, a new or rebound array, an alias or view, an in-place array update, an
+        element write or a slice write."""
         rng = self.rng
         n = self.n
-        r = rng.random()
-        compound = budget >= 3 and indent < 4
-        if compound and r < 0.14:
-            return self.if_stmt(scope, indent, budget, loop, ret)
-        if compound and r < 0.26:
-            return self.for_stmt(scope, indent, budget, ret)
-        if compound and r < 0.30:
+        if budget >= 3 and indent < 4 and self.chance(0.33):
+            r = rng.random()
+            if r < 0.4:
+                return self.if_stmt(scope, indent, budget, loop, ret)
+            if r < 0.85:
+                return self.for_stmt(scope, indent, budget, ret)
             return self.while_stmt(scope, indent, budget, ret)
-        if loop and r < 0.36:
+        r = rng.random()
+        if loop and r < 0.2:
             jump = self.pick(["break", "continue", "return"])
             if jump == "return" and "loopreturn" in self.exclude:
                 jump = "break"
