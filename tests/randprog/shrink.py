@@ -5,7 +5,7 @@ Takes a failing program (module source, parameters, ``wrt``, point, mode) and th
 same key at the same point (restricted to the parameters it keeps). Candidates, largest cuts
 first, each tried on a copy of the tree and kept when the failure survives:
 
-- delete a helper nobody calls, a statement, or a whole ``if``/loop;
+- delete a helper nobody calls, half of a block, a statement, or a whole ``if``/loop;
 - flatten an ``if`` into its body or its ``else``; replace a loop by its body run once
   (``for i in range(...)`` becomes ``i = 0`` and the body), or shorten ``range(k)``;
 - turn ``break``/``continue``/an early ``return`` into ``pass``;
@@ -14,7 +14,7 @@ first, each tried on a copy of the tree and kept when the failure survives:
 
 A candidate that is not well defined at the point fails differently (``skip``), so it is never
 kept: the shrunk program stays a valid test case. Stops at a fixpoint or after ``budget``
-evaluations.
+evaluations, or after ``seconds`` of CPU time (a loaded machine shrinks as far as an idle one).
 """
 
 from __future__ import annotations
@@ -74,10 +74,18 @@ def _stmt_edits(tree):
             stmts = getattr(node, fieldname, None)
             if not (isinstance(stmts, list) and stmts and isinstance(stmts[0], ast.stmt)):
                 continue
+            if len(stmts) >= 4:  # delta debugging: try dropping each half first
+                half = len(stmts) // 2
+                for lo, hi in ((0, half), (half, len(stmts))):
+                    chunk = stmts[lo:hi]
+                    if not any(id(st) in protected or isinstance(st, (ast.Import, ast.ImportFrom))
+                               for st in chunk):
+                        edits.append((sum(_size(st) for st in chunk), _delete(idx, fieldname, lo,
+                                                                               hi)))
             for pos, stmt in enumerate(stmts):
                 if id(stmt) in protected or isinstance(stmt, (ast.Import, ast.ImportFrom)):
                     continue
-                edits.append((_size(stmt), _delete(idx, fieldname, pos)))
+                edits.append((_size(stmt), _delete(idx, fieldname, pos, pos + 1)))
                 replacements = []
                 if isinstance(stmt, ast.If):
                     replacements.append(stmt.body)
@@ -106,10 +114,10 @@ def _size(node):
     return sum(1 for _ in ast.walk(node))
 
 
-def _delete(idx, fieldname, pos):
+def _delete(idx, fieldname, lo, hi):
     def edit(tree):
         stmts = getattr(_locate(tree, idx), fieldname)
-        del stmts[pos]
+        del stmts[lo:hi]
         if not stmts:
             if fieldname == "orelse":
                 return
@@ -227,7 +235,7 @@ def shrink(source, params, wrt, args, mode, key, budget=400, seconds=120.0):
     """(source, params, wrt, args) of a minimal program failing with ``key``."""
     params, wrt, args = list(params), tuple(wrt), tuple(args)
     tree = ast.parse(source)
-    deadline = time.monotonic() + seconds
+    deadline = time.process_time() + seconds
     evaluations = 0
 
     def still_fails(candidate, cparams, cwrt, cargs):
@@ -244,7 +252,7 @@ def shrink(source, params, wrt, args, mode, key, budget=400, seconds=120.0):
         return text if outcome.key == key else None
 
     progress = True
-    while progress and evaluations < budget and time.monotonic() < deadline:
+    while progress and evaluations < budget and time.process_time() < deadline:
         progress = False
         for name in _unused_params(tree, params, wrt):
             candidate = copy.deepcopy(tree)
@@ -268,7 +276,7 @@ def shrink(source, params, wrt, args, mode, key, budget=400, seconds=120.0):
             continue
         for edits in (_unused_helpers, _stmt_edits, _expr_edits):
             for edit in edits(tree):
-                if evaluations >= budget or time.monotonic() > deadline:
+                if evaluations >= budget or time.process_time() > deadline:
                     break
                 candidate = copy.deepcopy(tree)
                 try:
