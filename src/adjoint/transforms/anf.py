@@ -178,11 +178,11 @@ class ToANF:
         else:
             counter = None
             items = [(target, self._atom(it))]
-        # Python iterates over the object the sequence named when the loop started: a name
-        # the loop rebinds is read through a copy of the reference.
-        rebound = g.assigned_names(stmt.body) | g.assigned_names([stmt.target])
-        items = [(tgt, self._bind(seq) if isinstance(seq, g.Name) and seq.id in rebound
-                  else seq) for tgt, seq in items]
+        # Python iterates the object the sequence named on entry, even if the body rebinds
+        # the name: keep that object under a name of its own.
+        rebound = g.assigned_names(stmt.body)
+        items = [(tgt, self._bind(g.name(seq.id), "seq") if isinstance(seq, g.Name) and
+                  seq.id in rebound else seq) for tgt, seq in items]
         lengths = [self._bind(g.call("len", seq)) for _, seq in items]
         n = lengths[0]
         for other in lengths[1:]:
