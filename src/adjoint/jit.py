@@ -83,6 +83,17 @@ def njit_derived(derived):
     return call
 
 
+def _untyped_tape_push(text, derived):
+    """The user's line of the first push on a list tape Numba could not type (its pushes sit
+    in branches Numba removed as dead, e.g. on a None argument), or None."""
+    tape = re.search(r"type of variable '(\w+_tape\w*)'", text)
+    if tape:
+        for k, line in enumerate(derived.source.splitlines(), 1):
+            if f"{tape.group(1)}.append(" in line and k in derived.linemap:
+                return derived.linemap[k]
+    return None
+
+
 def _jit_error(exc, derived):
     text = str(exc)
     lines = [int(m) for m in re.findall(
@@ -98,17 +109,6 @@ def _jit_error(exc, derived):
         lineno=lineno,
         hint="run with jit=False to use Python mode, or rewrite this line with operations "
              "Numba supports (see docs/supported.md); print(fn.source) shows the generated code")
-
-
-def _untyped_tape_push(text, derived):
-    """The user's line of the first push on a list tape Numba could not type (its pushes sit
-    in branches Numba removed as dead, e.g. on a None argument), or None."""
-    tape = re.search(r"type of variable '(\w+_tape\w*)'", text)
-    if tape:
-        for k, line in enumerate(derived.source.splitlines(), 1):
-            if f"{tape.group(1)}.append(" in line and k in derived.linemap:
-                return derived.linemap[k]
-    return None
 
 
 def _first_reason(text):
