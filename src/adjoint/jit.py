@@ -113,32 +113,35 @@ def njit_derived(derived):
     return call
 
 
+def _untyped_tape_push(text, derived):
+    """The user's line of the first push on a list tape Numba could not type (its pushes sit
+    in branches Numba removed as dead, e.g. on a None argument), or None."""
+    tape = re.search(r"type of variable '(\w+_tape\w*)'", text)
+    if tape:
+        for k, line in enumerate(derived.source.splitlines(), 1):
+            if f"{tape.group(1)}.append(" in line and k in derived.linemap:
+                return derived.linemap[k]
+    return None
+
+
 def _jit_error(exc, derived):
     text = str(exc)
     lines = [int(m) for m in re.findall(
         re.escape(derived.filename) + r'", line (\d+)', text)]
     if not lines and _CACHE_DIR:
         lines = [int(m) for m in re.findall(r'adjoint_[0-9a-f]+\.py", line (\d+)', text)]
-    where = next((derived.linemap[n] for n in reversed(lines) if n in derived.linemap), None)
+    where = next((derived.linemap[n] for n in reversed(lines) if n in derived.linemap),
+                 None) or _untyped_tape_push(text, derived)
     reason = _first_reason(text)
-    hint = ("run with jit=False to use Python mode, or rewrite this line with operations "
-            "Numba supports (see docs/supported.md); print(fn.source) shows the generated code")
     if isinstance(exc, AssertionError):
         reason = ("an internal check of Numba failed while compiling this function "
                   f"({_numba_frame(exc)}); Numba does not support one of its operations")
-    tape = re.search(r"type of variable '(\w+_tape\w*)'", text)
-    if where is None and tape:
-        # A list tape Numba cannot type: its pushes sit in branches Numba removed as dead.
-        pushes = [k for k, line in enumerate(derived.source.splitlines(), 1)
-                  if f"{tape.group(1)}.append(" in line and k in derived.linemap]
-        where = derived.linemap[pushes[0]] if pushes else None
-        hint = ("the value computed here is recorded only in a branch Numba removes as dead "
-                "for these argument types (a test on a None argument, say), so the tape has no "
-                "type; run with jit=False, or pass an argument that is not None")
     filename, lineno = where if where else derived.def_line
     return JitError(
         f"Numba could not compile the generated code: {reason}", filename=filename,
-        lineno=lineno, hint=hint)
+        lineno=lineno,
+        hint="run with jit=False to use Python mode, or rewrite this line with operations "
+             "Numba supports (see docs/supported.md); print(fn.source) shows the generated code")
 
 
 def _numba_frames(exc):
