@@ -556,3 +556,32 @@ def test_float32_inputs(jit):
             np.testing.assert_allclose(g, n, rtol=1e-4, atol=1e-4)
     g = adjoint.grad(sin_weighted, jit=jit)(big)
     np.testing.assert_allclose(g, np.sin(big) + big * np.cos(big), rtol=1e-5, atol=1e-6)
+
+
+# --- findings tagged [numpy] --------------------------------------------------------------------
+
+
+def copy_then_overwrite(x):
+    b = np.vstack((x, x * 2.0))
+    tmp = b[0].copy()
+    b[0] = tmp * 5.0
+    return np.sum(tmp * 3.0) + np.sum(b)
+
+
+@pytest.mark.parametrize("jit", MODES)
+def test_tangent_of_a_copy_is_not_a_view(jit):
+    # tmp's tangent must not change when b[0] (whose tangent tmp's was read from) is written.
+    t = np.array([1.0, -0.5, 2.0])
+    _, slope = adjoint.jvp(copy_then_overwrite, jit=jit)(X, t)
+    h = 1e-6
+    want = (copy_then_overwrite(X + h * t) - copy_then_overwrite(X - h * t)) / (2 * h)
+    assert slope == pytest.approx(want, rel=1e-7)
+
+
+def frobenius(a):
+    return np.linalg.norm(a, "fro") + np.linalg.norm(a, ord="fro") ** 2
+
+
+@pytest.mark.parametrize("jit", MODES)
+def test_frobenius_norm_by_name(jit):
+    check(frobenius, np.arange(12.0).reshape(3, 4) * 0.1 - 0.3, jit=jit)

@@ -6,6 +6,9 @@ than NumPy's vectorised (SIMD) kernels on large arrays; the llvmlite wheels have
 that these ufuncs, given an array of at least :data:`THRESHOLD` elements, leave Numba through
 ``objmode`` and call NumPy's kernel. Scalars and small arrays stay compiled. The source text of
 the generated code is the same in both modes; only what ``np.tanh`` names differs.
+
+``np.linalg.norm(a, 'fro')``, which Numba compiles and then refuses at run time, is the 2-norm
+of the entries under this proxy.
 """
 
 from __future__ import annotations
@@ -67,4 +70,32 @@ def _build():
 
     for name in UFUNCS:
         setattr(module, name, make(name))
+    module.linalg = _linalg(numba, types, overload)
     return module
+
+
+def _linalg(numba, types, overload):
+    """``np.linalg`` for jitted code: NumPy's, except ``norm``, which also takes ``ord='fro'``
+    (Numba's own compiles that call and then raises ValueError at run time)."""
+    linalg = pytypes.ModuleType("adjoint_numpy_linalg")
+    linalg.__dict__.update({k: getattr(np.linalg, k) for k in dir(np.linalg)
+                            if not k.startswith("__")})
+
+    def norm(x, ord=None):
+        return np.linalg.norm(x, ord)
+
+    @overload(norm, prefer_literal=True)
+    def _norm(x, ord=None):
+        if isinstance(ord, (types.UnicodeType, types.StringLiteral)):
+            if not (isinstance(x, types.Array) and x.ndim == 2):
+                return None  # NumPy refuses a named order for vectors too
+
+            def named(x, ord=None):
+                if ord != "fro":
+                    raise ValueError("Invalid norm order for matrices.")
+                return np.linalg.norm(x)  # Frobenius: the 2-norm of the entries
+            return named
+        return lambda x, ord=None: np.linalg.norm(x, ord)
+
+    linalg.norm = norm
+    return linalg

@@ -797,7 +797,7 @@ def atleast_vjp(z, a):
 @jvp(np.atleast_1d, np.atleast_2d, np.atleast_3d, np.copy, np.ndarray.item)
 def atleast_jvp(z, a):
     """d atleast_2d(a) = atleast_2d(da) (one array); copy and item alike"""
-    d[z] = reshape_like(d[a], z)
+    d[z] = fresh(reshape_like(d[a], z))
 
 
 @vjp(np.transpose)

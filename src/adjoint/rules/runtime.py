@@ -39,8 +39,8 @@ def identity_vjp(z, x):
 
 @jvp(fresh, as_float)
 def identity_jvp(z, x):
-    """a copy: the identity"""
-    d[z] = d[x]  # noqa: F821
+    """a copy: the identity (the tangent is a copy too, never the argument's own array)"""
+    d[z] = fresh(d[x])  # noqa: F821
 
 
 @vjp(add_at)
