@@ -414,6 +414,17 @@ def test_partial_arguments_are_constants(mode):
     assert np.allclose(adjoint.grad(vec, jit=jit)(x, 2.0), numeric(vec, [x, 2.0]), rtol=1e-7)
 
 
+def rebinds_its_parameter(x, a):
+    a = a * 2.0
+    return a * x
+
+
+def test_partial_argument_reassigned_in_the_body_is_refused():
+    with pytest.raises(adjoint.UnsupportedSyntaxError, match="'a' is bound") as info:
+        adjoint.grad(functools.partial(rebinds_its_parameter, a=3.0))(1.0)
+    assert info.value.lineno == line_of(rebinds_its_parameter, "def ")
+
+
 def test_bound_method_has_self_as_a_constant():
     m = Model(3.0)
     assert adjoint.grad(m.energy)(2.0) == pytest.approx(numeric(m.energy, [2.0]), rel=1e-7)

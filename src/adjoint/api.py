@@ -238,7 +238,7 @@ class Transformed:
             # Numba returns a Python float for each float64 gradient and a fresh float64
             # array for each array (checked on this first call): nothing to convert on later
             # calls with these types; the dispatcher is called directly.
-            ready = caller(target.dispatcher, derived, "hidden")
+            ready = caller(target.dispatcher, derived, "hidden", arity=len(args))
         if any(t is np.ndarray for t in types):
             arrays = tuple([(a.ndim, a.dtype) for a in args if type(a) is np.ndarray])
             self._fast.setdefault(types, {})[arrays] = ready

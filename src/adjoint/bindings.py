@@ -80,33 +80,35 @@ def hidden_names(derived):
     return [b.name for b in derived.bindings if b.data]
 
 
-def caller(call, derived, data="scope"):
+def caller(call, derived, data="scope", arity=None):
     """``call`` wrapped so that each call reads ``derived``'s data globals afresh and raises
     :class:`Stale` when another global it depends on was rebound. ``data`` says how the data
     globals reach ``call``: written into the generated function's namespace (``"scope"``, for
     Python mode), passed as hidden leading arguments (``"hidden"``, for Numba's dispatcher; see
-    :func:`hidden_names`), or not at all (None: ``call`` reads them itself). The wrapper is
-    generated as straight-line code (one statement per binding): it runs on every call."""
+    :func:`hidden_names`), or not at all (None: ``call`` reads them itself). ``arity``, when
+    known, fixes the number of arguments (faster than ``*args``). The wrapper is generated as
+    straight-line code (one statement per binding): it runs on every call."""
     jit = data == "hidden"
     data = [b for b in derived.bindings if b.data] if data else []
     checks = [b for b in derived.bindings if not b.data]
     if not data and not checks:
         return call
+    params = [f"a{k}" for k in range(arity)] if arity is not None else ["*args"]
     env = {"call": call, "Stale": Stale, "scope": derived.function.__globals__}
-    lines = ["def run(*args):", "    try:"]
+    lines = [f"def run({', '.join(params)}):", "    try:"]
     for k, b in enumerate(checks):
         env[f"c{k}"], env[f"v{k}"] = b.container, b.value
         lines.append(f"        if c{k}[{b.key!r}] is not v{k}: raise Stale")
-    reads = []
+    hidden = []
     for k, b in enumerate(data):
         env[f"d{k}"] = b.container
-        reads.append(f"d{k}[{b.key!r}]")
-        if not jit:
+        if jit:
+            lines.append(f"        h{k} = d{k}[{b.key!r}]")
+            hidden.append(f"h{k}")
+        else:
             lines.append(f"        scope[{b.name!r}] = d{k}[{b.key!r}]")
-    if jit and reads:
-        lines.append(f"        hidden = ({', '.join(reads)},)")
     lines += ["    except (KeyError, ValueError):", "        raise Stale from None",
-              "    return call(*hidden, *args)" if jit and reads else "    return call(*args)"]
+              f"    return call({', '.join(hidden + params)})"]
     exec("\n".join(lines), env)  # noqa: S102 (text built above from names and reprs only)
     run = env["run"]
     run.target = call

@@ -65,8 +65,7 @@ class Context:
                     new = self.bind_global(node.id, obj)
                     renames[node.id] = new
                     if new not in self.bindings and RULE_GLOBALS.get(new) is not obj:
-                        b = binding(new, info.where(node.id), obj) if hasattr(info, "where") \
-                            else None
+                        b = binding(new, info.where(node.id), obj)
                         if b is not None:
                             self.bindings[new] = b
                     node.id = new

@@ -21,6 +21,7 @@ from .analysis.defuse import int_names, mutated_names, needed_names
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
+from .bindings import stale
 from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
 from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
@@ -58,7 +59,6 @@ class Derived:
 
     def stale(self):
         """Whether a global this code was derived for has been rebound (derive again)."""
-        from .bindings import stale
         return stale(self.bindings)
 
 

@@ -207,6 +207,12 @@ def parse_callable(fn):
     rule = _rule_of(inner)
     fdef, info = _rule_wrapper(inner, rule) if rule is not None else parse_function(inner)
     if constants:
+        rebound = sorted(set(constants) & g.assigned_names(fdef.body))
+        if rebound:
+            raise info.error(UnsupportedSyntaxError,
+                             f"{rebound[0]!r} is bound by the method or functools.partial, and "
+                             "the body assigns to it", fdef,
+                             f"use another local name for the new value of {rebound[0]}")
         kept = [(a, d) for a, d in zip(fdef.args.args, [None] * (
             len(fdef.args.args) - len(fdef.args.defaults)) + list(fdef.args.defaults))
             if a.id not in constants]
