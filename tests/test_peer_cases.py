@@ -36,7 +36,7 @@ import inspect
 import numpy as np
 import pytest
 from harness import build
-from peer_functions import PEERS
+from peers import PEERS
 
 import adjoint
 from adjoint.errors import NoRuleError, UnsupportedSyntaxError
