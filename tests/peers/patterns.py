@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from peer_functions import away, peer, sgn, v
+from peer_functions import away, distinct, peer, s, sgn, v
 
 # ---------------------------------------------------------------------------------------------
 # More in-place, aliasing and control-flow patterns
@@ -319,3 +319,108 @@ def slice_augmented_multiply(x):
     y = np.ones(4)
     y[1:3] *= x[:2]
     return np.sum(y * y)
+
+
+# ---------------------------------------------------------------------------------------------
+# Inlining: helpers with the same local names, loops, in-place parameters, early returns
+
+def _h1(x):
+    t = x * 2.0
+    return t + 1.0
+
+
+def _h2(x):
+    t = _h1(x) * x
+    return t
+
+
+@peer(lambda rng: (sgn(rng),))
+def same_local_names_in_helpers(t):
+    x = _h2(t)
+    return x * t + _h1(x)
+
+
+def _accumulate(total, x):
+    for i in range(len(x)):
+        total = total + x[i] * x[i]
+    return total
+
+
+@peer(lambda rng: (v(rng, 3),))
+def helper_loop_called_twice(x):
+    a = _accumulate(0.0, x)
+    b = _accumulate(a, x * 2.0)
+    return a * b
+
+
+def _scale_in_place(y, k):
+    y *= k
+    return y
+
+
+@peer(lambda rng: (v(rng, 3),))
+def helper_augments_its_parameter(x):
+    y = x * 1.0
+    z = _scale_in_place(y, 3.0)
+    return np.sum(z * x)
+
+
+@peer(lambda rng: (v(rng, 3), s(rng)), wrt=(0, 1))
+def helper_result_aliases_argument_then_written(x, a):
+    y = x * 1.0
+    z = _scale_in_place(y, a)
+    z[0] = 1.0
+    return np.sum(y * x)
+
+
+def _first_over(x, k):
+    i = 0
+    while i < len(x):
+        if x[i] > k:
+            return x[i]
+        i += 1
+    return x[-1]
+
+
+@peer(lambda rng: (distinct(rng, 5),))
+def helper_while_early_return(x):
+    return _first_over(x, 0.0) * 2.0 + _first_over(x, -0.1)
+
+
+@peer(lambda rng: (v(rng, 4),))
+def return_in_for_loop(x):
+    for i in range(3):
+        if i == 1:
+            return np.sum(x * x) * i
+    return 0.0
+
+
+@peer(lambda rng: (v(rng, 4), v(rng, 4)), wrt=(0, 1))
+def builtin_min_max_of_scalars_from_arrays(x, y):
+    return max(x[0], y[0] + 5.0) * min(x[1] - 5.0, y[1])
+
+
+@peer(lambda rng: (s(rng), 2.0), wrt=("a", "k"))
+def wrt_by_names_with_default(a, k=2.0):
+    return a ** k + k * a
+
+
+@peer(lambda rng: (v(rng, 4),))
+def nested_helper_with_same_param_names(x):
+    return _outer_x(x, x * 2.0)
+
+
+def _inner_x(x, y):
+    return np.sum(x * y)
+
+
+def _outer_x(y, x):
+    return _inner_x(x, y) + _inner_x(y, y)
+
+
+@peer(lambda rng: (v(rng, 4),))
+def reassigned_parameter_in_loop_with_subscript(x):
+    for _ in range(2):
+        x = x * 0.5
+        x[0] = x[1] + 1.0
+    return np.sum(x * x)
