@@ -10,6 +10,8 @@ from .compose import hessian, hvp, jacobian
 from .custom import custom_vjp, defvjp, stop_gradient
 from .errors import (
                      AdjointError,
+                     ArgumentError,
+                     CotangentError,
                      GradientCheckError,
                      JitError,
                      NonScalarOutputError,
@@ -23,6 +25,7 @@ from .testing import check_grad
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "source", "check_grad",
     "jacobian", "hessian", "hvp", "custom_vjp", "defvjp", "stop_gradient",
-    "AdjointError", "GradientCheckError", "JitError", "NoRuleError", "NonScalarOutputError",
-    "SourceUnavailableError", "UnsupportedSyntaxError", "WrtError",
+    "AdjointError", "ArgumentError", "CotangentError", "GradientCheckError", "JitError",
+    "NoRuleError", "NonScalarOutputError", "SourceUnavailableError", "UnsupportedSyntaxError",
+    "WrtError",
 ]

@@ -72,9 +72,16 @@ class CotangentError(AdjointError, ValueError):
     """A pullback or pushforward was given a cotangent or tangent of the wrong shape."""
 
 
-class InternalError(AdjointError):
+class InternalError(RuntimeError):
     """Generated code returned something of the wrong shape or type: a bug in adjoint, never
-    repaired silently. Please report it with the function that triggered it."""
+    repaired silently. Please report it with the function that triggered it. Deliberately not
+    an :class:`AdjointError`: it says nothing about the user's code, and the random-program
+    tester counts it as a crash, not as a refusal."""
+
+    def __init__(self, message, *, hint=None):
+        self.message = message
+        self.hint = hint
+        super().__init__(f"{message}\nhint: {hint}" if hint else message)
 
 
 class GradientCheckError(AdjointError):
