@@ -169,6 +169,10 @@ def _structure_error(grads, args, positions):
                        f"{getattr(g, 'shape', '')}, expected an array of shape {like.shape}"
         elif not isinstance(g, float):
             return f"gradient for scalar argument {pos} is {type(g).__name__}, expected float"
+        for other in args:
+            if isinstance(g, np.ndarray) and isinstance(other, np.ndarray) and \
+                    np.shares_memory(g, other):
+                return f"gradient for argument {pos} shares memory with an argument"
     return None
 
 
@@ -179,7 +183,9 @@ def _exc_detail(exc):
 
 
 def run_transform(f, params, wrt, args, jit):
-    """(value, grads) from ``adjoint.value_and_grad``, or an Outcome for a failure."""
+    """(value, grads) from ``adjoint.value_and_grad``, or an Outcome for a failure: an
+    exception, a changed argument, or gradients of the wrong type or shape or sharing memory
+    with an argument."""
     snapshot = _copies(args)
     call_args = _copies(args)
     try:
@@ -195,7 +201,11 @@ def run_transform(f, params, wrt, args, jit):
         if isinstance(before, np.ndarray) and not np.array_equal(before, after):
             return Outcome("mutated", f"the gradient call changed argument {name!r}: "
                            f"{before} -> {after}")
-    return value, list(grads)
+    grads = list(grads)
+    problem = _structure_error(grads, call_args, [params.index(w) for w in wrt])
+    if problem:
+        return Outcome("wrong", ("jit: " if jit else "") + problem, {"what": "structure"})
+    return value, grads
 
 
 def evaluate(source, params, wrt, args, mode, reference=None):
@@ -220,9 +230,6 @@ def evaluate(source, params, wrt, args, mode, reference=None):
     if isinstance(result, Outcome):
         return result
     value, grads = result
-    problem = _structure_error(grads, args, positions)
-    if problem:
-        return Outcome("wrong", problem, {"what": "structure"})
     if not _agree(value, f0, 1e-9):
         return Outcome("wrong", f"value: adjoint {value!r}, f {f0!r}", {"what": "value"})
     bad = _compare(f, args, positions, wrt, grads, fd, f0)
@@ -231,7 +238,7 @@ def evaluate(source, params, wrt, args, mode, reference=None):
     if mode == "jit":
         # Python mode and jit=True must give the same numbers to rounding.
         result = run_transform(f, params, wrt, args, jit=False)
-        if not isinstance(result, Outcome):
+        if not isinstance(result, Outcome):  # (a Python-mode failure is the py test's to report)
             for name, gj, gp in zip(wrt, grads, result[1]):
                 if not _agree(gj, gp, JIT_RTOL, 1e-12):
                     return Outcome("wrong", f"d/d{name}: jit {_fmt(gj)}, "
