@@ -139,10 +139,17 @@ class Expressions:
         if r < 0.15 and scope.of_shape((n, n)):
             m = self.matrix(scope, d)
             return self.pick([f"np.sum({m})", f"np.trace({m})", f"np.mean({m})",
-                              f"np.sum({m}, axis=0)[{self.index(scope, n)}]"])
+                              f"np.sum({m}, axis=0)[{self.index(scope, n)}]", f"np.max({m})",
+                              f"np.linalg.det(3.0 * np.eye({n}) + 0.2 * {m})",
+                              f"np.linalg.norm({m} + 2.0)"])
         k = self.rng.randrange(2, n + 1) if self.chance(0.3) else n
         v = self.vector(scope, k, d)
-        form = self.rng.randrange(10)
+        form = self.rng.randrange(12)
+        if form == 10:
+            return self.pick([f"np.std({v} + np.linspace(0.0, 1.0, {k}))",
+                              f"np.inner({v}, {self.vector(scope, k, d)})",
+                              f"np.vdot({v}, {self.vector(scope, k, d)})",
+                              f"np.cumsum({v})[-1]", f"np.min(np.abs({v}))"])
         if form == 0:
             return f"np.sum({v})"
         if form == 1:
@@ -188,10 +195,12 @@ class Expressions:
             return self.vector_atom(scope, k)
         d = depth - 1
         n = self.n
-        form = self.rng.randrange(18)
+        form = self.rng.randrange(20)
         if form <= 2:
             op = self.pick(["+", "-", "*"])
             return f"({self.vector(scope, k, d)} {op} {self.vector(scope, k, d)})"
+        if form >= 16:
+            return self.vector_numpy(scope, k, d)
         if form <= 4:
             op = self.pick(["+", "-", "*"])
             a, b = self.vector(scope, k, d), self.scalar(scope, d)
@@ -231,6 +240,28 @@ class Expressions:
             return f"({self.vector(scope, k, d)}).copy()"
         return self.vector_atom(scope, k)
 
+    def vector_numpy(self, scope, k, d):
+        """Less common NumPy functions and shape operations giving a length-``k`` vector."""
+        n = self.n
+        a, b = self.vector(scope, k, d), self.vector(scope, k, d)
+        mats = scope.of_shape((n, n))
+        options = [f"np.sinh(np.tanh({a}))", f"np.cosh(np.tanh({a}))", f"np.expm1(np.tanh({a}))",
+                   f"np.exp2(np.tanh({a}))", f"np.cbrt(2.0 + np.cos({a}))", f"np.hypot({a}, {b})",
+                   f"np.arctan2({a}, 2.0 + np.cos({b}))", f"np.logaddexp({a}, {b})",
+                   f"np.reciprocal(2.0 + np.cos({a}))", f"np.arcsinh({a})",
+                   f"np.power(2.0 + np.cos({a}), {b})", f"np.fmax({a}, {b})",
+                   f"np.cumprod(np.tanh({a}))", f"np.stack([{a}, {b}])[1]",
+                   f"np.repeat(({a})[0:1], {k})", f"np.tile(({a})[-1:], {k})"]
+        if k < n:
+            options.append(f"np.diff({self.vector(scope, k + 1, d)})")
+            options.append(f"np.concatenate([({a})[:1], ({b})[1:]])")
+        if k == n and mats:
+            m = self.matrix(scope, d)
+            options += [f"np.mean({m}, axis=1)", f"np.max({m}, axis=0)", f"np.sum({m}, axis=1)",
+                        f"np.linalg.solve(3.0 * np.eye({n}) + 0.2 * {m}, {a})",
+                        f"np.diag({m}).copy()"]  # np.diag of a matrix is a read-only view
+        return self.pick(options)
+
     def matrix(self, scope, depth):
         n = self.n
         mats = scope.of_shape((n, n))
@@ -241,10 +272,16 @@ class Expressions:
             a, b = self.vector(scope, n, 0), self.vector(scope, n, 0)
             return f"np.outer({a}, {b})"
         d = depth - 1
-        form = self.rng.randrange(6)
+        form = self.rng.randrange(8)
         if form == 0:
             op = self.pick(["+", "-", "*"])
             return f"({self.matrix(scope, d)} {op} {self.matrix(scope, d)})"
+        if form >= 6:
+            m = self.matrix(scope, d)
+            return self.pick([f"np.linalg.inv(3.0 * np.eye({n}) + 0.2 * {m})", f"np.tril({m})",
+                              f"np.triu({m})", f"np.diag({self.vector(scope, n, d)})",
+                              f"np.transpose({m})", f"np.sin({m})", f"np.maximum({m}, 0.1)",
+                              f"(np.sum({m}) * np.eye({n}))", f"np.cumsum({m}, axis=0)"])
         if form == 1:
             return f"({self.matrix(scope, d)} * {self.scalar(scope, d)})"
         if form == 2:
