@@ -9,6 +9,9 @@ differences and against Python mode. Prints a table (tried, ok, wrong, mutated, 
 per mode) and the refusals by error class; each failure is shrunk to a minimal program and written
 as a standalone script to the --out directory (the first --max-shrink failures of each distinct
 kind; the rest are listed). Exit status 1 when anything was wrong, mutated or crashed.
+
+The adjoint under test is this checkout's src/; set ADJOINT_SRC to a directory to test another
+(ADJOINT_SRC=../other/src python tools/fuzz.py ...), with this checkout's generator.
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-for path in (ROOT / "src", ROOT / "tests"):
+for path in (Path(os.environ.get("ADJOINT_SRC", ROOT / "src")), ROOT / "tests"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")

@@ -29,17 +29,6 @@ from .check import evaluate
 _CONSTANT_CANDIDATES = (0.5, 1.0)
 
 
-def _stmt_lists(tree):
-    """(node, field) for every statement list in the tree, outermost first."""
-    out = []
-    for node in ast.walk(tree):
-        for fieldname in ("body", "orelse"):
-            value = getattr(node, fieldname, None)
-            if isinstance(value, list) and value and isinstance(value[0], ast.stmt):
-                out.append((node, fieldname))
-    return out
-
-
 def _locate(tree, target_index):
     """The node numbered ``target_index`` in ``ast.walk`` order."""
     for i, node in enumerate(ast.walk(tree)):
