@@ -511,7 +511,15 @@ def ufunc_at_call(x, a):
     return np.sum(y * x)
 
 
+def augmented_of_unknown_rank(x):
+    y = x.reshape(2, 2) * 1.0  # the analysis does not follow reshape's rank
+    z = y
+    z *= 2.0  # refused
+    return np.sum(y)
+
+
 REFUSED += [
+    (augmented_of_unknown_rank, (np.ones(4),), 0),
     (sort_method, (np.array([3.0, 1.0, 2.0]),), 0),
     (fill_method, (np.array([3.0, 1.0, 2.0]), 0.5), 0),
     (copyto_call, (np.array([3.0, 1.0, 2.0]), 0.5), 0),

@@ -57,21 +57,28 @@ class SeparateViews:
 
     # -- augmented assignment of an array: an in-place write ---------------------------------------
     def _inplace_updates(self, aliases):
-        """``x = x + v`` from ``x += v`` where ``x`` may share memory with another name: for an
-        array it is ``t = x + v; x[:] = t``, which the plan then follows like any write."""
+        """``x = x + v`` from ``x += v`` where another name of ``x``'s memory is read later: for
+        an array it is ``t = x + v; x[:] = t``, which the plan then follows like any write."""
         find = aliases.groups()
-        sizes = {}
-        for name in set(aliases.defs) | set(aliases.params):
-            sizes[find(name)] = sizes.get(find(name), 0) + 1
+        members = aliases.members(find)
+        live = aliases.live_after()
         self.inplace = {}
         for stmt in aliases.statements(aliases.body):
             if not getattr(stmt, "adjoint_inplace", False):
                 continue
             x = stmt.targets[0].id
-            if sizes.get(find(x), 1) < 2:
-                continue  # nothing else names x's memory: rebinding is the same
-            if not aliases.ndim_before(x, stmt):
-                continue  # a number, or not known to be an array: x = x <op> v, as before
+            if not (live[id(stmt)] & members.get(find(x), set())) - {x}:
+                continue  # nothing read later shares x's memory: rebinding is the same
+            ndim = aliases.ndim_before(x, stmt)
+            if ndim == 0 or ndim is None and self.kinds is None:
+                continue  # a number (or generic code, printed before any call): x = x <op> v
+            if ndim is None:
+                others = sorted((live[id(stmt)] & members[find(x)]) - {x})
+                raise aliases.refuse(
+                    stmt, f"cannot tell whether {x} is an array (then {others[0]}, which "
+                    "may share its memory, sees this update) or a number",
+                    f"write {x} = {x} <op> value for a new value, or {x}[:] = ... to update "
+                    "the array in place")
             self.inplace[id(stmt)] = (stmt, self.ctx.namer.fresh("t"))
         return bool(self.inplace)
 
