@@ -43,7 +43,7 @@ class SeparateViews:
         if not aliases.writes():
             return body
         renames = self._renames(aliases)
-        if renames:
+        if renames or self._self_assignments(aliases):
             body = self._rename(body, renames)
             aliases = self._analyze(body, params, local_names)
         self.plan = aliases.plan()
@@ -128,6 +128,11 @@ class SeparateViews:
         return out
 
     @staticmethod
+    def _self_assignments(aliases):
+        return any(isinstance(s, g.Assign) and isinstance(s.targets[0], g.Name) and
+                   g.is_name(s.value, s.targets[0].id) for s in aliases.statements(aliases.body))
+
+    @staticmethod
     def _fixed_after(aliases, name, stmt):
         """Whether ``name`` is assigned nowhere that runs after ``stmt``."""
         for block, k, owner in aliases.path(stmt):
@@ -138,19 +143,27 @@ class SeparateViews:
         return True
 
     def _rename(self, body, renames):
+        """``body`` with the plain aliases substituted and their bindings (and ``x = x``, which
+        does nothing) dropped."""
         out = []
         for stmt in body:
-            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
-                    stmt.targets[0].id in renames:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and (
+                    stmt.targets[0].id in renames or g.is_name(stmt.value,
+                                                               stmt.targets[0].id)):
                 continue
-            for node in g.walk(stmt):
-                if isinstance(node, g.Name) and node.id in renames:
-                    node.id = renames[node.id]
             if isinstance(stmt, g.If):
                 stmt.body = self._rename(stmt.body, renames)
                 stmt.orelse = self._rename(stmt.orelse, renames)
+                headers = [stmt.test]
             elif isinstance(stmt, (g.For, g.While)):
                 stmt.body = self._rename(stmt.body, renames)
+                headers = [stmt.iter] if isinstance(stmt, g.For) else [stmt.test]
+            else:
+                headers = [stmt]
+            for header in headers:
+                for node in g.walk(header):
+                    if isinstance(node, g.Name) and node.id in renames:
+                        node.id = renames[node.id]
             out.append(stmt)
         return out
 
