@@ -403,6 +403,30 @@ def rebind_to_slice_of_itself(a):
     return a[1] * a[0]
 
 
+
+def _scale_through_second_name(a0, a1):
+    v2 = a1
+    v2[0] *= np.cos(a0[1])
+    return np.sum(a0 ** 2)
+
+
+@case(np.array([0.3, -0.5, 0.8, 0.1]), 0.7, wrt=0)
+@case(np.array([0.3, -0.5, 0.8, 0.1]), 0.7, wrt=1)
+def helper_writes_through_alias_of_parameter(a, x):
+    a[2] -= _scale_through_second_name(a, a)
+    return np.sum(a * x)
+
+
+@case(np.array([0.3, -0.5, 0.8, 0.1]), 0.7, wrt=0)
+def zip_over_array_updated_in_place(a, x):
+    s = 0.0
+    for p, q in zip(a, a):
+        a[3] = a[3] * x + p
+        a *= 0.5
+        s = s + p * q
+    return s + np.sum(a)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -384,6 +384,21 @@ class Aliases:
             return out  # global, fresh, scalar: the end of the chain
         return None
 
+    def sharers(self, a, stmt, names):
+        """The names among ``names`` that share the memory ``a`` holds when ``stmt`` runs,
+        or None when that cannot be told."""
+        up = self.lineage(a, stmt)
+        if up is None:
+            return None
+        out = []
+        for name in names:
+            chain = self.lineage(name, stmt)
+            if chain is None:
+                return None
+            if chain[-1][0] == up[-1][0]:
+                out.append(name)
+        return out
+
     # -- the plan ------------------------------------------------------------------------------
     def plan(self):
         plan = ViewPlan()

@@ -26,7 +26,9 @@ _SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.ful
 _VECTORS = {id(f) for f in (np.arange, np.linspace)}
 _PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
 _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
-                               np.amax, np.amin)}
+                               np.amax, np.amin, np.trace, np.linalg.norm, np.linalg.det,
+                               np.vdot)}
+_NUMBERS = {id(f) for f in (float, int, len, bool, round)}
 # adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
 # has the shape of one argument: its position
 _RUNTIME_LIKE = {"fresh": 0, "zeros_like": 0, "as_float": 0, "add_at": 0, "unbroadcast": 1,
@@ -186,4 +188,12 @@ class Ranks:
             return self._matmul(self._of(args[0]), self._of(args[1]))
         if id(obj) in _REDUCTIONS and len(args) == 1 and not call.keywords:
             return 0
+        if id(obj) in _NUMBERS:
+            return 0
+        if obj is abs or obj is min or obj is max:
+            return self._join([self._of(a) for a in args])
+        from ..rules import registry
+        rule = registry.lookup(obj)
+        if rule is not None and rule.partials is not None and not call.keywords:
+            return self._join([self._of(a) for a in args])  # elementwise, broadcasting
         return None

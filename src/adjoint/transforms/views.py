@@ -67,13 +67,13 @@ class SeparateViews:
             if not getattr(stmt, "adjoint_inplace", False):
                 continue
             x = stmt.targets[0].id
-            if not (live[id(stmt)] & members.get(find(x), set())) - {x}:
+            others = sorted((live[id(stmt)] & members.get(find(x), set())) - {x})
+            if not others or aliases.sharers(x, stmt, others) == []:
                 continue  # nothing read later shares x's memory: rebinding is the same
             ndim = aliases.ndim_before(x, stmt)
             if ndim == 0 or ndim is None and self.kinds is None:
                 continue  # a number (or generic code, printed before any call): x = x <op> v
             if ndim is None:
-                others = sorted((live[id(stmt)] & members[find(x)]) - {x})
                 raise aliases.refuse(
                     stmt, f"cannot tell whether {x} is an array (then {others[0]}, which "
                     "may share its memory, sees this update) or a number",
@@ -116,16 +116,19 @@ class SeparateViews:
                 continue
             stmt = stmts[0]
             kind = aliases.binding(stmt)
-            if kind.kind != "identity" or kind.base == b or kind.base in out:
-                continue
-            if not self._fixed_after(aliases, kind.base, stmt):
+            if kind.kind != "identity" or not self._fixed_after(aliases, kind.base, stmt):
                 continue
             out[b] = kind.base
-        # b -> a -> x chains resolve to the end
+        # b -> a -> x chains resolve to the end (a cycle b = a, a = b renames nothing)
+        resolved = {}
         for b in out:
-            while out[b] in out:
-                out[b] = out[out[b]]
-        return out
+            seen, name = {b}, out[b]
+            while name in out and name not in seen:
+                seen.add(name)
+                name = out[name]
+            if name not in seen:
+                resolved[b] = name
+        return resolved
 
     @staticmethod
     def _self_assignments(aliases):
@@ -202,12 +205,18 @@ class SeparateViews:
         value = binding.value
         if kind == "rederive":
             return self._copy(name, value, at)
-        # write ``name`` back into the array it is a view of
+        # write ``name`` back into the array it is a view of (a write, not a rebinding: the
+        # base keeps its one definition)
+        whole = g.Slice(lower=None, upper=None, step=None)
         if isinstance(value, g.Subscript):
-            write = g.assign(g.subscript(g.name(value.value.id), g.clone(value.slice),
-                                         store=True), g.name(name))
-            return [g.copy_location(write, at)]
-        if isinstance(value, g.Attribute):  # name = base.T: base is name.T
-            return self._copy(value.value.id, g.Attribute(value=g.name(name), attr="T",
-                                                          ctx=g.Load()), at)
-        return self._copy(value.id, g.name(name), at)  # name = base
+            return [self._write(value.value.id, g.clone(value.slice), g.name(name), at)]
+        if isinstance(value, g.Attribute):  # name = base.T: base[:] = name.T
+            t = self.ctx.namer.fresh("t")
+            transposed = g.Attribute(value=g.name(name), attr="T", ctx=g.Load())
+            return [g.copy_location(g.assign(t, transposed), at),
+                    self._write(value.value.id, whole, g.name(t), at)]
+        return [self._write(value.id, whole, g.name(name), at)]  # name = base
+
+    @staticmethod
+    def _write(base, index, value, at):
+        return g.copy_location(g.assign(g.subscript(g.name(base), index, store=True), value), at)
