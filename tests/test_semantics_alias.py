@@ -427,6 +427,26 @@ def zip_over_array_updated_in_place(a, x):
     return s + np.sum(a)
 
 
+
+def _symmetrize(a0, a1):
+    a0 += a0[::-1]
+    a0 *= 0.5
+    return a1 + np.sum(a0)
+
+
+@case(0.58, np.array([0.3, -0.5, 0.8, 0.1]), -1.22, wrt=1)
+@case(0.58, np.array([0.3, -0.5, 0.8, 0.1]), -1.22, wrt=2)
+def successive_augmented_updates_in_a_helper(x, a, y):
+    k = 0
+    s = 0.0
+    while k < 3:
+        k += 1
+        if y <= a[k]:
+            x = np.mean(a * a)
+        s = _symmetrize(a, np.sum(a * a)) ** 2
+    return y * x + np.sum(a * a * a) + 0.1 * s
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -36,9 +36,13 @@ class SeparateViews:
     def __call__(self, body, params, local_names):
         aliases = self._analyze(body, params, local_names)
         aliases.check_calls()
-        if self._inplace_updates(aliases):
+        # One at a time, in program order: once x += v writes in place, x keeps its object,
+        # and that decides the next update of x.
+        while (update := self._next_inplace_update(aliases)) is not None:
+            t = self.ctx.namer.fresh("t")
+            self.inplace = {id(update): (update, t)}
             body = self._apply_inplace(body)
-            local_names = set(local_names) | {t for _, t in self.inplace.values()}
+            local_names = set(local_names) | {t}
             aliases = self._analyze(body, params, local_names)
         if not aliases.writes():
             return body
@@ -56,13 +60,13 @@ class SeparateViews:
                        kinds, ints)
 
     # -- augmented assignment of an array: an in-place write ---------------------------------------
-    def _inplace_updates(self, aliases):
-        """``x = x + v`` from ``x += v`` where another name of ``x``'s memory is read later: for
-        an array it is ``t = x + v; x[:] = t``, which the plan then follows like any write."""
+    def _next_inplace_update(self, aliases):
+        """The first ``x = x + v`` from ``x += v`` where another name of ``x``'s memory is read
+        later: for an array it is ``t = x + v; x[:] = t``, which the plan then follows like
+        any write."""
         find = aliases.groups()
         members = aliases.members(find)
         live = aliases.live_after()
-        self.inplace = {}
         for stmt in aliases.statements(aliases.body):
             if not getattr(stmt, "adjoint_inplace", False):
                 continue
@@ -79,8 +83,8 @@ class SeparateViews:
                     "may share its memory, sees this update) or a number",
                     f"write {x} = {x} <op> value for a new value, or {x}[:] = ... to update "
                     "the array in place")
-            self.inplace[id(stmt)] = (stmt, self.ctx.namer.fresh("t"))
-        return bool(self.inplace)
+            return stmt
+        return None
 
     def _apply_inplace(self, body):
         out = []
