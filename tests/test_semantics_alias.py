@@ -403,6 +403,50 @@ def rebind_to_slice_of_itself(a):
     return a[1] * a[0]
 
 
+
+def _scale_through_second_name(a0, a1):
+    v2 = a1
+    v2[0] *= np.cos(a0[1])
+    return np.sum(a0 ** 2)
+
+
+@case(np.array([0.3, -0.5, 0.8, 0.1]), 0.7, wrt=0)
+@case(np.array([0.3, -0.5, 0.8, 0.1]), 0.7, wrt=1)
+def helper_writes_through_alias_of_parameter(a, x):
+    a[2] -= _scale_through_second_name(a, a)
+    return np.sum(a * x)
+
+
+@case(np.array([0.3, -0.5, 0.8, 0.1]), 0.7, wrt=0)
+def zip_over_array_updated_in_place(a, x):
+    s = 0.0
+    for p, q in zip(a, a):
+        a[3] = a[3] * x + p
+        a *= 0.5
+        s = s + p * q
+    return s + np.sum(a)
+
+
+
+def _symmetrize(a0, a1):
+    a0 += a0[::-1]
+    a0 *= 0.5
+    return a1 + np.sum(a0)
+
+
+@case(0.58, np.array([0.3, -0.5, 0.8, 0.1]), -1.22, wrt=1)
+@case(0.58, np.array([0.3, -0.5, 0.8, 0.1]), -1.22, wrt=2)
+def successive_augmented_updates_in_a_helper(x, a, y):
+    k = 0
+    s = 0.0
+    while k < 3:
+        k += 1
+        if y <= a[k]:
+            x = np.mean(a * a)
+        s = _symmetrize(a, np.sum(a * a)) ** 2
+    return y * x + np.sum(a * a * a) + 0.1 * s
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):
@@ -511,7 +555,15 @@ def ufunc_at_call(x, a):
     return np.sum(y * x)
 
 
+def augmented_of_unknown_rank(x):
+    y = x.reshape(2, 2) * 1.0  # the analysis does not follow reshape's rank
+    z = y
+    z *= 2.0  # refused
+    return np.sum(y)
+
+
 REFUSED += [
+    (augmented_of_unknown_rank, (np.ones(4),), 0),
     (sort_method, (np.array([3.0, 1.0, 2.0]),), 0),
     (fill_method, (np.array([3.0, 1.0, 2.0]), 0.5), 0),
     (copyto_call, (np.array([3.0, 1.0, 2.0]), 0.5), 0),

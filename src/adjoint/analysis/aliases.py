@@ -105,6 +105,7 @@ class Aliases:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
                 self.defs.setdefault(stmt.targets[0].id, []).append(stmt)
         self.ranks = Ranks(self.defs, ctx, local_names, params, kinds, int_names)
+        self.generic = kinds is None  # code printed before any call: no kinds to go by
 
     # -- the tree ----------------------------------------------------------------------------
     def _index(self, block, owner):
@@ -169,8 +170,8 @@ class Aliases:
                 return Binding("global", base) if self._is_array_global(base) else \
                     Binding("fresh")
             scalar = self._scalar_index(base, value.slice)
-            if scalar is True:
-                return Binding("scalar")
+            if scalar is True or scalar is None and self.generic:
+                return Binding("scalar")  # generic code (no kinds) takes a[i] for a number
             if not self.ranks.basic(value.slice):
                 return Binding("opaque", base, (base,))  # maybe fancy (a copy), maybe a view
             return Binding("index", base, maybe_scalar=scalar is None)
@@ -256,6 +257,13 @@ class Aliases:
                             parent[find(n)] = find(func.value.id)
         return find
 
+    def members(self, find):
+        """group -> the names in it"""
+        out = {}
+        for name in set(self.defs) | set(self.params):
+            out.setdefault(find(name), set()).add(name)
+        return out
+
     def _shared(self, b):
         if b.kind in ("identity", "index", "T"):
             return [b.base]
@@ -264,7 +272,8 @@ class Aliases:
         return []
 
     # -- liveness (names read later, in program order or by a later iteration) ---------------
-    def live_after_writes(self):
+    def live_after(self):
+        """id(assignment) -> the names read after it (later, or by a later iteration)."""
         self._live = {}
         self._live_block(self.body, set())
         return self._live
@@ -278,9 +287,9 @@ class Aliases:
     def _live_stmt(self, stmt, live):
         if isinstance(stmt, g.Assign):
             target = stmt.targets[0]
+            self._live[id(stmt)] = set(live)
             if isinstance(target, g.Name):
                 return (live - {target.id}) | set(g.names_in(stmt.value, g.Load))
-            self._live[id(stmt)] = set(live)
             return live | set(g.names_in(stmt, g.Load)) | {target.value.id}
         if isinstance(stmt, g.If):
             return set(g.names_in(stmt.test, g.Load)) | self._live_block(stmt.body, live) | \
@@ -375,6 +384,21 @@ class Aliases:
             return out  # global, fresh, scalar: the end of the chain
         return None
 
+    def sharers(self, a, stmt, names):
+        """The names among ``names`` that share the memory ``a`` holds when ``stmt`` runs,
+        or None when that cannot be told."""
+        up = self.lineage(a, stmt)
+        if up is None:
+            return None
+        out = []
+        for name in names:
+            chain = self.lineage(name, stmt)
+            if chain is None:
+                return None
+            if chain[-1][0] == up[-1][0]:
+                out.append(name)
+        return out
+
     # -- the plan ------------------------------------------------------------------------------
     def plan(self):
         plan = ViewPlan()
@@ -390,10 +414,8 @@ class Aliases:
                 if self.binding(stmt).kind in ("identity", "index", "T", "opaque") and \
                         not isinstance(stmt.value, (g.List, g.Tuple)):
                     plan.copies.add(id(stmt))
-        live = self.live_after_writes()
-        members = {}
-        for name in set(self.defs) | set(self.params):
-            members.setdefault(find(name), set()).add(name)
+        live = self.live_after()
+        members = self.members(find)
         for w in writes:
             a = w.targets[0].value.id
             observers = sorted((live[id(w)] & members.get(find(a), set())) - {a})

@@ -26,14 +26,20 @@ _SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.ful
 _VECTORS = {id(f) for f in (np.arange, np.linspace)}
 _PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
 _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
-                               np.amax, np.amin)}
+                               np.amax, np.amin, np.trace, np.linalg.norm, np.linalg.det,
+                               np.vdot)}
+_NUMBERS = {id(f) for f in (float, int, len, bool, round)}
 # adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
 # has the shape of one argument: its position
 _RUNTIME_LIKE = {"fresh": 0, "zeros_like": 0, "as_float": 0, "add_at": 0, "unbroadcast": 1,
                  "broadcast_like": 1, "unreduce": 1, "centered": 0, "matmul_vjp_a": 1,
                  "matmul_vjp_b": 2, "dot_vjp_a": 1, "dot_vjp_b": 2, "inner_vjp_a": 1,
                  "inner_vjp_b": 2, "tensordot_vjp_a": 1, "tensordot_vjp_b": 2}
-_CYCLE = object()  # a definition that depends on the name itself: the others decide
+_BOTTOM = object()  # no information yet (the fixpoint starts there)
+
+
+def _known(dim):
+    return None if dim is _BOTTOM else dim
 
 
 def index_parts(index):
@@ -46,6 +52,10 @@ def is_special(part):
 
 
 class Ranks:
+    """An optimistic fixpoint over the definitions, like :class:`.shapes.Shapes`: every name
+    starts unknown-yet (BOTTOM) and rises to a number of dimensions, or to None when its
+    definitions disagree or one cannot be told."""
+
     def __init__(self, defs, ctx, local_names, params, kinds=None, int_names=()):
         self.defs = defs  # name -> [assignments binding it]
         self.ctx = ctx
@@ -53,16 +63,28 @@ class Ranks:
         self.params = list(params)
         self.kinds = dict(zip(params, kinds)) if kinds else {}
         self.ints = set(int_names)
+        self.rank = {name: _BOTTOM for name in defs}
+        for _ in range(50):
+            changed = False
+            for name, stmts in defs.items():
+                dims = {self._of(stmt.value) for stmt in stmts}
+                if name in self.params:
+                    dims.add(self.param(name))
+                dims.discard(_BOTTOM)
+                new = _BOTTOM if not dims else dims.pop() if len(dims) == 1 else None
+                if new != self.rank[name]:
+                    self.rank[name] = new
+                    changed = True
+            if not changed:
+                break
 
     def ndim(self, name):
         """The number of dimensions of ``name`` on every path, or None if not known."""
-        dim = self._ndim(name, ())
-        return None if dim is _CYCLE else dim
+        return _known(self._ndim(name))
 
     def of(self, value):
         """The number of dimensions of the right-hand side ``value``, or None."""
-        dim = self._of(value, ())
-        return None if dim is _CYCLE else dim
+        return _known(self._of(value))
 
     def param(self, name):
         kind = self.kinds.get(name)
@@ -77,19 +99,14 @@ class Ranks:
                 return False
         return True
 
-    # -- the fixpoint over definitions ---------------------------------------------------------
-    def _ndim(self, name, seen):
+    def _ndim(self, name):
         if name not in self.locals:
             return self._global(name)
-        if name in seen:
-            return _CYCLE
-        dims = {self._of(stmt.value, seen + (name,)) for stmt in self.defs.get(name, [])}
+        if name in self.rank:
+            return self.rank[name]
         if name in self.params:
-            dims.add(self.param(name))
-        dims.discard(_CYCLE)
-        if not dims:
-            return _CYCLE if seen else None
-        return dims.pop() if len(dims) == 1 else None
+            return self.param(name)
+        return 0 if name in self.ints else None  # a loop counter
 
     def _global(self, name):
         found, obj = self.ctx.lookup(name)
@@ -100,48 +117,49 @@ class Ranks:
     @staticmethod
     def _join(dims):
         """Broadcasting: the largest."""
-        dims = [d for d in dims if d is not _CYCLE]
-        if not dims:
-            return _CYCLE
+        if _BOTTOM in dims:
+            return _BOTTOM
         return None if None in dims else max(dims)
 
     @staticmethod
     def _matmul(a, b):
-        if a is None or b is None or a is _CYCLE or b is _CYCLE or a == 0 or b == 0:
+        if a is _BOTTOM or b is _BOTTOM:
+            return _BOTTOM
+        if a is None or b is None or a == 0 or b == 0:
             return None
         return a + b - 2
 
-    def _of(self, value, seen):
+    def _of(self, value):
         if isinstance(value, g.Name):
-            return self._ndim(value.id, seen)
+            return self._ndim(value.id)
         if isinstance(value, g.Constant):
             return 0 if isinstance(value.value, (int, float, bool)) else None
         if isinstance(value, g.Attribute) and value.attr == "T" and isinstance(
                 value.value, g.Name):
-            return self._ndim(value.value.id, seen)
+            return self._ndim(value.value.id)
         if isinstance(value, g.Subscript) and isinstance(value.value, g.Name):
             parts = index_parts(value.slice)
             if not self.basic(value.slice) or any(is_special(p) for p in parts):
                 return None
-            base = self._ndim(value.value.id, seen)
-            if base is None or base is _CYCLE:
+            base = self._ndim(value.value.id)
+            if base is None or base is _BOTTOM:
                 return base
             return base - sum(not isinstance(p, g.Slice) for p in parts)
         if isinstance(value, g.BinOp) and isinstance(value.op, g.MatMult):
-            return self._matmul(self._of(value.left, seen), self._of(value.right, seen))
+            return self._matmul(self._of(value.left), self._of(value.right))
         if isinstance(value, g.BinOp):
-            return self._join([self._of(value.left, seen), self._of(value.right, seen)])
+            return self._join([self._of(value.left), self._of(value.right)])
         if isinstance(value, g.UnaryOp):
-            return self._of(value.operand, seen)
+            return self._of(value.operand)
         if isinstance(value, g.Call):
-            return self._call(value, seen)
+            return self._call(value)
         return None
 
-    def _call(self, call, seen):
+    def _call(self, call):
         func, args = call.func, call.args
         if isinstance(func, g.Attribute) and func.attr == "copy" and isinstance(
                 func.value, g.Name) and not args:
-            return self._ndim(func.value.id, seen)
+            return self._ndim(func.value.id)
         if not args:
             return None
         found, obj = resolve(func, self.ctx)
@@ -150,7 +168,7 @@ class Ranks:
         if getattr(obj, "__module__", None) == "math":
             return 0
         if isinstance(obj, np.ufunc) and not call.keywords:
-            return self._join([self._of(a, seen) for a in args])
+            return self._join([self._of(a) for a in args])
         if id(obj) in _ALLOCATORS:
             shape = args[0]
             if isinstance(shape, (g.Tuple, g.List)):
@@ -159,15 +177,23 @@ class Ranks:
                 return 1
             return None
         if id(obj) in _SAME_NDIM:
-            return self._of(args[0], seen)
+            return self._of(args[0])
         if getattr(obj, "__module__", None) == "adjoint.runtime":
             like = _RUNTIME_LIKE.get(getattr(obj, "__name__", None))
-            return self._of(args[like], seen) if like is not None and len(args) > like \
+            return self._of(args[like]) if like is not None and len(args) > like \
                 else None
         if id(obj) in _VECTORS:
             return 1
         if id(obj) in _PRODUCTS and len(args) == 2:
-            return self._matmul(self._of(args[0], seen), self._of(args[1], seen))
+            return self._matmul(self._of(args[0]), self._of(args[1]))
         if id(obj) in _REDUCTIONS and len(args) == 1 and not call.keywords:
             return 0
+        if id(obj) in _NUMBERS:
+            return 0
+        if obj is abs or obj is min or obj is max:
+            return self._join([self._of(a) for a in args])
+        from ..rules import registry
+        rule = registry.lookup(obj)
+        if rule is not None and rule.partials is not None and not call.keywords:
+            return self._join([self._of(a) for a in args])  # elementwise, broadcasting
         return None

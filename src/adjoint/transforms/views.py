@@ -36,14 +36,18 @@ class SeparateViews:
     def __call__(self, body, params, local_names):
         aliases = self._analyze(body, params, local_names)
         aliases.check_calls()
-        if self._inplace_updates(aliases):
+        # One at a time, in program order: once x += v writes in place, x keeps its object,
+        # and that decides the next update of x.
+        while (update := self._next_inplace_update(aliases)) is not None:
+            t = self.ctx.namer.fresh("t")
+            self.inplace = {id(update): (update, t)}
             body = self._apply_inplace(body)
-            local_names = set(local_names) | {t for _, t in self.inplace.values()}
+            local_names = set(local_names) | {t}
             aliases = self._analyze(body, params, local_names)
         if not aliases.writes():
             return body
         renames = self._renames(aliases)
-        if renames:
+        if renames or self._self_assignments(aliases):
             body = self._rename(body, renames)
             aliases = self._analyze(body, params, local_names)
         self.plan = aliases.plan()
@@ -56,24 +60,31 @@ class SeparateViews:
                        kinds, ints)
 
     # -- augmented assignment of an array: an in-place write ---------------------------------------
-    def _inplace_updates(self, aliases):
-        """``x = x + v`` from ``x += v`` where ``x`` may share memory with another name: for an
-        array it is ``t = x + v; x[:] = t``, which the plan then follows like any write."""
+    def _next_inplace_update(self, aliases):
+        """The first ``x = x + v`` from ``x += v`` where another name of ``x``'s memory is read
+        later: for an array it is ``t = x + v; x[:] = t``, which the plan then follows like
+        any write."""
         find = aliases.groups()
-        sizes = {}
-        for name in set(aliases.defs) | set(aliases.params):
-            sizes[find(name)] = sizes.get(find(name), 0) + 1
-        self.inplace = {}
+        members = aliases.members(find)
+        live = aliases.live_after()
         for stmt in aliases.statements(aliases.body):
             if not getattr(stmt, "adjoint_inplace", False):
                 continue
             x = stmt.targets[0].id
-            if sizes.get(find(x), 1) < 2:
-                continue  # nothing else names x's memory: rebinding is the same
-            if not aliases.ndim_before(x, stmt):
-                continue  # a number, or not known to be an array: x = x <op> v, as before
-            self.inplace[id(stmt)] = (stmt, self.ctx.namer.fresh("t"))
-        return bool(self.inplace)
+            others = sorted((live[id(stmt)] & members.get(find(x), set())) - {x})
+            if not others or aliases.sharers(x, stmt, others) == []:
+                continue  # nothing read later shares x's memory: rebinding is the same
+            ndim = aliases.ndim_before(x, stmt)
+            if ndim == 0 or ndim is None and self.kinds is None:
+                continue  # a number (or generic code, printed before any call): x = x <op> v
+            if ndim is None:
+                raise aliases.refuse(
+                    stmt, f"cannot tell whether {x} is an array (then {others[0]}, which "
+                    "may share its memory, sees this update) or a number",
+                    f"write {x} = {x} <op> value for a new value, or {x}[:] = ... to update "
+                    "the array in place")
+            return stmt
+        return None
 
     def _apply_inplace(self, body):
         out = []
@@ -109,16 +120,24 @@ class SeparateViews:
                 continue
             stmt = stmts[0]
             kind = aliases.binding(stmt)
-            if kind.kind != "identity" or kind.base == b or kind.base in out:
-                continue
-            if not self._fixed_after(aliases, kind.base, stmt):
+            if kind.kind != "identity" or not self._fixed_after(aliases, kind.base, stmt):
                 continue
             out[b] = kind.base
-        # b -> a -> x chains resolve to the end
+        # b -> a -> x chains resolve to the end (a cycle b = a, a = b renames nothing)
+        resolved = {}
         for b in out:
-            while out[b] in out:
-                out[b] = out[out[b]]
-        return out
+            seen, name = {b}, out[b]
+            while name in out and name not in seen:
+                seen.add(name)
+                name = out[name]
+            if name not in seen:
+                resolved[b] = name
+        return resolved
+
+    @staticmethod
+    def _self_assignments(aliases):
+        return any(isinstance(s, g.Assign) and isinstance(s.targets[0], g.Name) and
+                   g.is_name(s.value, s.targets[0].id) for s in aliases.statements(aliases.body))
 
     @staticmethod
     def _fixed_after(aliases, name, stmt):
@@ -131,19 +150,27 @@ class SeparateViews:
         return True
 
     def _rename(self, body, renames):
+        """``body`` with the plain aliases substituted and their bindings (and ``x = x``, which
+        does nothing) dropped."""
         out = []
         for stmt in body:
-            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
-                    stmt.targets[0].id in renames:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and (
+                    stmt.targets[0].id in renames or g.is_name(stmt.value,
+                                                               stmt.targets[0].id)):
                 continue
-            for node in g.walk(stmt):
-                if isinstance(node, g.Name) and node.id in renames:
-                    node.id = renames[node.id]
             if isinstance(stmt, g.If):
                 stmt.body = self._rename(stmt.body, renames)
                 stmt.orelse = self._rename(stmt.orelse, renames)
+                headers = [stmt.test]
             elif isinstance(stmt, (g.For, g.While)):
                 stmt.body = self._rename(stmt.body, renames)
+                headers = [stmt.iter] if isinstance(stmt, g.For) else [stmt.test]
+            else:
+                headers = [stmt]
+            for header in headers:
+                for node in g.walk(header):
+                    if isinstance(node, g.Name) and node.id in renames:
+                        node.id = renames[node.id]
             out.append(stmt)
         return out
 
@@ -182,12 +209,18 @@ class SeparateViews:
         value = binding.value
         if kind == "rederive":
             return self._copy(name, value, at)
-        # write ``name`` back into the array it is a view of
+        # write ``name`` back into the array it is a view of (a write, not a rebinding: the
+        # base keeps its one definition)
+        whole = g.Slice(lower=None, upper=None, step=None)
         if isinstance(value, g.Subscript):
-            write = g.assign(g.subscript(g.name(value.value.id), g.clone(value.slice),
-                                         store=True), g.name(name))
-            return [g.copy_location(write, at)]
-        if isinstance(value, g.Attribute):  # name = base.T: base is name.T
-            return self._copy(value.value.id, g.Attribute(value=g.name(name), attr="T",
-                                                          ctx=g.Load()), at)
-        return self._copy(value.id, g.name(name), at)  # name = base
+            return [self._write(value.value.id, g.clone(value.slice), g.name(name), at)]
+        if isinstance(value, g.Attribute):  # name = base.T: base[:] = name.T
+            t = self.ctx.namer.fresh("t")
+            transposed = g.Attribute(value=g.name(name), attr="T", ctx=g.Load())
+            return [g.copy_location(g.assign(t, transposed), at),
+                    self._write(value.value.id, whole, g.name(t), at)]
+        return [self._write(value.id, whole, g.name(name), at)]  # name = base
+
+    @staticmethod
+    def _write(base, index, value, at):
+        return g.copy_location(g.assign(g.subscript(g.name(base), index, store=True), value), at)
