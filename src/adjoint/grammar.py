@@ -7,6 +7,7 @@ locations where asked.
 
 from __future__ import annotations
 
+import ast
 import copy
 import operator
 
@@ -261,14 +262,67 @@ def assigned_names(stmts):
     """Names bound anywhere in ``stmts`` (assignment targets and loop targets)."""
     out = set()
     for stmt in stmts:
-        for n in gast.walk(stmt):
-            if isinstance(n, Name) and isinstance(n.ctx, gast.Store):
+        for n in name_nodes(stmt):
+            if isinstance(n.ctx, gast.Store):
                 out.add(n.id)
     return out
 
 
+def name_nodes(node):
+    """The Name nodes of ``node``'s tree (``node`` included), in no particular order: what
+    ``[n for n in walk(node) if isinstance(n, Name)]`` gives, a few times faster."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        cls = n.__class__
+        if cls is Name:
+            out.append(n)
+        fields = _NAME_FIELDS.get(cls)
+        if fields is None:
+            fields = _NAME_FIELDS[cls] = () if cls is Constant else tuple(
+                f for f in cls._fields if f not in _LEAF_FIELDS)
+        for field in fields:
+            value = getattr(n, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return out
+
+
+_LEAF_FIELDS = {"ctx", "id", "attr", "type_comment", "kind"}  # never hold a Name
+_NAME_FIELDS = {}  # node class -> the fields that may hold a Name
+
+
 def clone(node):
-    return copy.deepcopy(node)
+    """A deep copy of ``node``, exactly as ``copy.deepcopy`` makes it (a sub-node reached
+    twice is copied once; attributes that are not nodes are deep-copied too), several times
+    faster on syntax trees."""
+    return _clone(node, {})
+
+
+_ATOMIC = {str, int, float, complex, bool, bytes, type(None), type(Ellipsis)}
+
+
+def _clone(x, memo):
+    if type(x) in _ATOMIC:
+        return x
+    y = memo.get(id(x))
+    if y is not None:
+        return y
+    if isinstance(x, ast.AST):
+        y = memo[id(x)] = x.__class__.__new__(x.__class__)
+        fields = y.__dict__
+        for key, value in x.__dict__.items():
+            fields[key] = _clone(value, memo)
+        return y
+    if type(x) is list:
+        y = memo[id(x)] = []
+        for value in x:
+            y.append(_clone(value, memo))
+        return y
+    return copy.deepcopy(x, memo)
 
 
 def copy_location(new, old):
@@ -300,5 +354,4 @@ def from_source(source):
 
 
 def unparse(node):
-    import ast
     return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node)))

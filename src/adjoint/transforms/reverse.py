@@ -40,6 +40,8 @@ class ReverseAD(Recording):
         self.lists = set()  # names bound to lists (`lst = []`)
         self.params = set(params)
         self._all_stmts = body
+        self._locals_of = {}  # id(loop) -> its local names (see _loop_locals)
+        self._top_assigned = None
         self.top_loops = _top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.plan_saves(body)
@@ -409,14 +411,26 @@ class ReverseAD(Recording):
             self.plans[k].tapes, self.plans[k].arrays = tapes, arrays
 
     def _loop_locals(self, loop):
+        """Names assigned in ``loop`` and nowhere outside it (parameters excluded). Once per
+        loop, in time proportional to the top-level statement holding it (an index of the
+        names each top-level statement assigns is built on first use)."""
+        if id(loop) in self._locals_of:
+            return self._locals_of[id(loop)]
+        if self._top_assigned is None:
+            self._top_assigned = [g.assigned_names([s]) for s in self._all_stmts]
+            self._assigners = {}  # name -> how many top-level statements assign it
+            for names in self._top_assigned:
+                for name in names:
+                    self._assigners[name] = self._assigners.get(name, 0) + 1
+            self._top_of = {id(inner): k for k, s in enumerate(self._all_stmts)
+                            for inner in _loops_in([s])}
         inside = g.assigned_names([loop])
-        outside = set()
-        for stmt in self._all_stmts:
-            if not any(n is loop for n in g.walk(stmt)):
-                outside |= g.assigned_names([stmt])
-            else:
-                outside |= self._assigned_outside(stmt, loop)
-        return inside - outside - self.params
+        k = self._top_of.get(id(loop))
+        around = self._assigned_outside(self._all_stmts[k], loop) if k is not None else set()
+        local = {n for n in inside if n not in around and n not in self.params and
+                 self._assigners.get(n, 0) == (k is not None and n in self._top_assigned[k])}
+        self._locals_of[id(loop)] = local
+        return local
 
     def _assigned_outside(self, stmt, loop):
         if stmt is loop:
@@ -500,6 +514,16 @@ def _index_value(index):
         return g.call("slice", *[g.clone(p) if p is not None else g.const(None)
                                  for p in (index.lower, index.upper, index.step)])
     return g.clone(index)
+
+
+def _loops_in(stmts):
+    """Every loop in ``stmts``, nested ones included."""
+    for stmt in stmts:
+        if isinstance(stmt, (g.For, g.While)):
+            yield stmt
+            yield from _loops_in(stmt.body)
+        elif isinstance(stmt, g.If):
+            yield from _loops_in(stmt.body + stmt.orelse)
 
 
 def _top_loops(stmts):
