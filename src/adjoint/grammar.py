@@ -104,8 +104,44 @@ from gast import (  # noqa: F401
 )
 
 walk = gast.walk
-NodeTransformer = gast.NodeTransformer
 NodeVisitor = gast.NodeVisitor
+
+
+class NodeTransformer(gast.NodeTransformer):
+    """``ast.NodeTransformer`` with the same semantics, a few times faster where little
+    changes: a list field is rebuilt only from its first replaced element."""
+
+    def generic_visit(self, node):
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if isinstance(old, list):
+                new_values = None  # stays None while every element is kept as it is
+                for k, value in enumerate(old):
+                    if isinstance(value, ast.AST):
+                        new = self.visit(value)
+                        if new is value and new_values is None:
+                            continue
+                        if new_values is None:
+                            new_values = old[:k]
+                        if new is None:
+                            continue
+                        if not isinstance(new, ast.AST):
+                            new_values.extend(new)
+                            continue
+                        value = new
+                    if new_values is not None:
+                        new_values.append(value)
+                if new_values is not None:
+                    old[:] = new_values
+            elif isinstance(old, ast.AST):
+                new = self.visit(old)
+                if new is None:
+                    delattr(node, field)
+                elif new is not old:
+                    setattr(node, field, new)
+        return node
+
+
 iter_child_nodes = gast.iter_child_nodes
 
 BINOPS = {
@@ -329,20 +365,37 @@ def copy_location(new, old):
     """Give ``new`` (and its children without locations) ``old``'s location."""
     lineno = getattr(old, "lineno", None)
     origin = getattr(old, "adjoint_origin", None)
-    if origin is not None:
-        for n in gast.walk(new):
-            if isinstance(n, gast.stmt) and not hasattr(n, "adjoint_origin"):
-                n.adjoint_origin = origin
-    if lineno is None:
+    if origin is None and lineno is None:
         return new
-    for n in gast.walk(new):
-        if hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr)):
+    for n in all_nodes(new):
+        if origin is not None and isinstance(n, gast.stmt) and not hasattr(n, "adjoint_origin"):
+            n.adjoint_origin = origin
+        if lineno is not None and (hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr))):
             if getattr(n, "lineno", None) is None:
                 n.lineno = lineno
                 n.col_offset = getattr(old, "col_offset", 0)
                 n.end_lineno = getattr(old, "end_lineno", lineno)
                 n.end_col_offset = getattr(old, "end_col_offset", 0)
     return new
+
+
+def all_nodes(node):
+    """Every node of ``node``'s tree (``node`` included), as ``walk`` visits them but in
+    another order, and a few times faster."""
+    out = [node]
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, ast.AST):
+                out.append(value)
+                stack.append(value)
+            elif isinstance(value, list):
+                children = [v for v in value if isinstance(v, ast.AST)]
+                out += children
+                stack += children
+    return out
 
 
 def to_python_ast(node):
