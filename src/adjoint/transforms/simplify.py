@@ -9,7 +9,7 @@ adjoints — never the user's own variables); returns an equivalent body after, 
 * copy propagation: ``a = b`` with both single-assignment names;
 * forward substitution: a temporary used once, in a later statement of the same block with no
   write to its operands in between, is substituted into that use;
-* dead-code elimination: statements whose results nothing live reads.
+* dead-code elimination: statements whose results nothing live reads (``deadcode.py``).
 
 User statements of the forward sweep are never rewritten, only removed when dead.
 
@@ -26,8 +26,7 @@ import math
 from .. import grammar as g
 from ..analysis.activity import dotted_name
 from ..analysis.shapes import Shapes, all_assigns, popped_list
-
-_SIDE_EFFECT_METHODS = {"append", "pop"}
+from .deadcode import DeadCode
 
 # Runtime helpers' arguments that are read only for their shape: substituting a computation
 # into one of them would recompute it just to learn a shape.
@@ -343,123 +342,9 @@ class Simplify:
 
     # -- dead code ---------------------------------------------------------------------------
     def _dce(self, body):
-        """Liveness-based dead-code elimination over structured code.
-
-        A loop's body is analysed with what is live after the loop plus what the body itself
-        makes live across iterations (``carried``), which grows to a fixpoint. The loops of
-        the whole function grow together: each analysis pass over the body extends every
-        loop's carried set once, and passes repeat until none grows — the least fixpoint,
-        which solving each loop separately inside every iteration of its enclosing loop would
-        also give, at a cost exponential in the nesting depth. One last pass then removes
-        what is dead."""
-        self._carried = {}  # id(loop) -> (loop, names its body carries across iterations)
-        self._load_sets = {}  # id(node) -> (node, names it loads)
-        if any(isinstance(n, (g.For, g.While)) for n in _statements(body)):
-            self._grew = True
-            while self._grew:
-                self._grew = False
-                self._live_block(body, set(self.protected), mutate=False)
-        kept = self._live_block(body, set(self.protected), mutate=True)
-        self._carried = self._load_sets = None
+        kept, changed = DeadCode(self.protected)(body)
+        self.changed |= changed
         return kept
-
-    def _live_block(self, stmts, live, mutate):
-        """The statements of ``stmts`` to keep, given the names ``live`` after them; ``live``
-        becomes (in place) the names live before them. Only with ``mutate`` are compound
-        statements rewritten (their bodies pruned)."""
-        kept = []
-        for stmt in reversed(stmts):
-            if self._live_stmt(stmt, live, mutate):
-                kept.append(stmt)
-            elif mutate:
-                self.changed = True
-        kept.reverse()
-        return kept
-
-    def _live_stmt(self, stmt, live, mutate):
-        """Whether to keep ``stmt``; updates ``live`` (names live after it) to the names live
-        before it. A statement dropped leaves ``live`` as it was."""
-        if isinstance(stmt, (g.Return, g.Break, g.Assert)):
-            live |= self._loads(stmt)
-            return True
-        if isinstance(stmt, g.Pass):
-            return False
-        if isinstance(stmt, g.Assign):
-            t = stmt.targets[0]
-            if isinstance(t, g.Name):
-                stack = popped_list(stmt.value)
-                if t.id not in live and (stack is None or stack not in live):
-                    return False
-                live.discard(t.id)
-                live |= self._loads(stmt.value)
-                return True
-            if t.value.id not in live:
-                return False
-            live |= self._loads(stmt)
-            return True
-        if isinstance(stmt, g.AugAssign):
-            t = stmt.target
-            base = t.value.id if isinstance(t, g.Subscript) else t.id
-            if base not in live:
-                return False
-            live |= self._loads(stmt)
-            live.add(base)
-            return True
-        if isinstance(stmt, g.Expr):
-            f = stmt.value.func if isinstance(stmt.value, g.Call) else None
-            if isinstance(f, g.Attribute) and f.attr in _SIDE_EFFECT_METHODS and \
-                    isinstance(f.value, g.Name) and f.value.id not in live:
-                return False
-            live |= self._loads(stmt)
-            return True
-        if isinstance(stmt, g.If):
-            return self._live_if(stmt, live, mutate)
-        if isinstance(stmt, (g.For, g.While)):
-            return self._live_loop(stmt, live, mutate)
-        live |= self._loads(stmt)
-        return True
-
-    def _live_if(self, stmt, live, mutate):
-        live_else = set(live)
-        body = self._live_block(stmt.body, live, mutate)
-        orelse = self._live_block(stmt.orelse, live_else, mutate)
-        if not body and not orelse:
-            return False  # every statement of both branches was dropped: live is unchanged
-        test_loads = self._loads(stmt.test)
-        if mutate:
-            stmt.body, stmt.orelse = body or [g.Pass()], orelse
-            if _is_pass(stmt.body) and stmt.orelse:
-                stmt.test = _negate(stmt.test)
-                stmt.body, stmt.orelse = stmt.orelse, []
-                self.changed = True
-        live |= live_else
-        live |= test_loads
-        return True
-
-    def _live_loop(self, stmt, live, mutate):
-        header = self._loads(stmt.iter if isinstance(stmt, g.For) else stmt.test)
-        carried = self._carried.setdefault(id(stmt), (stmt, set()))[1]
-        live_in = live | carried | header
-        body = self._live_block(stmt.body, live_in, mutate)
-        if isinstance(stmt, g.For):
-            live_in.discard(stmt.target.id)
-        if not mutate and not live_in <= carried:
-            carried |= live_in
-            self._grew = True
-        if not any(not isinstance(s, (g.Break, g.Pass)) for s in body):
-            return False
-        if mutate:
-            stmt.body = body
-        live |= live_in
-        live |= header
-        return True
-
-    def _loads(self, node):
-        """The names ``node`` loads (cached for the current dead-code pass)."""
-        entry = self._load_sets.get(id(node))
-        if entry is None:
-            entry = self._load_sets[id(node)] = (node, _loads(node))
-        return entry[1]
 
 
 class _Block:
@@ -508,21 +393,6 @@ def _add_position(index, name, k):
         bisect.insort(positions, k)
 
 
-def _statements(stmts):
-    """Every statement in ``stmts``, nested ones included (expressions are not visited)."""
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, g.If):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            yield from _statements(stmt.body)
-
-
-def _loads(node):
-    return {n.id for n in g.name_nodes(node) if isinstance(n.ctx, g.Load)}
-
-
 def _in_shape_only_argument(stmt, name):
     """Whether ``name`` is read in ``stmt`` as an argument a helper needs only the shape of."""
     for node in g.walk(stmt):
@@ -532,13 +402,3 @@ def _in_shape_only_argument(stmt, name):
                 if k < len(node.args) and any(g.is_name(n, name) for n in g.walk(node.args[k])):
                     return True
     return False
-
-
-def _is_pass(body):
-    return all(isinstance(s, g.Pass) for s in body)
-
-
-def _negate(test):
-    if isinstance(test, g.UnaryOp) and isinstance(test.op, g.Not):
-        return test.operand
-    return g.unary(g.Not, test)
