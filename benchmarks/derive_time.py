@@ -2,10 +2,11 @@
 
 Usage: ``python benchmarks/derive_time.py [--quick] [--sizes 10,100,1000] [--profile KIND:N]``
 
-Takes: nothing; builds synthetic functions of N user statements of three kinds — straight-line
-scalar code (``scalar``), scalar code with ``for`` loops and ``if``s (``control``), NumPy array
-code (``numpy``) — writes each to a temporary module (adjoint reads source from files), and
-times ``adjoint.pipeline.derive`` (Python mode: parse to compiled Python function, no Numba).
+Takes: nothing; builds synthetic functions of N user statements of four kinds — straight-line
+scalar code (``scalar``), scalar code with ``for`` loops and ``if``s (``control``), loops nested
+three deep (``nested``), NumPy array code (``numpy``) — writes each to a temporary module
+(adjoint reads source from files), and times ``adjoint.pipeline.derive`` (Python mode: parse
+to compiled Python function, no Numba).
 Guarantees: every cell is the median of several derivations of the same function, on the CPU
 clock; the last columns give time per statement and its ratio to the smallest size's, which
 stays near 1 when derivation time is linear in the function's size.
@@ -62,6 +63,26 @@ def control_source(n):
     return "\n".join(lines) + "\n"
 
 
+def nested_source(n):
+    """About n statements: blocks of three nested loops with an if in the innermost."""
+    lines = ["def f(x, y, m):", "    s = x * y"]
+    count, k = 2, 0
+    while count < n - 1:
+        lines += [f"    for i{k} in range(m):",
+                  f"        for j{k} in range(m):",
+                  f"            t{k} = s * 0.5 + x",
+                  f"            for l{k} in range(m):",
+                  f"                if t{k} > y:",
+                  f"                    s = s + math.sin(t{k})",
+                  "                else:",
+                  f"                    s = s * 0.9 - t{k}",
+                  "    s = math.tanh(s) + y"]
+        count += 8
+        k += 1
+    lines.append("    return s")
+    return "\n".join(lines) + "\n"
+
+
 def numpy_source(n):
     """n statements of NumPy array code on 1-D arrays."""
     ops = ["np.sin({a}) * {b}", "{a} + np.exp(-{b} * {b})", "np.tanh({a}) - 0.5 * {b}",
@@ -77,6 +98,7 @@ def numpy_source(n):
 KINDS = {
     "scalar": (scalar_source, ("scalar", "scalar"), 0),
     "control": (control_source, ("scalar", "scalar", "scalar"), (0, 1)),
+    "nested": (nested_source, ("scalar", "scalar", "scalar"), (0, 1)),
     "numpy": (numpy_source, (1, 1), 0),
 }
 
@@ -140,7 +162,7 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="sizes 10 and 100, 3 runs each")
     parser.add_argument("--sizes", default=None,
                         help="comma-separated statement counts (default 10,30,100,1000)")
-    parser.add_argument("--kinds", default=",".join(KINDS), help="scalar,control,numpy")
+    parser.add_argument("--kinds", default=",".join(KINDS), help="scalar,control,nested,numpy")
     parser.add_argument("--profile", metavar="KIND:N",
                         help="print a cProfile of one derivation instead of the table")
     options = parser.parse_args(argv)
