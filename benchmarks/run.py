@@ -340,6 +340,9 @@ def parse_args(argv):
                              "elapsed time")
     parser.add_argument("--no-optional", action="store_true",
                         help="leave out the JAX / PyTorch / autograd columns even if importable")
+    parser.add_argument("--derive", action="store_true",
+                        help="also print how long deriving a gradient takes for synthetic "
+                             "functions of 10, 100 and 1000 statements (derive_time.py)")
     return parser.parse_args(argv)
 
 
@@ -386,6 +389,12 @@ def main(argv=None):
     if extra:
         print("\n## Notes\n")
         print("\n".join(extra))
+    if options.derive and not isinstance(adjoint, Exception):
+        import derive_time
+        print()
+        derive_time.print_table(importlib.import_module("adjoint.pipeline"),
+                                [10, 100] if options.quick else [10, 100, 1000],
+                                quick=options.quick)
     print(f"\nLoad average {os.getloadavg()[0]:.2f} at end.")
     if options.verify and any(row.mismatches for row in rows):
         # A column that cannot run yet is expected while the core grows; a wrong gradient is not.

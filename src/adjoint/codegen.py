@@ -109,11 +109,16 @@ def relocate(err):
 
 
 def _expr(node):
-    return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
+    return ast.unparse(g.to_python_ast(node))
 
 
 def _stmt(node):
-    return ast.unparse(ast.fix_missing_locations(g.to_python_ast(node)))
+    tree = g.to_python_ast(node)
+    if hasattr(tree, "body"):
+        ast.fix_missing_locations(tree)
+    elif not hasattr(tree, "lineno"):
+        tree.lineno = 1  # the unparser reads a statement's line (for type comments) only
+    return ast.unparse(tree)
 
 
 _ORIGINS = {}  # generated filename -> (label, line map to the user's lines)

@@ -7,6 +7,7 @@ locations where asked.
 
 from __future__ import annotations
 
+import ast
 import copy
 import operator
 
@@ -103,8 +104,44 @@ from gast import (  # noqa: F401
 )
 
 walk = gast.walk
-NodeTransformer = gast.NodeTransformer
 NodeVisitor = gast.NodeVisitor
+
+
+class NodeTransformer(gast.NodeTransformer):
+    """``ast.NodeTransformer`` with the same semantics, a few times faster where little
+    changes: a list field is rebuilt only from its first replaced element."""
+
+    def generic_visit(self, node):
+        for field in node._fields:
+            old = getattr(node, field, None)
+            if isinstance(old, list):
+                new_values = None  # stays None while every element is kept as it is
+                for k, value in enumerate(old):
+                    if isinstance(value, ast.AST):
+                        new = self.visit(value)
+                        if new is value and new_values is None:
+                            continue
+                        if new_values is None:
+                            new_values = old[:k]
+                        if new is None:
+                            continue
+                        if not isinstance(new, ast.AST):
+                            new_values.extend(new)
+                            continue
+                        value = new
+                    if new_values is not None:
+                        new_values.append(value)
+                if new_values is not None:
+                    old[:] = new_values
+            elif isinstance(old, ast.AST):
+                new = self.visit(old)
+                if new is None:
+                    delattr(node, field)
+                elif new is not old:
+                    setattr(node, field, new)
+        return node
+
+
 iter_child_nodes = gast.iter_child_nodes
 
 BINOPS = {
@@ -261,34 +298,104 @@ def assigned_names(stmts):
     """Names bound anywhere in ``stmts`` (assignment targets and loop targets)."""
     out = set()
     for stmt in stmts:
-        for n in gast.walk(stmt):
-            if isinstance(n, Name) and isinstance(n.ctx, gast.Store):
+        for n in name_nodes(stmt):
+            if isinstance(n.ctx, gast.Store):
                 out.add(n.id)
     return out
 
 
+def name_nodes(node):
+    """The Name nodes of ``node``'s tree (``node`` included), in no particular order: what
+    ``[n for n in walk(node) if isinstance(n, Name)]`` gives, a few times faster."""
+    out = []
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        cls = n.__class__
+        if cls is Name:
+            out.append(n)
+        fields = _NAME_FIELDS.get(cls)
+        if fields is None:
+            fields = _NAME_FIELDS[cls] = () if cls is Constant else tuple(
+                f for f in cls._fields if f not in _LEAF_FIELDS)
+        for field in fields:
+            value = getattr(n, field, None)
+            if type(value) is list:
+                stack.extend(v for v in value if isinstance(v, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return out
+
+
+_LEAF_FIELDS = {"ctx", "id", "attr", "type_comment", "kind"}  # never hold a Name
+_NAME_FIELDS = {}  # node class -> the fields that may hold a Name
+
+
 def clone(node):
-    return copy.deepcopy(node)
+    """A deep copy of ``node``, exactly as ``copy.deepcopy`` makes it (a sub-node reached
+    twice is copied once; attributes that are not nodes are deep-copied too), several times
+    faster on syntax trees."""
+    return _clone(node, {})
+
+
+_ATOMIC = {str, int, float, complex, bool, bytes, type(None), type(Ellipsis)}
+
+
+def _clone(x, memo):
+    if type(x) in _ATOMIC:
+        return x
+    y = memo.get(id(x))
+    if y is not None:
+        return y
+    if isinstance(x, ast.AST):
+        y = memo[id(x)] = x.__class__.__new__(x.__class__)
+        fields = y.__dict__
+        for key, value in x.__dict__.items():
+            fields[key] = _clone(value, memo)
+        return y
+    if type(x) is list:
+        y = memo[id(x)] = []
+        for value in x:
+            y.append(_clone(value, memo))
+        return y
+    return copy.deepcopy(x, memo)
 
 
 def copy_location(new, old):
     """Give ``new`` (and its children without locations) ``old``'s location."""
     lineno = getattr(old, "lineno", None)
     origin = getattr(old, "adjoint_origin", None)
-    if origin is not None:
-        for n in gast.walk(new):
-            if isinstance(n, gast.stmt) and not hasattr(n, "adjoint_origin"):
-                n.adjoint_origin = origin
-    if lineno is None:
+    if origin is None and lineno is None:
         return new
-    for n in gast.walk(new):
-        if hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr)):
+    for n in all_nodes(new):
+        if origin is not None and isinstance(n, gast.stmt) and not hasattr(n, "adjoint_origin"):
+            n.adjoint_origin = origin
+        if lineno is not None and (hasattr(n, "lineno") or isinstance(n, (gast.stmt, gast.expr))):
             if getattr(n, "lineno", None) is None:
                 n.lineno = lineno
                 n.col_offset = getattr(old, "col_offset", 0)
                 n.end_lineno = getattr(old, "end_lineno", lineno)
                 n.end_col_offset = getattr(old, "end_col_offset", 0)
     return new
+
+
+def all_nodes(node):
+    """Every node of ``node``'s tree (``node`` included), as ``walk`` visits them but in
+    another order, and a few times faster."""
+    out = [node]
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        for field in n._fields:
+            value = getattr(n, field, None)
+            if isinstance(value, ast.AST):
+                out.append(value)
+                stack.append(value)
+            elif isinstance(value, list):
+                children = [v for v in value if isinstance(v, ast.AST)]
+                out += children
+                stack += children
+    return out
 
 
 def to_python_ast(node):
@@ -300,5 +407,4 @@ def from_source(source):
 
 
 def unparse(node):
-    import ast
     return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node)))

@@ -18,6 +18,11 @@ class Namer:
         self.taken = set(taken)
         self._adjoint = {}
         self._tangent = {}
+        # stem -> a counter below which every stem_k is taken, valid for the set object
+        # ``_counters_of``: callers may replace ``taken`` with a snapshot (never shrink it in
+        # place), which resets the counters.
+        self._counters = {}
+        self._counters_of = self.taken
 
     def reserve(self, name):
         self.taken.add(name)
@@ -29,11 +34,14 @@ class Namer:
             self.taken.add(base)
             return base
         stem = _SUFFIX.match(base).group(1) or base
-        k = 1
+        if self._counters_of is not self.taken:
+            self._counters, self._counters_of = {}, self.taken
+        k = self._counters.get(stem, 1)
         while f"{stem}_{k}" in self.taken:
             k += 1
         name = f"{stem}_{k}"
         self.taken.add(name)
+        self._counters[stem] = k + 1
         return name
 
     def version(self, name):

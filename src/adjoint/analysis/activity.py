@@ -179,47 +179,32 @@ def activity(body, wrt, outputs, info, local_names):
     """The set of active names of an ANF ``body``."""
     assigns = list(iter_assigns(body))
     ops = {}
+    reads = []  # (target or written array, the names it is computed from, differentiably)
     for stmt in assigns:
-        if isinstance(stmt.targets[0], g.Name):
-            ops[id(stmt)] = classify(stmt.value, info, local_names)
+        target = stmt.targets[0]
+        if isinstance(target, g.Name):
+            op = ops[id(stmt)] = classify(stmt.value, info, local_names)
+            diff = op.kind not in ("nondiff", "const") and (op.kind != "rule" or
+                                                             not op.rule.nondiff)
+            reads.append((target.id, set(op_inputs(op, local_names)) if diff else set()))
+        else:
+            reads.append((target.value.id, set(atom_names(stmt.value, local_names))))
+    # Both closures are fixpoints; sweeping in the direction values flow (forward for
+    # "varied", backward for "useful") reaches them in one pass for straight-line code.
     varied = set(wrt)
     changed = True
     while changed:
         changed = False
-        for stmt in assigns:
-            target = stmt.targets[0]
-            if isinstance(target, g.Name):
-                op = ops[id(stmt)]
-                if target.id not in varied and op.kind != "nondiff" and op.kind != "const" and \
-                        (op.kind != "rule" or not op.rule.nondiff) and \
-                        set(op_inputs(op, local_names)) & varied:
-                    varied.add(target.id)
-                    changed = True
-            else:
-                base = target.value.id
-                if base not in varied and set(atom_names(stmt.value, local_names)) & varied:
-                    varied.add(base)
-                    changed = True
+        for name, inputs in reads:
+            if name not in varied and inputs & varied:
+                varied.add(name)
+                changed = True
     useful = set(outputs)
     changed = True
     while changed:
         changed = False
-        for stmt in assigns:
-            target = stmt.targets[0]
-            if isinstance(target, g.Name):
-                if target.id in useful:
-                    op = ops[id(stmt)]
-                    if op.kind in ("nondiff", "const") or (op.kind == "rule" and
-                                                           op.rule.nondiff):
-                        continue
-                    new = set(op_inputs(op, local_names)) - useful
-                    if new:
-                        useful |= new
-                        changed = True
-            else:
-                if target.value.id in useful:
-                    new = set(atom_names(stmt.value, local_names)) - useful
-                    if new:
-                        useful |= new
-                        changed = True
+        for name, inputs in reversed(reads):
+            if name in useful and not inputs <= useful:
+                useful |= inputs
+                changed = True
     return varied & useful, ops

@@ -98,6 +98,8 @@ class InlineCalls:
             f.value.id in self.locals
 
     def _check_tuple_use(self, stmt):
+        if not self.tuples:
+            return
         for node in g.walk(stmt):
             if isinstance(node, g.Name) and node.id in self.tuples and \
                     isinstance(node.ctx, g.Load) and not (

@@ -42,6 +42,7 @@ class ReverseAD(Recording):
         self.params = set(params)
         self.outputs = set()  # the names the function returns (set by backward)
         self._all_stmts = body
+        self._locals_of = {}  # (id(loop), outputs) -> its local names (see _loop_locals)
         self.top_loops = _top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.plan_saves(body)
@@ -420,13 +421,18 @@ class ReverseAD(Recording):
     def _loop_locals(self, loop):
         """Names only this loop assigns and reads: their adjoints start each backward
         iteration undefined. A name read after the loop is not local (its adjoint flows in)."""
+        key = (id(loop), frozenset(self.outputs))
+        if key in self._locals_of:  # a loop body is generated more than once
+            return self._locals_of[key]
         inside = g.assigned_names([loop])
         outside = set()
         for stmt in self._all_stmts:
             outside |= self._used_outside(stmt, loop)
         # read before being assigned in an iteration: carried from the previous one
         carried = exposed_reads(loop.body, {loop.target.id} if isinstance(loop, g.For) else ())
-        return inside - outside - carried[0] - self.params - self.outputs
+        local = inside - outside - carried[0] - self.params - self.outputs
+        self._locals_of[key] = local
+        return local
 
     def _used_outside(self, stmt, loop):
         if stmt is loop:
@@ -545,6 +551,7 @@ def _index_value(index):
         return g.call("slice", *[g.clone(p) if p is not None else g.const(None)
                                  for p in (index.lower, index.upper, index.step)])
     return g.clone(index)
+
 
 
 def _top_loops(stmts):

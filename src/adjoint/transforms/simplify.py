@@ -9,7 +9,7 @@ adjoints — never the user's own variables); returns an equivalent body after, 
 * copy propagation: ``a = b`` with both single-assignment names;
 * forward substitution: a temporary used once, in a later statement of the same block with no
   write to its operands in between, is substituted into that use;
-* dead-code elimination: statements whose results nothing live reads.
+* dead-code elimination: statements whose results nothing live reads (``deadcode.py``).
 
 User statements of the forward sweep are never rewritten, only removed when dead.
 
@@ -20,13 +20,13 @@ User statements of the forward sweep are never rewritten, only removed when dead
 
 from __future__ import annotations
 
+import bisect
 import math
 
 from .. import grammar as g
 from ..analysis.activity import dotted_name
 from ..analysis.shapes import Shapes, all_assigns, popped_list
-
-_SIDE_EFFECT_METHODS = {"append", "pop"}
+from .deadcode import DeadCode
 
 # Runtime helpers' arguments that are read only for their shape: substituting a computation
 # into one of them would recompute it just to learn a shape.
@@ -47,8 +47,23 @@ class Algebra(g.NodeTransformer):
 
     def __init__(self, shapes):
         self.shapes = shapes
+        self.changed = False  # whether any rewrite fired (for the optimizer's fixpoint)
+
+    def _track(self, node, new):
+        if new is not node:
+            self.changed = True
+        return new
 
     def visit_BinOp(self, node):
+        return self._track(node, self._binop(node))
+
+    def visit_UnaryOp(self, node):
+        return self._track(node, self._unaryop(node))
+
+    def visit_Call(self, node):
+        return self._track(node, self._call(node))
+
+    def _binop(self, node):
         self.generic_visit(node)
         a, b, op = node.left, node.right, node.op
         if _is_num(a) and _is_num(b) and isinstance(op, (g.Add, g.Sub, g.Mult, g.Pow)):
@@ -87,7 +102,7 @@ class Algebra(g.NodeTransformer):
             return g.binop(a, g.Add, b.operand)
         return node
 
-    def visit_UnaryOp(self, node):
+    def _unaryop(self, node):
         self.generic_visit(node)
         if isinstance(node.op, g.USub):
             inner = node.operand
@@ -97,7 +112,7 @@ class Algebra(g.NodeTransformer):
                 return g.const(-inner.value)
         return node
 
-    def visit_Call(self, node):
+    def _call(self, node):
         self.generic_visit(node)
         if dotted_name(node.func) in ("max", "min") and len(node.args) == 2 and not node.keywords \
                 and all(_is_num(a) and isinstance(a.value, int) for a in node.args):
@@ -124,8 +139,8 @@ class Algebra(g.NodeTransformer):
 def count_uses(stmts):
     uses = {}
     for stmt in stmts:
-        for n in g.walk(stmt):
-            if isinstance(n, g.Name) and isinstance(n.ctx, g.Load):
+        for n in g.name_nodes(stmt):
+            if isinstance(n.ctx, g.Load):
                 uses[n.id] = uses.get(n.id, 0) + 1
     return uses
 
@@ -133,37 +148,77 @@ def count_uses(stmts):
 def count_defs(stmts):
     defs = {}
     for stmt in stmts:
-        for n in g.walk(stmt):
-            if isinstance(n, g.Name) and isinstance(n.ctx, g.Store):
+        for n in g.name_nodes(stmt):
+            if isinstance(n.ctx, g.Store):
                 defs[n.id] = defs.get(n.id, 0) + 1
     return defs
 
 
 class Simplify:
+    """The optimizer: rounds of the rewrites above until a round changes nothing (at most
+    ``ROUNDS``). Every sub-pass reports whether it changed the tree, and every round takes
+    time linear in the function's size: no pass clones a subtree to probe it, rescans a
+    block once per statement, or re-solves a loop inside each iteration of an enclosing one."""
+
+    ROUNDS = 6
+
     def __init__(self, rewritable, shapes=None, protected=()):
         self.rewritable = set(rewritable)
         self.shapes = shapes
         self.protected = set(protected)  # names that must keep existing (results)
+        self.changed = False  # whether the current round changed the tree
 
     def __call__(self, fdef):
-        for _ in range(6):
-            before = g.unparse(fdef)
-            fdef.body = _merge_ifs(fdef.body)
+        for _ in range(self.ROUNDS):
+            self.changed = False
+            fdef.body = self._merge_ifs(fdef.body)
             fdef.body = self._algebra(fdef.body)
-            self._copies(fdef)
-            self._substitute(fdef)
-            fdef.body = self._dce(fdef.body, fdef)
-            if g.unparse(fdef) == before:
+            defs = count_defs([fdef])  # copy propagation renames reads only: defs stay
+            self._copies(fdef, defs)
+            self._substitute(fdef, defs)
+            fdef.body = self._dce(fdef.body)
+            if not self.changed:
                 break
         return fdef
 
+    # -- merging consecutive ifs --------------------------------------------------------------
+    def _merge_ifs(self, stmts):
+        """``if c: A`` directly followed by ``if c: B else: C`` becomes ``if c: A; B else: C``
+        when ``A`` does not rebind ``c`` (the backward sweep restores, then differentiates,
+        under the same condition)."""
+        out = []
+        bound = None  # the names out[-1] binds, once needed (out[-1] is an If)
+        for stmt in stmts:
+            if isinstance(stmt, g.If):
+                stmt.body = self._merge_ifs(stmt.body)
+                stmt.orelse = self._merge_ifs(stmt.orelse)
+            elif isinstance(stmt, (g.For, g.While)):
+                stmt.body = self._merge_ifs(stmt.body)
+            prev = out[-1] if out else None
+            if isinstance(stmt, g.If) and isinstance(prev, g.If) and \
+                    isinstance(stmt.test, g.Name) and g.is_name(prev.test, stmt.test.id):
+                if bound is None:
+                    bound = g.assigned_names(prev.body + prev.orelse)
+                if stmt.test.id not in bound:
+                    prev.body = [s for s in prev.body if not isinstance(s, g.Pass)] + stmt.body
+                    prev.orelse = prev.orelse + stmt.orelse
+                    prev.body = prev.body or [g.Pass()]
+                    bound |= g.assigned_names(stmt.body + stmt.orelse)
+                    self.changed = True
+                    continue
+            out.append(stmt)
+            bound = None
+        return out
+
     # -- algebra on rewritable statements -----------------------------------------------------
-    def _algebra(self, stmts):
-        alg = Algebra(self.shapes)
+    def _algebra(self, stmts, alg=None):
+        top = alg is None
+        alg = alg or Algebra(self.shapes)
         out = []
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
                     g.is_name(stmt.value, stmt.targets[0].id):
+                self.changed = True
                 continue  # a = a
             if isinstance(stmt, g.Assign) and self._rewritable_stmt(stmt):
                 stmt.value = alg.visit(stmt.value)
@@ -172,13 +227,15 @@ class Simplify:
             elif isinstance(stmt, g.Return) and stmt.value is not None:
                 stmt.value = alg.visit(stmt.value)  # fresh(d) of a number is d
             elif isinstance(stmt, g.If):
-                stmt.body = self._algebra(stmt.body)
-                stmt.orelse = self._algebra(stmt.orelse)
+                stmt.body = self._algebra(stmt.body, alg)
+                stmt.orelse = self._algebra(stmt.orelse, alg)
             elif isinstance(stmt, (g.For, g.While)):
-                stmt.body = self._algebra(stmt.body)
+                stmt.body = self._algebra(stmt.body, alg)
                 if isinstance(stmt, g.For):
                     stmt.iter = alg.visit(stmt.iter)
             out.append(stmt)
+        if top and alg.changed:
+            self.changed = True
         return out
 
     def _rewritable_stmt(self, stmt):
@@ -188,9 +245,7 @@ class Simplify:
         return isinstance(t.value, g.Name) and t.value.id in self.rewritable
 
     # -- copy propagation -------------------------------------------------------------------
-    def _copies(self, fdef):
-        everything = [fdef]
-        defs = count_defs(everything)
+    def _copies(self, fdef, defs):
         params = {a.id for a in fdef.args.args}
         renames = {}
         for stmt in all_assigns(fdef.body):
@@ -209,20 +264,22 @@ class Simplify:
                 n = renames[n]
             return n
 
-        for node in g.walk(fdef):
-            if isinstance(node, g.Name) and isinstance(node.ctx, g.Load) and node.id in renames:
-                node.id = final(node.id)
+        for node in g.name_nodes(fdef):
+            if isinstance(node.ctx, g.Load) and node.id in renames:
+                new = final(node.id)
+                if new != node.id:
+                    node.id = new
+                    self.changed = True
 
     # -- forward substitution ------------------------------------------------------------------
-    def _substitute(self, fdef):
+    def _substitute(self, fdef, defs):
         uses = count_uses([fdef])
-        defs = count_defs([fdef])
         self._subst_block(fdef.body, uses, defs)
 
     def _subst_block(self, stmts, uses, defs):
-        k = 0
-        while k < len(stmts):
-            stmt = stmts[k]
+        block = _Block(stmts)
+        kept = []
+        for k, stmt in enumerate(block.stmts):
             if isinstance(stmt, g.If):
                 self._subst_block(stmt.body, uses, defs)
                 self._subst_block(stmt.orelse, uses, defs)
@@ -232,43 +289,49 @@ class Simplify:
                 name = stmt.targets[0].id
                 if name in self.rewritable and name not in self.protected and \
                         uses.get(name) == 1 and defs.get(name) == 1 and \
-                        self._substitute_into_later(stmts, k, name, stmt.value, stmt):
-                    del stmts[k]
+                        self._substitute_into_later(block, k, name, stmt.value, stmt):
+                    self.changed = True
                     continue
-            k += 1
+            kept.append(stmt)
+        if len(kept) != len(stmts):
+            stmts[:] = kept
 
-    def _substitute_into_later(self, stmts, k, name, value, definition):
-        reads = {n.id for n in g.walk(value) if isinstance(n, g.Name)}
+    def _substitute_into_later(self, block, k, name, value, definition):
+        """Substitute ``value`` (statement ``k`` of ``block`` defines ``name`` as it) into the
+        first later statement of the block that mentions ``name``, if only assignments that
+        write none of ``value``'s names (nor, for a call or subscript, any array) come
+        between."""
+        reads = {n.id for n in g.name_nodes(value)}
         if any(popped_list(n) for n in g.walk(value)):
             return False  # pops keep their order
         impure = any(isinstance(n, (g.Call, g.Subscript)) for n in g.walk(value))
-        for later in stmts[k + 1:]:
-            found = [n for n in g.walk(later) if isinstance(n, g.Name) and n.id == name]
-            if found:
-                if not isinstance(later, (g.Assign, g.AugAssign, g.Expr)):
-                    return False
-                if isinstance(later, g.Expr):
-                    return False  # keep tape pushes reading a name
-                target = later.targets[0] if isinstance(later, g.Assign) else later.target
-                if any(g.is_name(n, name) for n in g.walk(target)):
-                    return False  # used as an index of a write: keep it readable
-                if _in_shape_only_argument(later, name) and not g.is_atom(value):
-                    return False
-                if g.is_name(later.value, name):
-                    # `x = t` becomes the computation of t: it comes from t's line.
-                    for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset",
-                                 "adjoint_origin"):
-                        if hasattr(definition, attr):
-                            setattr(later, attr, getattr(definition, attr))
-                return self._replace(later, name, value)
-            if not isinstance(later, g.Assign):
-                return False
-            written = {n.id for n in g.walk(later.targets[0]) if isinstance(n, g.Name)}
-            if written & reads:
-                return False
-            if impure and isinstance(later.targets[0], g.Subscript):
-                return False
-        return False
+        use = block.next(block.mentions, name, k)
+        if use == len(block.stmts):
+            return False
+        stop = block.not_assign[k + 1]  # statements other than assignments end the search
+        if impure:
+            stop = min(stop, block.subscript_write[k + 1])
+        for read in reads:
+            stop = min(stop, block.next(block.writes, read, k))
+        if stop < use:
+            return False
+        later = block.stmts[use]
+        if not isinstance(later, (g.Assign, g.AugAssign)):
+            return False  # an Expr keeps tape pushes reading a name
+        target = later.targets[0] if isinstance(later, g.Assign) else later.target
+        if any(g.is_name(n, name) for n in g.walk(target)):
+            return False  # used as an index of a write: keep it readable
+        if _in_shape_only_argument(later, name) and not g.is_atom(value):
+            return False
+        if g.is_name(later.value, name):
+            # `x = t` becomes the computation of t: it comes from t's line.
+            for attr in ("lineno", "col_offset", "end_lineno", "end_col_offset",
+                         "adjoint_origin"):
+                if hasattr(definition, attr):
+                    setattr(later, attr, getattr(definition, attr))
+        self._replace(later, name, value)
+        block.mention(reads, use)
+        return True
 
     def _replace(self, stmt, name, value):
         class Sub(g.NodeTransformer):
@@ -277,88 +340,59 @@ class Simplify:
                     return g.clone(value)
                 return n
 
-        if isinstance(stmt, g.Assign):
-            stmt.value = Sub().visit(stmt.value)
-        else:
-            stmt.value = Sub().visit(stmt.value)
-        return True
+        stmt.value = Sub().visit(stmt.value)
 
     # -- dead code ---------------------------------------------------------------------------
-    def _dce(self, body, fdef):
-        """Liveness-based dead-code elimination over structured code (loops to a fixpoint)."""
-        body, _ = self._live_block(body, set(self.protected))
-        return body
-
-    def _live_block(self, stmts, live):
-        out = []
-        for stmt in reversed(stmts):
-            keep, live = self._live_stmt(stmt, live)
-            if keep is not None:
-                out.append(keep)
-        return out[::-1], live
-
-    def _live_stmt(self, stmt, live):
-        """(the statement to keep or None, names live before it)."""
-        if isinstance(stmt, g.Return):
-            return stmt, live | _loads(stmt)
-        if isinstance(stmt, (g.Break, g.Assert)):
-            return stmt, live | _loads(stmt)
-        if isinstance(stmt, g.Pass):
-            return None, live
-        if isinstance(stmt, g.Assign):
-            t = stmt.targets[0]
-            if isinstance(t, g.Name):
-                stack = popped_list(stmt.value)
-                if t.id not in live and (stack is None or stack not in live):
-                    return None, live
-                return stmt, (live - {t.id}) | _loads(stmt.value)
-            base = t.value.id
-            if base not in live:
-                return None, live
-            return stmt, live | _loads(stmt)
-        if isinstance(stmt, g.AugAssign):
-            t = stmt.target
-            base = t.value.id if isinstance(t, g.Subscript) else t.id
-            if base not in live:
-                return None, live
-            return stmt, live | _loads(stmt) | {base}
-        if isinstance(stmt, g.Expr):
-            f = stmt.value.func if isinstance(stmt.value, g.Call) else None
-            if isinstance(f, g.Attribute) and f.attr in _SIDE_EFFECT_METHODS and \
-                    isinstance(f.value, g.Name) and f.value.id not in live:
-                return None, live
-            return stmt, live | _loads(stmt)
-        if isinstance(stmt, g.If):
-            body, live_then = self._live_block(stmt.body, set(live))
-            orelse, live_else = self._live_block(stmt.orelse, set(live))
-            if not body and not orelse:
-                return None, live
-            stmt.body, stmt.orelse = body or [g.Pass()], orelse
-            if _is_pass(stmt.body) and stmt.orelse:
-                stmt.test = _negate(stmt.test)
-                stmt.body, stmt.orelse = stmt.orelse, []
-            return stmt, live_then | live_else | _loads(stmt.test)
-        if isinstance(stmt, (g.For, g.While)):
-            header = stmt.iter if isinstance(stmt, g.For) else stmt.test
-            target = {stmt.target.id} if isinstance(stmt, g.For) else set()
-            inner = set()
-            for _ in range(50):
-                probe = [g.clone(s) for s in stmt.body]
-                _, live_in = self._live_block(probe, live | inner | _loads(header))
-                live_in = live_in - target
-                if live_in <= inner:
-                    break
-                inner |= live_in
-            body, live_in = self._live_block(stmt.body, live | inner | _loads(header))
-            if not any(not isinstance(s, (g.Break, g.Pass)) for s in body):
-                return None, live
-            stmt.body = body
-            return stmt, live | (live_in - target) | _loads(header)
-        return stmt, live | _loads(stmt)
+    def _dce(self, body):
+        kept, changed = DeadCode(self.protected)(body)
+        self.changed |= changed
+        return kept
 
 
-def _loads(node):
-    return {n.id for n in g.walk(node) if isinstance(n, g.Name) and isinstance(n.ctx, g.Load)}
+class _Block:
+    """One block's statements, indexed for forward substitution: where names are mentioned,
+    which names each assignment's target mentions, and the next statement that is not an
+    assignment (or that assigns through a subscript) after each position."""
+
+    def __init__(self, stmts):
+        self.stmts = list(stmts)
+        n = len(self.stmts)
+        self.mentions = {}  # name -> positions of simple statements mentioning it, ascending
+        self.writes = {}  # name -> positions of assignments whose target mentions it
+        self.not_assign = [n] * (n + 1)  # k -> first position >= k that is not an Assign
+        self.subscript_write = [n] * (n + 1)  # k -> first position >= k assigning a[...]
+        for k in range(n - 1, -1, -1):
+            stmt = self.stmts[k]
+            is_assign = isinstance(stmt, g.Assign)
+            self.not_assign[k] = self.not_assign[k + 1] if is_assign else k
+            self.subscript_write[k] = k if is_assign and isinstance(
+                stmt.targets[0], g.Subscript) else self.subscript_write[k + 1]
+        for k, stmt in enumerate(self.stmts):
+            if isinstance(stmt, (g.If, g.For, g.While)):
+                continue  # compound statements end every search: their names do not matter
+            self.mention({n.id for n in g.name_nodes(stmt)}, k)
+            if isinstance(stmt, g.Assign):
+                for node in g.name_nodes(stmt.targets[0]):
+                    _add_position(self.writes, node.id, k)
+
+    def mention(self, names, k):
+        """Record that statement ``k`` mentions ``names``."""
+        for name in names:
+            _add_position(self.mentions, name, k)
+
+    def next(self, index, name, k):
+        """The first position after ``k`` that ``index`` lists for ``name`` (or the end)."""
+        positions = index.get(name, ())
+        i = bisect.bisect_right(positions, k)
+        return positions[i] if i < len(positions) else len(self.stmts)
+
+
+def _add_position(index, name, k):
+    positions = index.setdefault(name, [])
+    if not positions or positions[-1] < k:
+        positions.append(k)
+    elif k not in positions:
+        bisect.insort(positions, k)
 
 
 def _in_shape_only_argument(stmt, name):
@@ -370,73 +404,3 @@ def _in_shape_only_argument(stmt, name):
                 if k < len(node.args) and any(g.is_name(n, name) for n in g.walk(node.args[k])):
                     return True
     return False
-
-
-def _merge_ifs(stmts):
-    """``if c: A`` directly followed by ``if c: B else: C`` becomes ``if c: A; B else: C``
-    when ``A`` does not rebind ``c`` (the backward sweep restores, then differentiates, under
-    the same condition)."""
-    out = []
-    for stmt in stmts:
-        if isinstance(stmt, g.If):
-            stmt.body = _merge_ifs(stmt.body)
-            stmt.orelse = _merge_ifs(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            stmt.body = _merge_ifs(stmt.body)
-        prev = out[-1] if out else None
-        if isinstance(stmt, g.If) and isinstance(prev, g.If) and isinstance(stmt.test, g.Name) \
-                and g.is_name(prev.test, stmt.test.id) and \
-                stmt.test.id not in g.assigned_names(prev.body + prev.orelse):
-            prev.body = [s for s in prev.body if not isinstance(s, g.Pass)] + stmt.body
-            prev.orelse = prev.orelse + stmt.orelse
-            prev.body = prev.body or [g.Pass()]
-            continue
-        out.append(stmt)
-    return out
-
-
-def _is_pass(body):
-    return all(isinstance(s, g.Pass) for s in body)
-
-
-def _negate(test):
-    if isinstance(test, g.UnaryOp) and isinstance(test.op, g.Not):
-        return test.operand
-    return g.unary(g.Not, test)
-
-
-def _reads_of(stmt):
-    """The part of a simple statement whose names it reads."""
-    if isinstance(stmt, g.Assign):
-        t = stmt.targets[0]
-        if isinstance(t, g.Name):
-            return stmt.value
-        return g.tuple_([stmt.value, t.value, t.slice])
-    if isinstance(stmt, g.AugAssign):
-        t = stmt.target
-        parts = [stmt.value] + ([t.value, t.slice] if isinstance(t, g.Subscript) else [t])
-        return g.tuple_([p if not isinstance(p, g.Slice) else g.tuple_(
-            [x for x in (p.lower, p.upper, p.step) if x is not None]) for p in parts])
-    return stmt
-
-
-def _iter_simple(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, g.If):
-            yield from _iter_simple(stmt.body)
-            yield from _iter_simple(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            yield from _iter_simple(stmt.body)
-        else:
-            yield stmt
-
-
-def _iter_compound(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, g.If):
-            yield stmt
-            yield from _iter_compound(stmt.body)
-            yield from _iter_compound(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            yield stmt
-            yield from _iter_compound(stmt.body)
