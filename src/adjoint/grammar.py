@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ast
 import copy
+import math
 import operator
 
 import gast
@@ -399,7 +400,28 @@ def all_nodes(node):
 
 
 def to_python_ast(node):
-    return gast.gast_to_ast(node)
+    return _signed_constants(gast.gast_to_ast(node))
+
+
+def _signed_constants(tree):
+    """Negative number constants (ANF folds ``-0.75`` into one atom) become ``-(0.75)``
+    unary operations, which ``ast.unparse`` parenthesises where precedence needs it:
+    ``Constant(-0.75) ** 2.0`` would print as ``-0.75 ** 2.0``, which means ``-(0.75 ** 2.0)``."""
+    for parent in ast.walk(tree):
+        for field, value in ast.iter_fields(parent):
+            if isinstance(value, list):
+                value[:] = [_unsigned(v) for v in value]
+            elif isinstance(value, ast.Constant):
+                setattr(parent, field, _unsigned(value))
+    return tree
+
+
+def _unsigned(node):
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float) and \
+            math.copysign(1.0, node.value) < 0:
+        return ast.copy_location(ast.UnaryOp(op=ast.USub(), operand=ast.Constant(
+            value=-node.value)), node)
+    return node
 
 
 def from_source(source):
@@ -407,4 +429,4 @@ def from_source(source):
 
 
 def unparse(node):
-    return ast.unparse(ast.fix_missing_locations(gast.gast_to_ast(node)))
+    return ast.unparse(ast.fix_missing_locations(to_python_ast(node)))
