@@ -574,7 +574,7 @@ REFUSED += [
 
 def element_of_unknown_rank_through_alias(x, y, a):
     b = np.concatenate([a, a])  # the analysis does not follow concatenate's rank
-    x, y = (y, b[0])  # y: a number read now, or a row that sees the write?
+    _x, y = (y, b[0])  # y: a number read now, or a row that sees the write?
     b[0] -= 0.5  # refused
     return y * y
 

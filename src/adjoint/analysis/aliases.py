@@ -461,7 +461,7 @@ class Aliases:
                                        f"{kind.base} again after the write")
                 if kind.kind not in ("identity", "T"):
                     break
-            for n, b, kind in reversed(chain[:j]):
+            for _, b, _ in reversed(chain[:j]):
                 if all(b is not r for r in rederive):
                     rederive.append(b)
         return [("writeback", up[k][1]) for k in range(top)] + \
