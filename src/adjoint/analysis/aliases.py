@@ -105,7 +105,6 @@ class Aliases:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
                 self.defs.setdefault(stmt.targets[0].id, []).append(stmt)
         self.ranks = Ranks(self.defs, ctx, local_names, params, kinds, int_names)
-        self.generic = kinds is None  # code printed before any call: no kinds to go by
 
     # -- the tree ----------------------------------------------------------------------------
     def _index(self, block, owner):
@@ -169,9 +168,9 @@ class Aliases:
             if base not in self.locals:
                 return Binding("global", base) if self._is_array_global(base) else \
                     Binding("fresh")
-            scalar = self._scalar_index(base, value.slice)
-            if scalar is True or scalar is None and self.generic:
-                return Binding("scalar")  # generic code (no kinds) takes a[i] for a number
+            scalar = self._scalar_index(base, value.slice, stmt)
+            if scalar is True:
+                return Binding("scalar")
             if not self.ranks.basic(value.slice):
                 return Binding("opaque", base, (base,))  # maybe fancy (a copy), maybe a view
             return Binding("index", base, maybe_scalar=scalar is None)
@@ -215,13 +214,13 @@ class Aliases:
         found, obj = self.ctx.lookup(name)
         return found and isinstance(obj, np.ndarray)
 
-    def _scalar_index(self, base, index):
-        """True if ``base[index]`` is certainly a scalar, False if certainly an array, None if
-        the dimensions of ``base`` are not known."""
+    def _scalar_index(self, base, index, stmt):
+        """True if ``base[index]`` (read by ``stmt``) is certainly a scalar, False if certainly
+        an array, None if the dimensions ``base`` has there are not known."""
         parts = index_parts(index)
         if any(isinstance(p, g.Slice) or is_special(p) for p in parts):
             return False
-        ndim = self.ranks.ndim(base)
+        ndim = self.ndim_before(base, stmt)  # where it is read: a may be rebound later
         return None if ndim is None else len(parts) >= ndim
 
     def ndim_before(self, name, stmt):
@@ -451,13 +450,18 @@ class Aliases:
             names = [n for n, _, _ in chain]
             j = next(i for i, n in enumerate(names) if n in ancestors)
             top = max(top, ancestors.index(names[j]))
-            for n, b, kind in reversed(chain[:j]):
-                if n == obs and kind.kind == "index" and kind.maybe_scalar:
+            for n, b, kind in chain[:j]:
+                # obs holds the value of n (through plain aliases and .T): if n = base[i]
+                # may be a number, that number was read before this write
+                if kind.kind == "index" and kind.maybe_scalar:
                     raise self.refuse(w, f"cannot tell whether {n} (line {self._line(b)}) "
                                        f"is a view of {kind.base} that sees this write or a "
                                        "number", f"make {n} a copy where it is taken "
                                        f"(.copy()) if it keeps its values, or index "
                                        f"{kind.base} again after the write")
+                if kind.kind not in ("identity", "T"):
+                    break
+            for _, b, _ in reversed(chain[:j]):
                 if all(b is not r for r in rederive):
                     rederive.append(b)
         return [("writeback", up[k][1]) for k in range(top)] + \

@@ -130,9 +130,12 @@ class ToANF:
         if isinstance(target, g.Name):
             self._emit(g.assign(target.id, self._expr(value)))
         elif isinstance(target, g.Subscript):
+            # Python evaluates the right-hand side before the target's array and index (in
+            # a[np.argmax(b)] = h(b), the index sees b as h left it).
+            value = self._atom(value)
             base = self._atom(target.value)
             index = self._index(target.slice)
-            self._emit(g.assign(g.subscript(base, index, store=True), self._atom(value)))
+            self._emit(g.assign(g.subscript(base, index, store=True), value))
         elif isinstance(target, (g.Tuple, g.List)):
             if isinstance(value, (g.Tuple, g.List)) and len(value.elts) == len(target.elts):
                 pairs = _pair_leaves(target, value)
