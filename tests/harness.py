@@ -152,3 +152,20 @@ def missing_arms(fn, calls):
             probed(*copy_args(args))
     return [(where, line, text, value) for k, (where, line, text) in enumerate(probes)
             for value in (True, False) if value not in seen.get(k, ())]
+
+
+def uncovered_arms(zoo, calls_of):
+    """Problems with branch coverage of ``zoo`` at ``calls_of(entry)`` (the argument tuples an
+    entry is tested at): arms never run that are not declared unreachable, and declared
+    unreachable arms that do run."""
+    problems = []
+    for entry in zoo:
+        missed = {(text, arm): (where, line)
+                  for where, line, text, arm in missing_arms(entry.fn, calls_of(entry))}
+        declared = {(text, arm) for text, arm, _ in entry.unreachable}
+        problems += [f"{entry.name}: {where} line {line}: `{text}` is never {arm}"
+                     for (text, arm), (where, line) in missed.items()
+                     if (text, arm) not in declared]
+        problems += [f"{entry.name}: `{text}` is declared unreachable but is {arm} at a point"
+                     for text, arm in declared - set(missed)]
+    return problems

@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from harness import build, missing_arms, numpy_points, rng
+from harness import build, numpy_points, rng, uncovered_arms
 from numpy_zoo import ZOO, by_name
 
 import adjoint
@@ -188,17 +188,7 @@ def assert_like_output(got, expected, label, dtype=None):
 def test_every_branch_arm_runs():
     """At the test points, every arm of every ``if`` and conditional expression of every zoo
     function (and of the module functions it calls) runs, except the declared unreachable."""
-    problems = []
-    for entry in ZOO:
-        calls = [args for _, _, args in numpy_points(entry)]
-        missed = {(text, arm): (where, line)
-                  for where, line, text, arm in missing_arms(entry.fn, calls)}
-        declared = {(text, arm) for text, arm, _ in entry.unreachable}
-        problems += [f"{entry.name}: {where} line {line}: `{text}` is never {arm}"
-                     for (text, arm), (where, line) in missed.items()
-                     if (text, arm) not in declared]
-        problems += [f"{entry.name}: `{text}` is declared unreachable but is {arm} at a point"
-                     for text, arm in declared - set(missed)]
+    problems = uncovered_arms(ZOO, lambda entry: [args for _, _, args in numpy_points(entry)])
     assert not problems, "add points= to these entries:\n" + "\n".join(problems)
 
 

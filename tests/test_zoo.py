@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from harness import build, missing_arms, rng, zoo_points
+from harness import build, rng, uncovered_arms, zoo_points
 from zoo import ZOO
 
 import adjoint
@@ -155,16 +155,7 @@ def numeric_partial(fn, args, pos):
 def test_every_branch_arm_runs():
     """At the test points, every arm of every ``if`` and conditional expression of every zoo
     function (and of the zoo helpers it calls) runs, except the declared unreachable ones."""
-    problems = []
-    for entry in ZOO:
-        missed = {(text, arm): (where, line)
-                  for where, line, text, arm in missing_arms(entry.fn, _points(entry))}
-        declared = {(text, arm) for text, arm, _ in entry.unreachable}
-        problems += [f"{entry.name}: {where} line {line}: `{text}` is never {arm}"
-                     for (text, arm), (where, line) in missed.items()
-                     if (text, arm) not in declared]
-        problems += [f"{entry.name}: `{text}` is declared unreachable but is {arm} at a point"
-                     for text, arm in declared - set(missed)]
+    problems = uncovered_arms(ZOO, _points)
     assert not problems, "add points= to these entries:\n" + "\n".join(problems)
 
 
