@@ -1458,6 +1458,31 @@ def test_second_derivative_through_control(f, args, wrt, mode):
     assert math.isclose(gg(*args), want, rel_tol=1e-5, abs_tol=1e-6)
 
 
+def array_bound_in_one_arm_of_scalar(x):
+    t = x > 0.0
+    if t:
+        y = np.ones(3) * x
+    else:
+        z = np.ones(3) * (-x)
+        y = z * x
+    u = y * np.cos(y)
+    if t:
+        r = np.sum(u * 2.0)
+    else:
+        r = np.sum(u * z)
+    return r
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+@pytest.mark.parametrize("x", [0.7, -0.7], ids=["bound", "unbound"])
+def test_hessian_with_array_bound_in_one_arm(x, mode):
+    """The zero adjoint of ``z`` (bound when x <= 0 only) is bound by the forward sweep, which
+    forward over reverse differentiates: checked against central differences of the gradient."""
+    h = adjoint.hessian(array_bound_in_one_arm_of_scalar, jit=(mode == "jit"))
+    want = numeric_grad(adjoint.grad(array_bound_in_one_arm_of_scalar), x)
+    assert math.isclose(float(np.squeeze(h(x))), want, rel_tol=1e-5, abs_tol=1e-6)
+
+
 def tuple_return_from_loop(x):
     for i in range(3):
         if x[i] < 0:
