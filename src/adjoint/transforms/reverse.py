@@ -7,7 +7,8 @@ contributions, in reverse order. The transformer alone decides how a contributio
 first one *defines* ``dx``, later ones accumulate ``dx = dx + ...`` (never in place, so adjoints
 never alias), and a statement *consumes* the adjoint of what it assigns, so a variable's earlier
 value starts from zero. Before a branch or loop, adjoints it may touch are given a zero of the
-right type (``zeros_like``) so generated code stays type-stable for Numba.
+right type (``zeros_like``) so generated code stays type-stable for Numba; the zero of an array
+some runs never bind is bound by the forward sweep after its one assignment (``_late_bound``).
 
 Control flow: ``if`` replays its (recorded or recomputed) condition; ``for`` over ``range`` runs
 backwards over the same range; ``while`` and loops that ``break`` run their recorded trip count.
@@ -20,7 +21,7 @@ from .. import grammar as g
 from ..analysis.activity import atom_names, classify
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
-from .ssa import exposed_reads
+from .ssa import _surely_bound, exposed_reads
 from .tape import Recording, _live_in, _prune, _range_parts  # noqa: F401
 
 
@@ -45,6 +46,8 @@ class ReverseAD(Recording):
         self._locals_of = {}  # (id(loop), outputs) -> its local names (see _loop_locals)
         self.top_loops = _top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
+        self.late_bound = _late_bound(body, params)
+        self.forward_zeros = set()  # names whose zero adjoint the forward sweep binds
         self.plan_saves(body)
 
     # ======================================================================= backward sweep
@@ -113,6 +116,13 @@ class ReverseAD(Recording):
             return
         # A scalar's zero is 0.0 without reading it: it may be unbound on this path (a name
         # assigned in one branch only), and then its adjoint is never read.
+        if not self.scalar_type(name) and name in self.late_bound:
+            # An array that some runs never bind: its zero is bound by the forward sweep right
+            # after its one assignment (see _late_bound). A run that never binds it never
+            # reads its adjoint; nothing else has written the adjoint yet, so it is still zero.
+            self.forward_zeros.add(name)
+            self.defined[name] = True
+            return
         zero = g.const(0.0) if self.scalar_type(name) else g.call("zeros_like", g.name(name))
         stmt = g.assign(self._d(name), zero)
         out.append(g.copy_location(stmt, at) if at is not None else stmt)
@@ -552,6 +562,35 @@ def _index_value(index):
                                  for p in (index.lower, index.upper, index.step)])
     return g.clone(index)
 
+
+
+def _late_bound(body, params):
+    """Names that may still be unbound when the forward sweep ends, assigned by exactly one
+    statement outside every loop. ``zeros_like(name)`` in the backward sweep would fail on a run
+    that never binds one; a run that does bind it keeps it bound for the whole backward sweep.
+    One assignment outside loops means the backward sweep writes the adjoint only through
+    contributions of reads that follow that assignment, and consumes it only there: where a
+    zero is needed, the adjoint has not been written yet on any path."""
+    bound = set(params)
+    _surely_bound(body, bound, {})
+    counts, in_loops = {}, set()
+
+    def visit(stmts, looped):
+        for stmt in stmts:
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+                name = stmt.targets[0].id
+                counts[name] = counts.get(name, 0) + 1
+                if looped:
+                    in_loops.add(name)
+            elif isinstance(stmt, g.If):
+                visit(stmt.body, looped)
+                visit(stmt.orelse, looped)
+            elif isinstance(stmt, (g.For, g.While)):
+                in_loops.update(g.assigned_names([stmt]))
+                visit(stmt.body, True)
+
+    visit(body, False)
+    return {n for n, k in counts.items() if k == 1 and n not in in_loops and n not in bound}
 
 
 def _top_loops(stmts):

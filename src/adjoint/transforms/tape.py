@@ -40,6 +40,10 @@ class Recording:
                 out.append(stmt)
                 if plan is not None and self._records(plan, target.id, id(stmt)):
                     out.append(self._push(plan, target.id, id(stmt), stmt))
+                if target.id in getattr(self, "forward_zeros", ()):
+                    zero = g.assign(self.namer.adjoint(target.id),
+                                    g.call("zeros_like", g.name(target.id)))
+                    out.append(g.copy_location(zero, stmt))
             elif isinstance(stmt, g.If):
                 out.append(g.copy_location(g.if_(stmt.test, self.forward(stmt.body, plan),
                                                  self.forward(stmt.orelse, plan)), stmt))
