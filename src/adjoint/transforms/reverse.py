@@ -178,6 +178,12 @@ class ReverseAD(Recording):
             lst = value.func.value.id
             if lst in self.active:
                 out.append(self._list_call(lst, "append", dz, stmt))
+        elif op.kind == "rule" and any(self._is_active(a) and a.id in self.lists
+                                       for a in op.args):
+            raise self.ctx.error(
+                UnsupportedSyntaxError, "a list of differentiated values cannot be passed to "
+                f"{op.rule.name} (lists are supported as stacks: append and pop)", stmt,
+                "collect the values in an array (out = np.zeros(n), then out[i] = value)")
         elif op.kind == "rule" and op.rule.custom is not None:
             contributions = self._custom(stmt, z, op, dz, out)
         elif op.kind == "rule" and not op.rule.nondiff:
