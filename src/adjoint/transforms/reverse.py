@@ -37,6 +37,7 @@ class ReverseAD(Recording):
         self.int_names = int_names
         self.tapes = []  # every tape variable, created empty at the top
         self.saves = {}  # id(subscript write) -> name holding the overwritten value
+        self.pushed = {}  # id(push onto a list tape) -> (the push, the name it records)
         self.adjoint_lists = []  # adjoints of active lists (tapes of differentiated code)
         self.lists = set()  # names bound to lists (`lst = []`)
         self.params = set(params)
@@ -347,8 +348,13 @@ class ReverseAD(Recording):
                     names.add(node.id)
         return names
 
+    def _restores(self, stmts):
+        """Whether ``stmts`` hold a subscript write whose overwritten value is restored."""
+        return any(id(n) in self.saves for s in stmts for n in g.walk(s))
+
     def _if(self, stmt):
-        if not self._touched(stmt.body + stmt.orelse):
+        if not self._touched(stmt.body + stmt.orelse) and \
+                not self._restores(stmt.body + stmt.orelse):
             return []
         before = dict(self.defined)
         then = self._block(stmt.body)
@@ -372,7 +378,7 @@ class ReverseAD(Recording):
 
     def _loop(self, loop):
         touched = self._touched(loop.body)
-        if not touched:
+        if not touched and not self._restores(loop.body):
             return []
         plan = self.plans[id(loop)]
         local = self._loop_locals(loop)

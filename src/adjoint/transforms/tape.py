@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from .. import grammar as g
 from ..analysis.activity import resolve
+from .control import is_exit_check
 
 
 class Recording:
@@ -53,11 +54,12 @@ class Recording:
 
     def plan_saves(self, stmts, plan=None):
         """Name the saved copy of every element a subscript write overwrites and the backward
-        sweep must restore (arrays whose values a rule reads)."""
+        sweep must restore: of every array whose values a rule reads, active or not (the
+        adjoint of ``x * a`` reads ``a`` though nothing is differentiated through ``a``)."""
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Subscript):
                 base = stmt.targets[0].value.id
-                if base in self.active and base in self.needed:
+                if base in self.needed:
                     old = self.namer.fresh("old")
                     self.saves[id(stmt)] = old
                     if plan is not None:
@@ -76,7 +78,7 @@ class Recording:
         if plan.trips:
             pre.append(g.copy_location(g.assign(plan.trips, g.const(0)), loop))
             body.append(g.assign(plan.trips, g.binop(g.name(plan.trips), g.Add, g.const(1))))
-        body += self.forward(loop.body, plan)
+        body = _after_writes(body + self.forward(loop.body, plan), self.pushed)
         for tape, dtype in plan.arrays.items():
             pre.append(g.copy_location(g.assign(tape, self._allocation(loop, dtype)), loop))
         if isinstance(loop, g.For):
@@ -196,6 +198,7 @@ class Recording:
                 value = g.call("fresh", value)
             stmt = g.expr_stmt(g.call(g.Attribute(value=g.name(tape), attr="append",
                                                   ctx=g.Load()), value))
+            self.pushed[id(stmt)] = (stmt, name)
         return g.copy_location(stmt, at)
 
     def _written_later(self):
@@ -328,3 +331,29 @@ def _range_parts(call):
     if len(args) == 2:
         return g.clone(args[0]), g.clone(args[1]), g.const(1)
     return g.clone(args[0]), g.clone(args[1]), g.clone(args[2])
+
+
+def _after_writes(body, pushed):
+    """Move each push in a loop body's top-level ``body`` of an array that later statements
+    of the same iteration write into (``t[0] = 5.0`` after ``t = x * a``) to just after the
+    last such write, stopping before a rebinding of the name or an exit check. The backward
+    iteration starts from the tape's value and undoes the writes one by one, restoring what
+    they overwrote, so the tape must hold the array as the iteration leaves it."""
+    out = list(body)
+    for stmt in body:
+        stmt_name = pushed.get(id(stmt))
+        if stmt_name is None or stmt_name[0] is not stmt:
+            continue
+        name = stmt_name[1]
+        k = next(i for i, s in enumerate(out) if s is stmt)
+        last = None
+        for j in range(k + 1, len(out)):
+            later = out[j]
+            if is_exit_check(later) or name in g.assigned_names([later]):
+                break
+            if any(isinstance(n, g.Assign) and isinstance(n.targets[0], g.Subscript)
+                   and n.targets[0].value.id == name for n in g.walk(later)):
+                last = j
+        if last is not None:
+            out.insert(last + 1, out.pop(k))
+    return out
