@@ -500,6 +500,26 @@ def inactive_array_halved_in_while(x, a):
 
 
 @case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_array_read_by_matmul_in_while(x, a):
+    k = 0
+    while k < 3:
+        x = x + (x * np.linspace(0.0, 1.0, 3)) @ a
+        a[k] = a[k] * 0.5
+        k += 1
+    return x
+
+
+@case(0.7, np.array([0.1, 0.1, 0.2]))
+def inactive_array_halved_in_loop_that_breaks(x, a):
+    for i in range(4):
+        x = x + (x * np.ones(3)) @ a
+        if x > 1.0:
+            break
+        a[i % 3] = 0.5 * a[i % 3]
+    return x
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
 def inactive_array_halved_in_nested_loops(x, a):
     for i in range(2):
         for j in range(3):

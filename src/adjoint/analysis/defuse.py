@@ -71,7 +71,8 @@ def _visit_needed(body, active, ctx, local_names, needed):
                                     needed.add(target.id)
                                 else:
                                     needed.update(atom_names(bound.values[r], local_names))
-                elif target.value.id in active:
+                elif target.value.id in active or target.value.id in needed:
+                    # the backward sweep restores the overwritten elements at this index
                     needed.update(n for n in _slice_names(target.slice) if n in local_names)
             elif isinstance(stmt, g.If):
                 if _touches(stmt.body + stmt.orelse, active) or \
