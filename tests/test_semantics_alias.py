@@ -559,6 +559,19 @@ def carried_array_written_in_nested_loops(a, b):
     return b[np.argmax(b)]
 
 
+@case(np.array([[-0.24, 0.36, 0.88], [0.77, 1.46, 0.72], [0.3, 1.44, -0.34]]),
+      np.array([0.62, 0.71, 0.58]), -0.84, wrt=2)
+@case(np.array([[-0.24, 0.36, 0.88], [0.77, 1.46, 0.72], [0.3, 1.44, -0.34]]),
+      np.array([0.62, 0.71, 0.58]), 2.5, wrt=2)
+def carried_array_written_in_branch_then_rebound(M, a, x):
+    for r in M:
+        if x > 3.0:
+            continue
+        a[np.argmax(r)] = x
+        a = np.fmax(a, 0.5 * r)
+    return np.sum(a)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -355,5 +355,5 @@ def _after_writes(body, pushed):
                    and n.targets[0].value.id == name for n in g.walk(later)):
                 last = j
         if last is not None:
-            out.insert(last + 1, out.pop(k))
+            out.insert(last, out.pop(k))  # after out[last], once out[k] is gone
     return out
