@@ -11,7 +11,8 @@ right type (``zeros_like``) so generated code stays type-stable for Numba.
 
 Control flow: ``if`` replays its (recorded or recomputed) condition; ``for`` over ``range`` runs
 backwards over the same range; ``while`` and loops that ``break`` run their recorded trip count.
-Subscript writes save the element they overwrite and restore it after their adjoint.
+Subscript writes into an array the backward sweep reads (active or not) save the elements they
+overwrite and restore them after their adjoint.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ iteration, the statements that bring back the values that iteration's adjoint co
 popped from a tape, or recomputed from values already back. A tape is a preallocated typed array
 indexed by the iteration when the loop's trip count is known on entry, the value is a scalar of
 known type and it is recorded at most once per iteration; a growable list otherwise (an array
-written in place later is pushed as a copy). Every definition site has its own tape, so pushes
-and pops pair up whatever the order of statements; a value no adjoint code reads is neither
-popped nor pushed (:func:`_prune`).
+written in place later is pushed as a copy, after the iteration's last write into it: the
+backward iteration undoes writes from the state the iteration leaves, :func:`_after_writes`).
+Every definition site has its own tape, so pushes and pops pair up whatever the order of
+statements; a value no adjoint code reads is neither popped nor pushed (:func:`_prune`).
 
 A mixin of :class:`adjoint.transforms.reverse.ReverseAD`, which generates the backward sweep
 first (so it knows what is read) and the forward sweep last.
