@@ -448,6 +448,130 @@ def successive_augmented_updates_in_a_helper(x, a, y):
     return y * x + np.sum(a * a * a) + 0.1 * s
 
 
+# -- writes into an array the backward sweep reads though nothing is differentiated through it --
+@case(0.019669, np.array([-0.050437, -0.84098, 0.458987]), np.array([0.55, 1.12, 1.04]))
+def inactive_array_halved_in_loop(x, a, b):
+    for p, q in zip(b, a):
+        x += np.linspace(0.0, 1.0, 3) * x @ a
+        a *= 0.5
+    return x
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_element_halved_in_loop(x, a):
+    for i in range(3):
+        x = x * a[0] + np.sin(x) * a[1]
+        a[0] = a[0] * 0.5
+    return x
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_element_written_after_read(x, a):
+    y = x * a
+    a[0] = 3.0
+    return np.sum(y)
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_write_in_untouched_loop(x, a):
+    y = x * a
+    for i in range(3):
+        a[i] = 3.0
+    return np.sum(y)
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_write_in_untouched_branch(x, a):
+    y = x * a
+    if a[0] > 0.0:
+        a[1] = 3.0
+    return np.sum(y) + x * a[1]
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_array_halved_in_while(x, a):
+    k = 0
+    while k < 3:
+        x = x * np.sum(a) + np.cos(x)
+        a[k] = a[k] * 0.5
+        a *= 0.9
+        k += 1
+    return x
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_array_read_by_matmul_in_while(x, a):
+    k = 0
+    while k < 3:
+        x = x + (x * np.linspace(0.0, 1.0, 3)) @ a
+        a[k] = a[k] * 0.5
+        k += 1
+    return x
+
+
+@case(0.7, np.array([0.1, 0.1, 0.2]))
+def inactive_array_halved_in_loop_that_breaks(x, a):
+    for i in range(4):
+        x = x + (x * np.ones(3)) @ a
+        if x > 1.0:
+            break
+        a[i % 3] = 0.5 * a[i % 3]
+    return x
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def inactive_array_halved_in_nested_loops(x, a):
+    for i in range(2):
+        for j in range(3):
+            x = x * a[j] + np.sin(x * a[i])
+            a[j] = a[j] * 0.5
+        a += 0.25
+    return x
+
+
+# -- a recorded array written in place later in the same iteration: the tape holds its final state
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def stored_array_written_after_definition(x, a):
+    s = 0.0
+    for i in range(3):
+        t = x * a
+        t[0] = 5.0
+        s = s + np.sum(t * x)
+    return s
+
+
+@case(0.7, np.array([0.3, -0.5, 0.8]))
+def carried_array_written_then_rebound(x, a):
+    for i in range(2):
+        a[0] = a[0] * 0.5
+        x = x * np.sum(a * a) + 0.1
+        a = a * x
+    return x
+
+
+@case(np.array([-0.249813, -0.621407, -1.428443, -0.514372]),
+      np.array([0.021309, 0.919722, -0.190322, 0.537784]), wrt=1)
+def carried_array_written_in_nested_loops(a, b):
+    for p, q in zip(a, a):
+        for r, t in zip(a, a):
+            b[np.argmax(a)] *= 0.5
+            b -= a * (b[::-1] * b)
+    return b[np.argmax(b)]
+
+
+@case(np.array([[-0.24, 0.36, 0.88], [0.77, 1.46, 0.72], [0.3, 1.44, -0.34]]),
+      np.array([0.62, 0.71, 0.58]), -0.84, wrt=2)
+@case(np.array([[-0.24, 0.36, 0.88], [0.77, 1.46, 0.72], [0.3, 1.44, -0.34]]),
+      np.array([0.62, 0.71, 0.58]), 2.5, wrt=2)
+def carried_array_written_in_branch_then_rebound(M, a, x):
+    for r in M:
+        if x > 3.0:
+            continue
+        a[np.argmax(r)] = x
+        a = np.fmax(a, 0.5 * r)
+    return np.sum(a)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -25,9 +25,23 @@ def _touches(stmts, active):
     return any(isinstance(n, g.Name) and n.id in active for s in stmts for n in g.walk(s))
 
 
+def _writes(stmts, needed):
+    """Whether ``stmts`` write into an array whose values the backward sweep reads: its
+    backward code restores the overwritten elements, under the same conditions and loops."""
+    return any(isinstance(n, g.Assign) and isinstance(n.targets[0], g.Subscript)
+               and n.targets[0].value.id in needed for s in stmts for n in g.walk(s))
+
+
 def needed_names(body, active, ctx, local_names):
     needed = set()
+    size = -1
+    while len(needed) != size:  # a least fixpoint: a restoring write makes its branch needed
+        size = len(needed)
+        _visit_needed(body, active, ctx, local_names, needed)
+    return needed
 
+
+def _visit_needed(body, active, ctx, local_names, needed):
     def visit(stmts):
         for stmt in stmts:
             if isinstance(stmt, g.Assign):
@@ -57,15 +71,17 @@ def needed_names(body, active, ctx, local_names):
                                     needed.add(target.id)
                                 else:
                                     needed.update(atom_names(bound.values[r], local_names))
-                elif target.value.id in active:
+                elif target.value.id in active or target.value.id in needed:
+                    # the backward sweep restores the overwritten elements at this index
                     needed.update(n for n in _slice_names(target.slice) if n in local_names)
             elif isinstance(stmt, g.If):
-                if _touches(stmt.body + stmt.orelse, active):
+                if _touches(stmt.body + stmt.orelse, active) or \
+                        _writes(stmt.body + stmt.orelse, needed):
                     needed.update(atom_names(stmt.test, local_names))
                 visit(stmt.body)
                 visit(stmt.orelse)
             elif isinstance(stmt, g.For):
-                if _touches(stmt.body, active):
+                if _touches(stmt.body, active) or _writes(stmt.body, needed):
                     needed.update(n for a in stmt.iter.args for n in atom_names(a, local_names))
                     needed.add(stmt.target.id)
                 visit(stmt.body)
@@ -73,7 +89,6 @@ def needed_names(body, active, ctx, local_names):
                 visit(stmt.body)
 
     visit(body)
-    return needed
 
 
 def mutated_names(body):

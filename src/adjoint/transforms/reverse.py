@@ -12,7 +12,8 @@ some runs never bind is bound by the forward sweep after its one assignment (``_
 
 Control flow: ``if`` replays its (recorded or recomputed) condition; ``for`` over ``range`` runs
 backwards over the same range; ``while`` and loops that ``break`` run their recorded trip count.
-Subscript writes save the element they overwrite and restore it after their adjoint.
+Subscript writes into an array the backward sweep reads (active or not) save the elements they
+overwrite and restore them after their adjoint.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class ReverseAD(Recording):
         self.int_names = int_names
         self.tapes = []  # every tape variable, created empty at the top
         self.saves = {}  # id(subscript write) -> name holding the overwritten value
+        self.pushed = {}  # id(push onto a list tape) -> (the push, the name it records)
         self.adjoint_lists = []  # adjoints of active lists (tapes of differentiated code)
         self.lists = set()  # names bound to lists (`lst = []`)
         self.params = set(params)
@@ -363,8 +365,13 @@ class ReverseAD(Recording):
                     names.add(node.id)
         return names
 
+    def _restores(self, stmts):
+        """Whether ``stmts`` hold a subscript write whose overwritten value is restored."""
+        return any(id(n) in self.saves for s in stmts for n in g.walk(s))
+
     def _if(self, stmt):
-        if not self._touched(stmt.body + stmt.orelse):
+        if not self._touched(stmt.body + stmt.orelse) and \
+                not self._restores(stmt.body + stmt.orelse):
             return []
         before = dict(self.defined)
         then = self._block(stmt.body)
@@ -388,7 +395,7 @@ class ReverseAD(Recording):
 
     def _loop(self, loop):
         touched = self._touched(loop.body)
-        if not touched:
+        if not touched and not self._restores(loop.body):
             return []
         plan = self.plans[id(loop)]
         local = self._loop_locals(loop)

@@ -6,9 +6,10 @@ iteration, the statements that bring back the values that iteration's adjoint co
 popped from a tape, or recomputed from values already back. A tape is a preallocated typed array
 indexed by the iteration when the loop's trip count is known on entry, the value is a scalar of
 known type and it is recorded at most once per iteration; a growable list otherwise (an array
-written in place later is pushed as a copy). Every definition site has its own tape, so pushes
-and pops pair up whatever the order of statements; a value no adjoint code reads is neither
-popped nor pushed (:func:`_prune`).
+written in place later is pushed as a copy, after the iteration's last write into it: the
+backward iteration undoes writes from the state the iteration leaves, :func:`_after_writes`).
+Every definition site has its own tape, so pushes and pops pair up whatever the order of
+statements; a value no adjoint code reads is neither popped nor pushed (:func:`_prune`).
 
 A mixin of :class:`adjoint.transforms.reverse.ReverseAD`, which generates the backward sweep
 first (so it knows what is read) and the forward sweep last.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 from .. import grammar as g
 from ..analysis.activity import resolve
+from .control import is_exit_check
 
 
 class Recording:
@@ -57,11 +59,12 @@ class Recording:
 
     def plan_saves(self, stmts, plan=None):
         """Name the saved copy of every element a subscript write overwrites and the backward
-        sweep must restore (arrays whose values a rule reads)."""
+        sweep must restore: of every array whose values a rule reads, active or not (the
+        adjoint of ``x * a`` reads ``a`` though nothing is differentiated through ``a``)."""
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Subscript):
                 base = stmt.targets[0].value.id
-                if base in self.active and base in self.needed:
+                if base in self.needed:
                     old = self.namer.fresh("old")
                     self.saves[id(stmt)] = old
                     if plan is not None:
@@ -80,7 +83,7 @@ class Recording:
         if plan.trips:
             pre.append(g.copy_location(g.assign(plan.trips, g.const(0)), loop))
             body.append(g.assign(plan.trips, g.binop(g.name(plan.trips), g.Add, g.const(1))))
-        body += self.forward(loop.body, plan)
+        body = _after_writes(body + self.forward(loop.body, plan), self.pushed)
         for tape, dtype in plan.arrays.items():
             pre.append(g.copy_location(g.assign(tape, self._allocation(loop, dtype)), loop))
         if isinstance(loop, g.For):
@@ -200,6 +203,7 @@ class Recording:
                 value = g.call("fresh", value)
             stmt = g.expr_stmt(g.call(g.Attribute(value=g.name(tape), attr="append",
                                                   ctx=g.Load()), value))
+            self.pushed[id(stmt)] = (stmt, name)
         return g.copy_location(stmt, at)
 
     def _written_later(self):
@@ -332,3 +336,29 @@ def _range_parts(call):
     if len(args) == 2:
         return g.clone(args[0]), g.clone(args[1]), g.const(1)
     return g.clone(args[0]), g.clone(args[1]), g.clone(args[2])
+
+
+def _after_writes(body, pushed):
+    """Move each push in a loop body's top-level ``body`` of an array that later statements
+    of the same iteration write into (``t[0] = 5.0`` after ``t = x * a``) to just after the
+    last such write, stopping before a rebinding of the name or an exit check. The backward
+    iteration starts from the tape's value and undoes the writes one by one, restoring what
+    they overwrote, so the tape must hold the array as the iteration leaves it."""
+    out = list(body)
+    for stmt in body:
+        stmt_name = pushed.get(id(stmt))
+        if stmt_name is None or stmt_name[0] is not stmt:
+            continue
+        name = stmt_name[1]
+        k = next(i for i, s in enumerate(out) if s is stmt)
+        last = None
+        for j in range(k + 1, len(out)):
+            later = out[j]
+            if is_exit_check(later) or name in g.assigned_names([later]):
+                break
+            if any(isinstance(n, g.Assign) and isinstance(n.targets[0], g.Subscript)
+                   and n.targets[0].value.id == name for n in g.walk(later)):
+                last = j
+        if last is not None:
+            out.insert(last, out.pop(k))  # after out[last], once out[k] is gone
+    return out
