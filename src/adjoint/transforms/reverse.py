@@ -22,11 +22,12 @@ from .. import grammar as g
 from ..analysis.activity import atom_names, classify
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
-from .ssa import _surely_bound, exposed_reads
-from .tape import Recording, _live_in, _prune, _range_parts  # noqa: F401
+from .reverse_control import ReverseControl, top_loops
+from .ssa import _surely_bound
+from .tape import Recording
 
 
-class ReverseAD(Recording):
+class ReverseAD(ReverseControl, Recording):
     def __init__(self, ctx, body, *, active, needed, plans, local_names, mutated, int_names,
                  params, scalar_type):
         self.ctx = ctx
@@ -46,7 +47,7 @@ class ReverseAD(Recording):
         self.outputs = set()  # the names the function returns (set by backward)
         self._all_stmts = body
         self._locals_of = {}  # (id(loop), outputs) -> its local names (see _loop_locals)
-        self.top_loops = _top_loops(body)  # ids of loops not nested in another loop
+        self.top_loops = top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.late_bound = _late_bound(body, params)
         self.forward_zeros = set()  # names whose zero adjoint the forward sweep binds
@@ -355,155 +356,6 @@ class ReverseAD(Recording):
             out.append(g.copy_location(restore, stmt))
         return out
 
-    # -- control flow ----------------------------------------------------------------------
-    def _touched(self, stmts):
-        """Active names whose adjoints ``stmts``' backward code may define or consume."""
-        names = set()
-        for stmt in stmts:
-            for node in g.walk(stmt):
-                if isinstance(node, g.Name) and node.id in self.active:
-                    names.add(node.id)
-        return names
-
-    def _restores(self, stmts):
-        """Whether ``stmts`` hold a subscript write whose overwritten value is restored."""
-        return any(id(n) in self.saves for s in stmts for n in g.walk(s))
-
-    def _if(self, stmt):
-        if not self._touched(stmt.body + stmt.orelse) and \
-                not self._restores(stmt.body + stmt.orelse):
-            return []
-        before = dict(self.defined)
-        then = self._block(stmt.body)
-        after_then = self.defined
-        self.defined = dict(before)
-        orelse = self._block(stmt.orelse)
-        after_else = self.defined
-        merged = {}
-        for name in sorted(set(after_then) | set(after_else)):
-            if name not in after_then:
-                self.defined = after_then
-                self._zero(name, then)
-            if name not in after_else:
-                self.defined = after_else
-                self._zero(name, orelse)
-            merged[name] = after_then.get(name, True) and after_else.get(name, True)
-        self.defined = merged
-        if not then and not orelse:
-            return []
-        return [g.copy_location(g.if_(stmt.test, then or [g.Pass()], orelse), stmt)]
-
-    def _loop(self, loop):
-        touched = self._touched(loop.body)
-        if not touched and not self._restores(loop.body):
-            return []
-        plan = self.plans[id(loop)]
-        local = self._loop_locals(loop)
-        visible = sorted(touched - local)
-        out = []
-        for name in visible:
-            if name not in self.defined:
-                self._zero(name, out, loop)
-        entry = {n: o for n, o in self.defined.items() if n not in local}
-        # Generate the body twice: ownership at iteration start must hold at its end too.
-        snapshot = self._snapshot()
-        self.defined = dict(entry)
-        self._body(loop, plan, visible)
-        owned_end = {n for n, o in self.defined.items() if o}
-        self._restore(snapshot)
-        entry = {n: (o and n in owned_end) for n, o in entry.items()}
-        self.defined = dict(entry)
-        body = self._body(loop, plan, visible)
-        self.defined = {n: o for n, o in self.defined.items() if n not in local}
-        for name in visible:
-            self.defined.setdefault(name, True)
-        out.append(g.copy_location(self._reverse_header(loop, plan, body), loop))
-        return out
-
-    def _body(self, loop, plan, visible):
-        backward = self._block(loop.body)
-        for name in visible:
-            if name not in self.defined:
-                self._zero(name, backward)
-        restore = [self._pop(plan, c, "entry") for c in plan.carried]
-        restore += self._materialize(loop.body, plan)
-        restore = _prune(restore, _live_in(backward), plan)
-        return restore + backward or [g.Pass()]
-
-    def _snapshot(self):
-        n = self.namer
-        return (set(n.taken), dict(n._adjoint), dict(n._tangent), list(self.tapes),
-                {k: (dict(p.tapes), dict(p.arrays)) for k, p in self.plans.items()})
-
-    def _restore(self, snap):
-        n = self.namer
-        n.taken, n._adjoint, n._tangent, self.tapes = snap[0], snap[1], snap[2], snap[3]
-        for k, (tapes, arrays) in snap[4].items():
-            self.plans[k].tapes, self.plans[k].arrays = tapes, arrays
-
-    def _loop_locals(self, loop):
-        """Names only this loop assigns and reads: their adjoints start each backward
-        iteration undefined. A name read after the loop is not local (its adjoint flows in)."""
-        key = (id(loop), frozenset(self.outputs))
-        if key in self._locals_of:  # a loop body is generated more than once
-            return self._locals_of[key]
-        inside = g.assigned_names([loop])
-        outside = set()
-        for stmt in self._all_stmts:
-            outside |= self._used_outside(stmt, loop)
-        # read before being assigned in an iteration: carried from the previous one
-        carried = exposed_reads(loop.body, {loop.target.id} if isinstance(loop, g.For) else ())
-        local = inside - outside - carried[0] - self.params - self.outputs
-        self._locals_of[key] = local
-        return local
-
-    def _used_outside(self, stmt, loop):
-        if stmt is loop:
-            return set()
-        if not any(n is loop for n in g.walk(stmt)):
-            return {n.id for n in g.walk(stmt) if isinstance(n, g.Name)}
-        out = set()
-        children = []
-        if isinstance(stmt, g.If):
-            children = stmt.body + stmt.orelse
-            out |= {n.id for n in g.walk(stmt.test) if isinstance(n, g.Name)}
-        elif isinstance(stmt, (g.For, g.While)):
-            children = stmt.body
-            header = stmt.target if isinstance(stmt, g.For) else stmt.test
-            out |= {n.id for n in g.walk(header) if isinstance(n, g.Name)}
-            if isinstance(stmt, g.For):
-                out |= {n.id for n in g.walk(stmt.iter) if isinstance(n, g.Name)}
-        for child in children:
-            out |= self._used_outside(child, loop)
-        return out
-
-    def _reverse_header(self, loop, plan, body):
-        if plan.trips:
-            header = g.call("range", g.binop(g.name(plan.trips), g.Sub, g.const(1)),
-                            g.const(-1), g.const(-1))
-            if isinstance(loop, g.For):
-                start, _, step = _range_parts(loop.iter)
-                if g.is_const(start, 0) and g.is_const(step, 1):
-                    return g.for_(loop.target.id, header, body)  # the counter is the trip
-                k = self.namer.fresh("k")
-                i = g.binop(start, g.Add, g.binop(g.name(k), g.Mult, step))
-                return g.for_(k, header, [g.assign(loop.target.id, i)] + body)
-            return g.for_(self.namer.fresh("k"), header, body)
-        start, stop, step = _range_parts(loop.iter)
-        if g.is_const(step, 1):
-            header = g.call("range", g.binop(stop, g.Sub, g.const(1)),
-                            g.binop(start, g.Sub, g.const(1)), g.const(-1))
-        elif g.is_const(step, -1):
-            header = g.call("range", g.binop(stop, g.Add, g.const(1)),
-                            g.binop(start, g.Add, g.const(1)))
-        else:
-            n = g.call("range_len", g.clone(start), g.clone(stop), g.clone(step))
-            last = g.binop(g.clone(start), g.Add,
-                           g.binop(g.binop(n, g.Sub, g.const(1)), g.Mult, g.clone(step)))
-            header = g.call("range", last, g.binop(g.clone(start), g.Sub, g.clone(step)),
-                            g.unary(g.USub, g.clone(step)))
-        return g.for_(loop.target.id, header, body)
-
 
 def _tuple_results(stmts, ctx):
     """Names bound once, to a call of a rule declared ``returns_tuple``, and read only as
@@ -605,13 +457,3 @@ def _late_bound(body, params):
     visit(body, False)
     return {n for n, k in counts.items() if k == 1 and n not in in_loops and n not in bound}
 
-
-def _top_loops(stmts):
-    """ids of the loops not nested in another loop."""
-    out = set()
-    for stmt in stmts:
-        if isinstance(stmt, (g.For, g.While)):
-            out.add(id(stmt))
-        elif isinstance(stmt, g.If):
-            out |= _top_loops(stmt.body + stmt.orelse)
-    return out
