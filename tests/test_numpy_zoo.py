@@ -54,14 +54,6 @@ FD_RTOL = 1e-5
 FD_ATOL = 1e-6  # times max(1, |f(x)|)
 JIT_RTOL = 1e-10
 
-# Known bugs (wrong gradients), being fixed elsewhere: entry name -> reason. Every test of the
-# entry (both modes) fails until the fix is merged; then the lead removes the entry here.
-_DTYPE = "dtype= ignored (numpy helper)"
-XFAIL = {name: _DTYPE for name in (
-    "sum_dtype_int", "sum_method_dtype_int", "mean_dtype_int", "prod_dtype_int",
-    "cumsum_dtype_int", "cumprod_dtype_int", "trace_dtype_int", "array_dtype_int",
-    "asarray_dtype_int32", "full_dtype_int", "full_like_dtype_int", "linspace_dtype_int")}
-
 
 def copy_args(args):
     return tuple(a.copy() if isinstance(a, np.ndarray) else a for a in args)
@@ -86,8 +78,6 @@ def _params(modes=MODES, only=None):
             if mode == "jit" and not entry.jit_ok:
                 marks.append(pytest.mark.skip(
                     reason=f"Numba cannot compile the primal: {entry.reason}"))
-            if entry.name in XFAIL:
-                marks.append(pytest.mark.xfail(strict=True, reason=XFAIL[entry.name]))
             params.append(pytest.param(entry, mode, id=f"{entry.name}-{mode}", marks=marks))
     return params
 

@@ -245,7 +245,7 @@ def scalar_into_row(h, x):
 
 
 
-# -- from the findings list: augmented assignment of an array writes into its memory ----------
+# -- found by the peer cases: augmented assignment of an array writes into its memory ----------
 X3 = np.array([1.0, 2.0, 3.0])
 
 
@@ -309,7 +309,7 @@ def adjoint_of_element_read_not_shared(a):
 
 
 
-# -- from the random-program tester (findings fuzz-1 .. fuzz-9) --------------------------------
+# -- found by the random-program tester (shrunk reproducers) --------------------------------
 A3 = np.array([0.7, -1.5, -1.0])
 
 

@@ -487,7 +487,7 @@ def test_library_function_that_cannot_be_inlined_is_refused_at_the_call():
     assert "adjoint.defvjp(scipy.special.logsumexp" in err.hint
 
 
-# ------------------------------------------------------------------ findings tagged [api]
+# -------------------------------------- found by the random-program tester and the peer cases
 def _inner(a0, a1):
     return a1
 

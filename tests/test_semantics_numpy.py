@@ -558,7 +558,7 @@ def test_float32_inputs(jit):
     np.testing.assert_allclose(g, np.sin(big) + big * np.cos(big), rtol=1e-5, atol=1e-6)
 
 
-# --- findings tagged [numpy] --------------------------------------------------------------------
+# --- found by the peer cases --------------------------------------------------------------------
 
 
 def copy_then_overwrite(x):

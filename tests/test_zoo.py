@@ -193,18 +193,7 @@ def test_grad_matches_finite_differences(entry, mode):
     check_grad(entry, build(adjoint.grad, entry, mode), mode)
 
 
-# Known bugs, reported in /work/scratch/findings.md: the lead flips these when the fix is merged.
-UNOPTIMIZED_XFAIL = {
-    "zero_trip_loops": pytest.mark.xfail(
-        strict=True, raises=UnboundLocalError,
-        reason="findings.md [control] optimize=False: copy of a zero-trip loop's target reads "
-               "an unbound name"),
-}
-
-
-@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name,
-                                                marks=UNOPTIMIZED_XFAIL.get(e.name, ()))
-                                   for e in ZOO])
+@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in ZOO])
 def test_unoptimized_grad_matches_finite_differences(entry):
     """``optimize=False`` (no simplification passes) gives the same, right, numbers."""
     check_grad(entry, build(adjoint.grad, entry, "python", optimize=False), "python")

@@ -202,8 +202,12 @@ class Aliases:
         if not found or id(obj) in _VIEW_FUNCS:
             return opaque
         if getattr(obj, "__module__", None) == "adjoint.runtime":
-            # helpers of generated code: some return their argument or a view of it
-            return opaque if obj.__name__ in _RUNTIME_VIEWS else Binding("fresh")
+            # helpers of generated code: some return their first argument or a view of it (the
+            # others only give a shape or an axis)
+            if obj.__name__ not in _RUNTIME_VIEWS or not call.args:
+                return Binding("fresh")
+            first = tuple(n for n in g.names_in(call.args[0]) if n in self.locals)
+            return Binding("opaque", None, first) if first else Binding("fresh")
         from ..rules import registry
         rule = registry.lookup(obj)
         if rule is None or rule.name.endswith("stop_gradient"):

@@ -35,6 +35,8 @@ _RUNTIME_LIKE = {"fresh": 0, "zeros_like": 0, "as_float": 0, "add_at": 0, "unbro
                  "broadcast_like": 1, "unreduce": 1, "centered": 0, "matmul_vjp_a": 1,
                  "matmul_vjp_b": 2, "dot_vjp_a": 1, "dot_vjp_b": 2, "inner_vjp_a": 1,
                  "inner_vjp_b": 2, "tensordot_vjp_a": 1, "tensordot_vjp_b": 2}
+# adjoint.runtime helpers that return a number (trip counts of generated loops)
+_RUNTIME_NUMBERS = {"range_len", "reduced_count"}
 _BOTTOM = object()  # no information yet (the fixpoint starts there)
 
 
@@ -173,12 +175,15 @@ class Ranks:
             shape = args[0]
             if isinstance(shape, (g.Tuple, g.List)):
                 return len(shape.elts)
-            if g.is_const(shape) or isinstance(shape, g.Name) and shape.id in self.ints:
-                return 1
+            if g.is_const(shape) or isinstance(shape, g.Name) and (
+                    shape.id in self.ints or self._ndim(shape.id) == 0):
+                return 1  # a shape given as one number (a float would not run at all)
             return None
         if id(obj) in _SAME_NDIM:
             return self._of(args[0])
         if getattr(obj, "__module__", None) == "adjoint.runtime":
+            if getattr(obj, "__name__", None) in _RUNTIME_NUMBERS:
+                return 0
             like = _RUNTIME_LIKE.get(getattr(obj, "__name__", None))
             return self._of(args[like]) if like is not None and len(args) > like \
                 else None
