@@ -399,6 +399,18 @@ def all_nodes(node):
     return out
 
 
+def statements(stmts):
+    """Every statement in ``stmts``, nested ones included, in program order (expressions are
+    not visited)."""
+    for stmt in stmts:
+        yield stmt
+        if isinstance(stmt, If):
+            yield from statements(stmt.body)
+            yield from statements(stmt.orelse)
+        elif isinstance(stmt, (For, While)):
+            yield from statements(stmt.body)
+
+
 def to_python_ast(node):
     return _signed_constants(gast.gast_to_ast(node))
 

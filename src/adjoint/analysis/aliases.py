@@ -117,13 +117,7 @@ class Aliases:
                 self._index(stmt.body, stmt)
 
     def statements(self, block):
-        for stmt in block:
-            yield stmt
-            if isinstance(stmt, g.If):
-                yield from self.statements(stmt.body)
-                yield from self.statements(stmt.orelse)
-            elif isinstance(stmt, (g.For, g.While)):
-                yield from self.statements(stmt.body)
+        return g.statements(block)
 
     def check_calls(self):
         """Refuse calls that write into an array argument (``x.sort()``, ``np.copyto(x, v)``,

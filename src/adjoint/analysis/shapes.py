@@ -15,14 +15,8 @@ from .activity import dotted_name
 
 
 def all_assigns(stmts):
-    for stmt in stmts:
-        if isinstance(stmt, g.Assign):
-            yield stmt
-        elif isinstance(stmt, g.If):
-            yield from all_assigns(stmt.body)
-            yield from all_assigns(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            yield from all_assigns(stmt.body)
+    """Every Assign in ``stmts``, nested ones included."""
+    return (s for s in g.statements(stmts) if isinstance(s, g.Assign))
 
 
 def popped_list(node):

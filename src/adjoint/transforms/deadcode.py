@@ -38,7 +38,7 @@ class DeadCode:
 
     def __call__(self, body):
         """(the statements of ``body`` to keep, whether anything was removed or rewritten)."""
-        if any(isinstance(n, (g.For, g.While)) for n in _statements(body)):
+        if any(isinstance(n, (g.For, g.While)) for n in g.statements(body)):
             self._grew = True
             while self._grew:
                 self._grew = False
@@ -147,17 +147,6 @@ class DeadCode:
 
 def _loads(node):
     return {n.id for n in g.name_nodes(node) if isinstance(n.ctx, g.Load)}
-
-
-def _statements(stmts):
-    """Every statement in ``stmts``, nested ones included (expressions are not visited)."""
-    for stmt in stmts:
-        yield stmt
-        if isinstance(stmt, g.If):
-            yield from _statements(stmt.body)
-            yield from _statements(stmt.orelse)
-        elif isinstance(stmt, (g.For, g.While)):
-            yield from _statements(stmt.body)
 
 
 def _is_pass(body):
