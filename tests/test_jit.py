@@ -45,9 +45,9 @@ def test_preallocated_tapes_are_typed_arrays():
                                rtol=1e-12)
 
 
-# --- NumPy's kernels through objmode for big arrays (adjoint.fast_numpy) ------------------------
-# Under jit=True the transcendental ufuncs of arrays of THRESHOLD elements or more leave Numba
-# and call NumPy; smaller arrays stay compiled. The numbers must be Python mode's either way.
+# --- what Numba compiles (adjoint.kernels) ------------------------------------------------------
+# Straight-line array code runs in NumPy, loops are outlined into Numba kernels, scalar code and
+# loops with light work around them are compiled whole. The numbers must be Python mode's.
 
 
 def big_ufuncs(x, w):
@@ -55,13 +55,39 @@ def big_ufuncs(x, w):
     return np.sum(w * y)
 
 
-def big_transposed(a):
-    """A transposed (Fortran-ordered, not C-contiguous) 2-D view into the objmode path."""
-    return np.sum(np.tanh(a.T) ** 2)
+def rows_then_loop(X, w, n):
+    """Heavy array code (keepdims, @) around a loop that reads its result."""
+    z = X @ w
+    p = np.exp(z - np.max(z, axis=0, keepdims=True))
+    s = 0.0
+    for i in range(n):
+        s = s + np.tanh(p[i] * s + w[0])
+    return s * np.sum(p)
 
 
-def big_array_output(x):
-    return np.tanh(x) * np.exp(-x) + np.log1p(x * x)
+def loop_with_reductions(X, n):
+    """keepdims reductions and ufuncs of arrays inside the loop: Numba compiles them through
+    adjoint.jit_numpy."""
+    total = 0.0
+    for k in range(n):
+        Z = X * (k + 1.0)
+        Z = Z - np.max(Z, axis=1, keepdims=True)
+        P = np.exp(Z) / np.sum(np.exp(Z), axis=1, keepdims=True)
+        total = total + np.mean(P[:, 0] * np.std(Z, axis=0)[0]) + np.var(Z, axis=1, ddof=1)[0]
+    return total
+
+
+def bound_in_branch_then_loop(x, c, n):
+    """A value bound in one branch before a loop, and a result the loop may not rebind."""
+    if c > 0:
+        y = np.sum(x * x)
+    else:
+        y = np.sum(np.sin(x))
+    s = y
+    for i in range(n):
+        if x[i] > 0.0:
+            s = s * x[i]
+    return s + np.sum(np.cumsum(x))
 
 
 def _directional(fn, args, v, h=1e-6):
@@ -77,52 +103,83 @@ def _assert_jit_equals_python(got, want, label):
     np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10 * scale, err_msg=label)
 
 
-def test_big_array_ufuncs_under_jit_match_python_mode_and_finite_differences():
-    from adjoint.fast_numpy import THRESHOLD, UFUNCS
+def _plan(transform, *args):
+    from adjoint.jit import njit_derived
+    return njit_derived(transform.derive(*args)).plan
 
+
+def test_straight_line_array_code_runs_in_numpy_and_matches_python_mode():
     rng = np.random.default_rng(4096)
+    x, w = rng.uniform(0.1, 0.9, 5000), rng.normal(size=5000)
     compiled = adjoint.value_and_grad(big_ufuncs, jit=True)
-    python = adjoint.value_and_grad(big_ufuncs)
-    assert any(f"np.{u}(" in compiled.derive(np.ones(1), np.ones(1)).source for u in UFUNCS)
-    for n in (THRESHOLD - 1, THRESHOLD, THRESHOLD + 37):  # both sides of the threshold
-        x, w = rng.uniform(0.1, 0.9, n), rng.normal(size=n)
-        (value, grad), (ref_value, ref_grad) = compiled(x, w), python(x.copy(), w.copy())
-        _assert_jit_equals_python(value, ref_value, f"n={n} value")
-        _assert_jit_equals_python(grad, ref_grad, f"n={n} gradient")
-        v = rng.normal(size=n)
-        slope = _directional(big_ufuncs, (x, w), v)
-        assert float(np.dot(grad, v)) == pytest.approx(float(slope), rel=1e-6, abs=1e-6)
+    assert _plan(compiled, x, w).how == "numpy"
+    (value, grad), (ref_value, ref_grad) = compiled(x, w), \
+        adjoint.value_and_grad(big_ufuncs)(x.copy(), w.copy())
+    _assert_jit_equals_python(value, ref_value, "value")
+    _assert_jit_equals_python(grad, ref_grad, "gradient")
 
 
-def test_big_transposed_view_under_jit_matches_python_mode():
-    rng = np.random.default_rng(8192)
-    a = rng.uniform(-1.0, 1.0, (130, 64))  # 8320 elements
-    got = adjoint.grad(big_transposed, jit=True)(a)
-    want = adjoint.grad(big_transposed)(a.copy())
-    _assert_jit_equals_python(got, want, "big_transposed gradient")
-    v = rng.normal(size=a.shape)
-    slope = float(_directional(big_transposed, (a,), v))
+@pytest.mark.parametrize("fn, make", [
+    (rows_then_loop, lambda rng: (rng.normal(size=(6, 3)), rng.normal(size=3), 4)),
+    (loop_with_reductions, lambda rng: (rng.normal(size=(4, 3)), 3)),
+])
+def test_loops_compile_as_kernels_and_match_python_mode(fn, make):
+    rng = np.random.default_rng(7)
+    args = make(rng)
+    compiled = adjoint.grad(fn, jit=True)
+    got, want = compiled(*args), adjoint.grad(fn)(*args)
+    _assert_jit_equals_python(got, want, fn.__name__)
+    v = rng.normal(size=args[0].shape)
+    slope = float(_directional(fn, args, v))
     assert float(np.sum(want * v)) == pytest.approx(slope, rel=1e-6, abs=1e-6)
+    plan = _plan(compiled, *args)
+    if fn is rows_then_loop:
+        assert plan.how == "kernels" and len(plan.kernels) == 1
+        kernel = plan.kernels[0]  # the keepdims reduction stays in NumPy
+        assert "keepdims" not in kernel.source and "keepdims" in plan.driver
 
 
-def test_big_array_output_vjp_and_jvp_under_jit_match_python_mode():
-    from adjoint.fast_numpy import THRESHOLD
+@pytest.mark.parametrize("c", [1.0, -1.0])
+def test_kernel_boundaries_keep_values_bound_on_some_paths(c):
+    x = np.array([0.5, -1.2, 2.0, 0.3])
+    compiled = adjoint.grad(bound_in_branch_then_loop, jit=True)
+    _assert_jit_equals_python(compiled(x, c, 4), adjoint.grad(bound_in_branch_then_loop)(x, c, 4),
+                              f"c={c}")
+    assert _plan(compiled, x, c, 4).how == "kernels"
 
-    rng = np.random.default_rng(2 * THRESHOLD)
-    x = rng.uniform(-1.0, 1.0, THRESHOLD + 100)
-    u, v = rng.normal(size=x.shape), rng.normal(size=x.shape)
-    value, pullback = adjoint.vjp(big_array_output, jit=True)(x)
-    ref_value, ref_pullback = adjoint.vjp(big_array_output)(x.copy())
-    _assert_jit_equals_python(value, ref_value, "vjp value")
-    pulled = pullback(u)
-    _assert_jit_equals_python(pulled, ref_pullback(u), "vjp pullback")
-    tangent_value, tangent = adjoint.jvp(big_array_output, jit=True)(x, v)
-    ref_tangent_value, ref_tangent = adjoint.jvp(big_array_output)(x.copy(), v)
-    _assert_jit_equals_python(tangent_value, ref_tangent_value, "jvp value")
-    _assert_jit_equals_python(tangent, ref_tangent, "jvp tangent")
-    np.testing.assert_allclose(ref_tangent, _directional(big_array_output, (x,), v),
-                               rtol=1e-6, atol=1e-6)
-    assert float(np.dot(pulled, v)) == pytest.approx(float(np.dot(u, tangent)), rel=1e-10)
+
+def test_a_slow_compile_says_so_once_through_logging(monkeypatch, caplog):
+    from adjoint import jit
+
+    monkeypatch.setattr(jit, "_SLOW_COMPILE", 0.0)
+
+    def cube_sum(x, n):
+        s = 0.0
+        for i in range(n):
+            s = s + x * x * x
+        return s
+
+    g = adjoint.grad(cube_sum, jit=True)
+    with caplog.at_level("WARNING", logger="adjoint"):
+        assert g(2.0, 3) == pytest.approx(36.0)
+        assert g(2.0, 3) == pytest.approx(36.0)
+    messages = [r.getMessage() for r in caplog.records if r.name == "adjoint"]
+    assert len(messages) == 1 and "dcube_sum" in messages[0] and "compiling" in messages[0]
+
+
+def einsum_in_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + np.einsum("i,i->", x, x) * i
+    return s
+
+
+def test_a_call_numba_lacks_inside_a_loop_names_the_call():
+    with pytest.raises(adjoint.JitError) as info:
+        adjoint.grad(einsum_in_loop, jit=True)(np.ones(3), 2)
+    lines, first = inspect.getsourcelines(einsum_in_loop)
+    assert info.value.lineno == first + 3
+    assert "Numba has no np.einsum" in str(info.value)
 
 
 def test_session_cache_is_this_sessions_own(request):

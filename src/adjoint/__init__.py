@@ -4,7 +4,14 @@
 that you can print, read, debug, and compile with Numba (``jit=True``).
 """
 
-from . import rules  # noqa: F401  (registers every derivative rule)
+from importlib import metadata as _metadata
+
+try:
+    __version__ = _metadata.version("adjoint")
+except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
+    __version__ = "0+unknown"
+
+from . import rules  # noqa: F401,E402  (registers every derivative rule)
 from .api import grad, jvp, source, value_and_grad, vjp
 from .compose import hessian, hvp, jacobian
 from .custom import custom_vjp, defvjp, stop_gradient

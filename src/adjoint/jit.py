@@ -1,37 +1,49 @@
-"""The Numba integration: compile generated code with ``numba.njit``.
+"""The Numba integration: run generated code under ``jit=True``.
 
 Takes a :class:`adjoint.pipeline.Derived`; returns a callable that runs the *same generated
-source* compiled by Numba (forward and backward sweeps together), specialised by Numba per
-argument types and cached in-process with the Derived code. Importing
-:mod:`adjoint.runtime_numba` registers the Numba implementations of the runtime helpers.
+statements*, with Numba compiling what profits from it (:mod:`adjoint.kernels` decides): the
+whole function when it is scalar code or loops with light work around them; otherwise only its
+loops, outlined into kernels called from Python, while straight-line array code runs in NumPy
+(as fast as Numba's array kernels or faster, and compiled in no time). Compiled code is
+specialised by Numba per argument types, cached in-process with the Derived code, and sees
+:mod:`adjoint.jit_numpy` as ``np``. Importing :mod:`adjoint.runtime_numba` registers the Numba
+implementations of the runtime helpers.
 
 When Numba cannot compile the code, the first call raises a :class:`JitError` naming the user's
-line that the failing generated line came from and what Numba rejected — never a silent fallback
-to Python, never Numba's traceback alone (it is kept as the error's ``__cause__``).
+line that the failing generated line came from and Numba's informative line (for a call, its
+signature and the error of the implementation it tried) — never a silent fallback to Python,
+never Numba's traceback alone (it is kept as the error's ``__cause__``). A compile that takes
+more than :data:`_SLOW_COMPILE` seconds says so once, through :mod:`logging` (logger
+``"adjoint"``), while it runs.
 
 Numba freezes the globals a function reads as constants. So that globals are read at call time
 (:mod:`adjoint.bindings`), the data globals of generated code (numbers, arrays) become hidden
 leading parameters of the compiled function — only its ``def`` line changes, so line numbers
 still map to the user's — and the caller passes their current values.
 
-With ``ADJOINT_CACHE_DIR`` set (or :func:`enable_cache`), generated source is written to a file
-in that directory named by a hash of the source and the globals it uses (the values of those
-Numba freezes, the types of those passed as arguments), and compiled with Numba's on-disk
-cache, so a second process does not recompile; editing the user's function or a global it
-freezes changes the hash, and so invalidates the entry.
+With ``ADJOINT_CACHE_DIR`` set (or :func:`enable_cache`), each compiled function's source is
+written to a file in that directory named by a hash of the source, adjoint's and Numba's
+versions, the runtime helpers' code and the globals it uses (the values of those Numba
+freezes, the types of those passed as arguments), and compiled with Numba's on-disk cache
+(which keys it by argument types), so a second process does not recompile; editing the user's
+function or a global it freezes changes the hash, and so invalidates the entry.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import logging
 import os
 import re
 import sys
+import threading
 
 import numpy as np
 
+from . import jit_numpy, kernels
 from .bindings import hidden_names
+from .codegen import compile_function
 from .errors import JitError
 
 _CACHE_DIR = os.environ.get("ADJOINT_CACHE_DIR") or None
@@ -66,37 +78,59 @@ def jit_source(derived):
 
 
 def njit_derived(derived):
-    """A callable running ``derived``'s code under Numba; the first call compiles. It takes
-    ``derived``'s arguments and reads its data globals itself; its ``dispatcher`` (Numba's)
-    takes the values of ``hidden_names(derived)`` first."""
-    numba = _numba()
-    fn = derived.function
+    """A callable running ``derived``'s code under ``jit=True``; the first call compiles. It
+    takes ``derived``'s arguments and reads its data globals itself. How the code runs is
+    :func:`adjoint.kernels.plan`'s choice: compiled whole (then the callable's ``dispatcher``,
+    Numba's, takes the values of ``hidden_names(derived)`` first), its loops compiled as kernels
+    called from Python, or no loop and all NumPy (nothing compiled)."""
     source = jit_source(derived)
-    swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
-             if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
-    uses_objmode = False
-    if derived.namespace.get("np") is np:
-        from .fast_numpy import UFUNCS, proxy
-        swaps["np"] = proxy()  # NumPy's SIMD kernels for transcendental ufuncs on big arrays
-        uses_objmode = any(f"np.{u}(" in derived.source for u in UFUNCS)
-    if swaps or source is not derived.source:
-        from .codegen import compile_function
-        fn, _ = compile_function(source, derived.name,
-                                 {**derived.namespace, **swaps}, derived.name,
-                                 filename=derived.filename)
-    if _CACHE_DIR and not uses_objmode:  # Numba cannot cache code that leaves it (objmode)
-        fn = _cached_copy(derived, fn, source)
-        dispatcher = numba.njit(cache=True)(fn)
+    plan = kernels.plan(source, derived.kinds)
+    if plan.how == "whole":
+        run = _compiled(derived, source, derived.name)
     else:
-        dispatcher = numba.njit(fn)
-    state = {"compiled": False}
+        namespace = dict(derived.namespace)
+        for kernel in plan.kernels:
+            namespace[kernel.name] = _compiled(derived, kernel.source, kernel.name)
+        run, _ = compile_function(plan.driver if plan.kernels else source, derived.name,
+                                  namespace, derived.name, filename=derived.filename)
     hidden = [(b.container, b.key) for b in derived.bindings if b.data]
 
     def call(*args):
         if hidden:
             args = tuple([c[k] for c, k in hidden]) + args
+        return run(*args)
+
+    if plan.how == "whole":
+        call.dispatcher = run.dispatcher
+        call.dispatchers = [run.dispatcher]
+    else:
+        call.dispatchers = [namespace[k.name].dispatcher for k in plan.kernels]
+    call.plan = plan
+    return call
+
+
+def _compiled(derived, source, name):
+    """``source`` (one def named ``name``, lines numbered as in ``derived.source``) compiled by
+    Numba: a callable whose first call compiles, turning Numba's errors into a JitError at the
+    user's line; its ``dispatcher`` is Numba's."""
+    numba = _numba()
+    swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
+             if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
+    if derived.namespace.get("np") is np:
+        swaps["np"] = jit_numpy.proxy()
+    fn, _ = compile_function(source, name, {**derived.namespace, **swaps}, name,
+                             filename=derived.filename)
+    if _CACHE_DIR:
+        dispatcher = numba.njit(cache=True)(_cached_copy(derived, fn, source, name))
+    else:
+        dispatcher = numba.njit(fn)
+    state = {"compiled": False}
+
+    def run(*args):
         if state["compiled"]:
             return dispatcher(*args)
+        timer = threading.Timer(_SLOW_COMPILE, _log_slow_compile, (derived, name))
+        timer.start()
         try:
             result = dispatcher(*args)
         except (numba.core.errors.TypingError, numba.core.errors.UnsupportedError,
@@ -106,11 +140,24 @@ def njit_derived(derived):
             if not _raised_in_numba(exc):
                 raise
             raise _jit_error(exc, derived) from exc
+        finally:
+            timer.cancel()
         state["compiled"] = True
         return result
 
-    call.dispatcher = dispatcher
-    return call
+    run.dispatcher = dispatcher
+    return run
+
+
+_SLOW_COMPILE = 2.0  # seconds: a compile taking longer says so (once per compiled function)
+_log = logging.getLogger("adjoint")
+
+
+def _log_slow_compile(derived, name):
+    where = "" if name == derived.name else f" (its loops, as {name})"
+    _log.warning("adjoint: Numba is compiling %s%s, defined at %s:%s; this takes a few "
+                 "seconds%s", derived.name, where, *derived.def_line,
+                 "" if _CACHE_DIR else " (set ADJOINT_CACHE_DIR to keep compiled code on disk)")
 
 
 def _untyped_tape_push(text, derived):
@@ -163,26 +210,41 @@ def _numba_frame(exc):
 
 
 def _first_reason(text):
+    """Numba's informative line: for a call it has no implementation of, the call's signature
+    and the error its implementation raised; otherwise its first line that is not a header."""
+    text = re.sub(r"\x1b\[[0-9;]*m", "", text)
+    signature = re.search(r"^\s*>>> (.+)$", text, re.M)
+    if signature:
+        specific = re.search(r"raised a specific error:\s*\n\s*(?:\w+Error: )?(.+)", text)
+        reason = f"Numba has no implementation of {signature.group(1).strip()}"
+        if specific:
+            reason += f" ({specific.group(1).strip()})"
+        return reason[:400]
+    module = re.search(r"Unknown attribute '(\w+)' of type Module\(<module '(\w+)'>\)", text)
+    if module:
+        space = "np" if module.group(2) == "adjoint_numpy" else module.group(2)
+        return f"Numba has no {space}.{module.group(1)}"
     for line in text.splitlines():
         line = line.strip()
-        if line and not line.startswith(("During:", "File", "^", "Failed in", "[1m")):
-            return re.sub(r"\x1b\[[0-9;]*m", "", line)[:300]
+        if line and not line.startswith(("During:", "File", "^", "Failed in", "- Resolution",
+                                         "No implementation of function")):
+            return line[:300]
     return text[:300]
 
 
-def _cached_copy(derived, fn, source):
+def _cached_copy(derived, fn, source, name):
     """Write the generated source to the cache directory and load the function from there, so
     Numba's on-disk cache can key it by file."""
     digest = hashlib.sha256(source.encode())
     digest.update(_runtime_fingerprint())
     hidden = set(hidden_names(derived))
-    for name in sorted(derived.namespace):
-        if name.startswith("__"):
+    for key in sorted(derived.namespace):
+        if key.startswith("__"):
             continue
-        digest.update(name.encode())
-        value = derived.namespace[name]
+        digest.update(key.encode())
+        value = derived.namespace[key]
         # a hidden argument's value is not compiled in; Numba specialises on its type
-        digest.update(repr(type(value)).encode() if name in hidden else _fingerprint(value))
+        digest.update(repr(type(value)).encode() if key in hidden else _fingerprint(value))
     os.makedirs(_CACHE_DIR, exist_ok=True)
     path = os.path.join(_CACHE_DIR, f"adjoint_{digest.hexdigest()[:20]}.py")
     if not os.path.exists(path):
@@ -190,17 +252,17 @@ def _cached_copy(derived, fn, source):
         with open(tmp, "w") as fh:
             fh.write(source)
         os.replace(tmp, path)
-    name = os.path.basename(path)[:-3]
-    module = sys.modules.get(name)
+    module_name = os.path.basename(path)[:-3]
+    module = sys.modules.get(module_name)
     if module is None:
-        spec = importlib.util.spec_from_file_location(name, path)
+        spec = importlib.util.spec_from_file_location(module_name, path)
         module = importlib.util.module_from_spec(spec)
         module.__dict__.update({k: v for k, v in fn.__globals__.items()
                                 if not k.startswith("__")})
         # Numba rebuilds a cached function's environment by importing its module by name.
-        sys.modules[name] = module
+        sys.modules[module_name] = module
         spec.loader.exec_module(module)
-    return getattr(module, derived.name)
+    return getattr(module, name)
 
 
 _RUNTIME_FINGERPRINT = None
@@ -213,9 +275,9 @@ def _runtime_fingerprint():
     if _RUNTIME_FINGERPRINT is None:
         import numba
 
-        from . import fast_numpy, runtime, runtime_numba
-        digest = hashlib.sha256(numba.__version__.encode())
-        for module in (runtime, runtime_numba, fast_numpy):
+        from . import __version__, jit_numpy, runtime, runtime_numba
+        digest = hashlib.sha256(f"{numba.__version__} {__version__}".encode())
+        for module in (runtime, runtime_numba, jit_numpy):
             with open(module.__file__, "rb") as fh:
                 digest.update(fh.read())
         _RUNTIME_FINGERPRINT = digest.digest()
