@@ -84,6 +84,15 @@ def adjoint_cli(*argv, env_extra=None):
     )
 
 
+def test_version_is_the_packages():
+    import adjoint
+
+    result = adjoint_cli("--version")
+    assert result.returncode == 0
+    assert result.stdout.strip() == f"adjoint {adjoint.__version__}"
+    assert adjoint.__version__ != "0+unknown"  # the suite runs on an installed adjoint
+
+
 def test_help_explains_commands_with_examples():
     result = adjoint_cli("--help")
     assert result.returncode == 0

@@ -14,12 +14,14 @@ PROBE = textwrap.dedent("""
     import adjoint
     sys.path.insert(0, sys.argv[1])
     import user_model
+    import numpy as np
     g = adjoint.grad(user_model.f, jit=True)
-    value = g(1.5, 3)
+    value = g(*eval(sys.argv[2]))
     call = g._entries[next(iter(g._entries))][0]
-    stats = call.dispatcher.stats
-    print(json.dumps({"grad": value, "hits": sum(stats.cache_hits.values()),
-                      "misses": sum(stats.cache_misses.values())}))
+    stats = [d.stats for d in getattr(call, "target", call).dispatchers]
+    print(json.dumps({"grad": np.asarray(value).tolist(),
+                      "hits": sum(sum(s.cache_hits.values()) for s in stats),
+                      "misses": sum(sum(s.cache_misses.values()) for s in stats)}))
 """)
 
 MODEL = textwrap.dedent("""
@@ -31,11 +33,25 @@ MODEL = textwrap.dedent("""
 """)
 
 
-def run(tmp_path, power):
-    (tmp_path / "user_model.py").write_text(MODEL.format(power=power))
+# Straight-line array code around a loop whose arrays go through np.exp and np.tanh: the loop
+# alone is compiled (a kernel), and it is cached like any other compiled function.
+ARRAY_MODEL = textwrap.dedent("""
+    import numpy as np
+
+    def f(x, n):
+        z = np.exp(x - np.max(x, axis=0, keepdims=True))
+        s = 0.0
+        for i in range(n):
+            s = s + np.sum(np.tanh(z * i) * np.exp(-z))
+        return s
+""")
+
+
+def run(tmp_path, power, model=MODEL, args="(1.5, 3)"):
+    (tmp_path / "user_model.py").write_text(model.format(power=power))
     env = {"ADJOINT_CACHE_DIR": str(tmp_path / "cache"), "PYTHONPATH": str(SRC),
            "PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"}
-    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path)], capture_output=True,
+    proc = subprocess.run([sys.executable, "-c", PROBE, str(tmp_path), args], capture_output=True,
                           text=True, env=env, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
@@ -48,3 +64,12 @@ def test_second_process_reuses_the_compiled_adjoint_and_edits_invalidate(tmp_pat
     assert second == {"grad": 9.0, "hits": 1, "misses": 0}
     edited = run(tmp_path, 3)  # the user's source changed: a new entry, not the old one
     assert edited == {"grad": 20.25, "hits": 0, "misses": 1}
+
+
+def test_loops_outlined_from_array_code_are_cached_too(tmp_path):
+    args = "(np.linspace(-1.0, 1.0, 5000), 3)"
+    first = run(tmp_path, 0, ARRAY_MODEL, args)
+    assert first["hits"] == 0 and first["misses"] == 1
+    second = run(tmp_path, 0, ARRAY_MODEL, args)
+    assert second["hits"] == 1 and second["misses"] == 0
+    assert second["grad"] == first["grad"]
