@@ -29,6 +29,7 @@ for _variable in BLAS_THREAD_VARIABLES:
     os.environ.setdefault(_variable, "1")
 
 import baselines
+import first_call
 import numba
 import numpy as np
 import suite
@@ -62,6 +63,8 @@ class Row:
     mismatches: dict = field(default_factory=dict)  # column -> description
     jit_first_call: object = None  # seconds, or the exception
     hand_compile: float = None
+    primal_compile: float = None
+    new_process: tuple = ()  # first call in a new process: (empty cache, warm cache)
     tape_bytes: object = None
 
 
@@ -111,17 +114,19 @@ def _try_adjoint_column(row, column, build, args, expected, calls, clock):
     return gradient, elapsed
 
 
-def bench_case(case, adjoint, frameworks, budget, clock_name):
+def bench_case(case, adjoint, frameworks, budget, clock_name, new_process=True):
     args = case.make_args(np.random.default_rng(SEED))
     row = Row(case)
     calls = {}
 
     _progress(f"{case.name}: Numba")
+    clock = timing.CLOCKS[clock_name]
     numba_primal = numba.njit(case.primal)
+    start = clock()
     numba_primal(*args)
+    row.primal_compile = clock() - start
     calls["numba_primal"] = (numba_primal, args)
     hand_numba = numba.njit(case.hand_grad)
-    clock = timing.CLOCKS[clock_name]
     start = clock()
     expected = hand_numba(*args)
     row.hand_compile = clock() - start
@@ -142,6 +147,9 @@ def bench_case(case, adjoint, frameworks, budget, clock_name):
         py_grad, _ = _try_adjoint_column(
             row, "adjoint_py", lambda: adjoint.grad(case.primal, wrt=case.wrt_spec),
             args, expected, calls, clock)
+        if new_process:
+            _progress(f"{case.name}: first call in new processes")
+            row.new_process = first_call.measure(case.name, adjoint, SEED)
         for gradient in (jit_grad, py_grad):
             if gradient is not None and row.tape_bytes is None:
                 try:
@@ -267,6 +275,22 @@ def times_table(rows, frameworks):
     return _table(header, body)
 
 
+def first_call_table(rows):
+    header = ["workload", "Numba compile of primal", "adjoint jit first call (this process)",
+              "first call / primal compile", "new process, empty cache",
+              "new process, warm cache"]
+    body = []
+    for row in rows:
+        cold, warm = row.new_process or (None, None)
+        first = row.jit_first_call
+        ratio = (f"{first / row.primal_compile:.2f}×"
+                 if isinstance(first, float) and row.primal_compile else "—")
+        body.append([row.case.title, fmt_seconds(row.primal_compile),
+                     _first_call_cell(first), ratio, _first_call_cell(cold),
+                     _first_call_cell(warm)])
+    return _table(header, body)
+
+
 def ratios_table(rows, frameworks):
     header = ["workload", "hand / Numba primal", "jit / Numba primal", "jit / hand",
               "jit − hand (per call)", "Python mode / CPython primal",
@@ -379,12 +403,20 @@ def main(argv=None):
           + "\n")
 
     ok = run_verify(cases) if options.verify else True
-    rows = [bench_case(case, adjoint, frameworks, budget, options.clock) for case in cases]
+    rows = [bench_case(case, adjoint, frameworks, budget, options.clock,
+                       new_process=not options.quick) for case in cases]
 
     print("## Median time per call\n")
     print(times_table(rows, frameworks))
     print("\n## Ratios (from the same run)\n")
     print(ratios_table(rows, frameworks))
+    if not options.quick:
+        print("\n## First call of the jitted gradient\n")
+        print("Wall clock from after the imports to the first gradient: deriving, compiling (or "
+              "loading from `ADJOINT_CACHE_DIR`) and one run. The in-process column follows the "
+              "Numba primal's compile in the same process; the new-process columns are fresh "
+              "interpreters sharing one new cache directory, run one after the other.\n")
+        print(first_call_table(rows))
     extra = notes(rows)
     if extra:
         print("\n## Notes\n")

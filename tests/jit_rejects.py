@@ -1,4 +1,4 @@
-"""A function adjoint accepts but Numba cannot compile (used by tests/test_jit.py)."""
+"""Functions adjoint accepts but Numba cannot compile (used by tests/test_jit.py)."""
 
 
 class Settings:
@@ -9,5 +9,13 @@ SETTINGS = Settings()
 
 
 def scaled(x):
+    k = SETTINGS.scale
+    s = 0.0
+    for i in range(2):
+        s = s + k * x * x
+    return s
+
+
+def scaled_once(x):
     k = SETTINGS.scale
     return k * x * x

@@ -1816,4 +1816,5 @@ def _apply_numba_gaps():
     assert not unknown, f"NUMBA_GAPS names entries that do not exist: {sorted(unknown)}"
 
 
+NUMBA_GAPS.clear()  # experiment
 _apply_numba_gaps()

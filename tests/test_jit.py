@@ -28,7 +28,13 @@ def test_numba_refusal_is_a_located_jit_error():
     assert err.filename == jit_rejects.__file__
     assert err.lineno == first + 1  # k = SETTINGS.scale
     assert "Numba" in str(err) and err.hint and "jit=False" in err.hint
-    assert adjoint.grad(jit_rejects.scaled)(3.0) == 12.0  # Python mode is unaffected
+    assert adjoint.grad(jit_rejects.scaled)(3.0) == 24.0  # Python mode is unaffected
+
+
+def test_straight_line_code_numba_refuses_runs_in_numpy():
+    """No loop: nothing is lost by running it as NumPy, as array code always does."""
+    g = adjoint.grad(jit_rejects.scaled_once, jit=True)
+    assert g(3.0) == 12.0 and g(1.0) == 4.0  # the second call takes the fast path
 
 
 def test_preallocated_tapes_are_typed_arrays():

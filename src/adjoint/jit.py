@@ -82,29 +82,44 @@ def njit_derived(derived):
     takes ``derived``'s arguments and reads its data globals itself. How the code runs is
     :func:`adjoint.kernels.plan`'s choice: compiled whole (then the callable's ``dispatcher``,
     Numba's, takes the values of ``hidden_names(derived)`` first), its loops compiled as kernels
-    called from Python, or no loop and all NumPy (nothing compiled)."""
+    called from Python, or no loop and all NumPy (nothing compiled). Its ``dispatchers`` are
+    the Numba dispatchers it calls; ``plan`` is the plan."""
     source = jit_source(derived)
     plan = kernels.plan(source, derived.kinds)
+    hidden = [(b.container, b.key) for b in derived.bindings if b.data]
     if plan.how == "whole":
         run = _compiled(derived, source, derived.name)
+        dispatchers = [run.dispatcher]
     else:
         namespace = dict(derived.namespace)
         for kernel in plan.kernels:
             namespace[kernel.name] = _compiled(derived, kernel.source, kernel.name)
         run, _ = compile_function(plan.driver if plan.kernels else source, derived.name,
                                   namespace, derived.name, filename=derived.filename)
-    hidden = [(b.container, b.key) for b in derived.bindings if b.data]
+        dispatchers = [namespace[k.name].dispatcher for k in plan.kernels]
+    state = {"run": run}
 
     def call(*args):
         if hidden:
             args = tuple([c[k] for c, k in hidden]) + args
-        return run(*args)
+        if state["run"] is not run:
+            return state["run"](*args)
+        try:
+            return run(*args)
+        except JitError as exc:
+            if plan.loops or plan.how != "whole":
+                raise
+            # Straight-line code Numba refuses runs in NumPy, as array code always does.
+            _log.info("adjoint: %s runs in NumPy: %s", derived.name, exc.message)
+            state["run"], _ = compile_function(source, derived.name, derived.namespace,
+                                               derived.name, filename=derived.filename)
+            del call.dispatcher
+            call.dispatchers = []
+            return state["run"](*args)
 
     if plan.how == "whole":
         call.dispatcher = run.dispatcher
-        call.dispatchers = [run.dispatcher]
-    else:
-        call.dispatchers = [namespace[k.name].dispatcher for k in plan.kernels]
+    call.dispatchers = dispatchers
     call.plan = plan
     return call
 

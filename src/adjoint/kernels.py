@@ -6,7 +6,8 @@ kinds it is specialised to; returns a :class:`Plan` saying how to run it under `
 
 * ``"whole"``: Numba compiles the whole function. Chosen when every argument is a number, and
   when everything outside the loops is *light* (allocations, indexing, arithmetic, ``len``...):
-  one compiled call is then the fastest, and compiling it costs little.
+  one compiled call is then the fastest, and compiling it costs little. Straight-line code
+  (``loops=False``) that Numba refuses runs as ``"numpy"`` instead.
 * ``"numpy"``: no loop, and array work that Numba would compile slowly (or not at all:
   ``keepdims``, ``einsum``, n-d ``@``) while NumPy runs it as fast or faster. The function runs
   as it is, in Python; nothing is compiled.
@@ -66,20 +67,21 @@ class Plan:
     how: str  # "whole", "numpy" or "kernels"
     driver: str = ""  # the function with each kernel's statements replaced by its call
     kernels: list = field(default_factory=list)
+    loops: bool = True  # False: straight-line code, which may run in NumPy if Numba refuses it
 
 
 def plan(source, kinds=None):
     """How to run ``source`` (one generated def) under ``jit=True``; see the module docstring."""
-    if kinds is not None and all(k == "scalar" for k in kinds):
-        return Plan("whole")
     fdef = ast.parse(source).body[0]
     body = fdef.body
     loops = [k for k, stmt in enumerate(body) if _has_loop(stmt)]
+    if kinds is not None and all(k == "scalar" for k in kinds):
+        return Plan("whole", loops=bool(loops))
     heavy = [k for k, stmt in enumerate(body) if _is_heavy(stmt)]
     groups = _groups(body, loops)
     outside = [k for k in heavy if not any(a <= k <= b for a, b in groups)]
     if not outside:
-        return Plan("whole")
+        return Plan("whole", loops=bool(loops))
     if not loops:
         return Plan("numpy")
     return _outline(source, fdef, groups)
