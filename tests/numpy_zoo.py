@@ -11,9 +11,6 @@ which records, in :data:`ZOO`, an :class:`Entry` with:
   ``abs`` and ``sign``, away from ties for ``maximum``/``max``/``sort``, away from integers for
   ``floor`` and ``mod``, away from the bounds for ``clip``;
 - ``wrt``: what the tests differentiate with respect to;
-- ``jit_ok``: False only when Numba cannot compile the *primal* itself (``reason`` says why);
-  ``no_jit_cases`` names the shape cases Numba cannot compile when only some fail (both are set
-  from :data:`NUMBA_GAPS`, a table measured by compiling every primal with ``numba.njit``);
 - ``points``: explicit ``(case label, args)`` pairs tested besides the random draws, where the
   draws would miss an arm of a branch (every arm of every ``if`` and conditional expression must
   run at some test point: ``test_every_branch_arm_runs``);
@@ -32,7 +29,7 @@ zoo's source to find which NumPy functions, methods and attributes it calls.
 from __future__ import annotations
 
 import importlib.util
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -51,34 +48,25 @@ class Entry:
     fn: object
     cases: tuple  # ((label, rng -> args), ...)
     wrt: object = 0
-    jit_ok: bool = True
-    reason: str = ""
-    no_jit_cases: tuple = ()  # labels of shape cases whose primal Numba cannot compile
     points: tuple = ()  # ((case label, args), ...) tested besides the random draws
     unreachable: tuple = ()  # ((condition, arm, reason), ...)
 
     def __repr__(self):
         return f"<numpy zoo {self.name}>"
 
-    def jit_cases(self):
-        """The shape cases to run under ``jit=True``."""
-        return tuple(c for c in self.cases if c[0] not in self.no_jit_cases)
-
 
 ZOO: list[Entry] = []
 
 
-def zoo(cases, *, wrt=0, jit_ok=True, reason="", name=None, points=(), unreachable=None):
+def zoo(cases, *, wrt=0, name=None, points=(), unreachable=None):
     """Register the decorated function (or ``fn`` of another module, via :func:`add`)."""
-    if not jit_ok and not reason:
-        raise ValueError("an entry with jit_ok=False must say why (reason=...)")
     if callable(cases):
         cases = (("", cases),)
     unreachable = tuple((text, arm, why) for (text, arm), why in (unreachable or {}).items())
 
     def register(fn):
-        entry = Entry(name or fn.__name__, fn, tuple(cases), wrt, jit_ok, reason,
-                      points=tuple(points), unreachable=unreachable)
+        entry = Entry(name or fn.__name__, fn, tuple(cases), wrt, points=tuple(points),
+                      unreachable=unreachable)
         if any(e.name == entry.name for e in ZOO):
             raise ValueError(f"duplicate numpy zoo entry {entry.name!r}")
         ZOO.append(entry)
@@ -1712,109 +1700,3 @@ for _name in ("mse", "binary_cross_entropy", "categorical_cross_entropy", "logis
     _cases, _wrt = _sample(_name)
     zoo(_cases, wrt=_wrt, name=_name)(getattr(models, _name))
 
-
-# =============================================================================================
-# What Numba 0.68 cannot compile in the *primal* functions above (measured by compiling each
-# entry with numba.njit): entry -> (reason, labels of the failing shape cases, or None for all).
-# Reductions with axis (other than np.sum), keepdims, 1-D+ linear algebra beyond matrices, and
-# several shape functions are missing from Numba's NumPy.
-
-_NO_AXIS = "Numba's {} takes no axis/keepdims"
-NUMBA_GAPS = {
-    "r_": ("Numba has no np.r_", None),
-    "r_matrices": ("Numba has no np.r_", None),
-    "c_": ("Numba has no np.c_", None),
-    "fix_": ("Numba has no np.fix", None),
-    "heaviside_": ("Numba has no np.heaviside", None),
-    "clip_": ("Numba's np.clip takes arrays only", ("()",)),
-    "clip_upper_only": ("Numba's np.clip takes arrays only", ("()",)),
-    "sum_last_keepdims": (_NO_AXIS.format("np.sum"), None),
-    "mean_axis1": (_NO_AXIS.format("np.mean"), None),
-    "mean_tuple_keepdims": (_NO_AXIS.format("np.mean"), None),
-    "prod_axis0": (_NO_AXIS.format("np.prod"), None),
-    "max_axis": (_NO_AXIS.format("np.max"), None),
-    "max_axis_keepdims": (_NO_AXIS.format("np.max"), None),
-    "min_axis": (_NO_AXIS.format("np.min"), None),
-    "amax_tuple": (_NO_AXIS.format("np.amax"), None),
-    "amin_axis": (_NO_AXIS.format("np.amin"), None),
-    "min_method_axis": (_NO_AXIS.format("ndarray.min"), None),
-    "var_axis_ddof": (_NO_AXIS.format("np.var"), None),
-    "var_method_keepdims": (_NO_AXIS.format("ndarray.var"), None),
-    "std_axis_keepdims": (_NO_AXIS.format("np.std"), None),
-    "norm_default": ("Numba's np.linalg.norm takes 1-D and 2-D arrays only", ("(2, 3, 4)",)),
-    "norm_fro": ("Numba's np.linalg.norm has no ord='fro'", None),
-    "norm_axis": (_NO_AXIS.format("np.linalg.norm"), None),
-    "cumprod_axis": (_NO_AXIS.format("np.cumprod"), None),
-    "diff_twice_axis0": (_NO_AXIS.format("np.diff"), None),
-    "sort_axis0": (_NO_AXIS.format("np.sort"), None),
-    "matmul_": ("Numba has no np.matmul (only the @ operator)", None),
-    "dot_": ("Numba's np.dot takes 1-D and 2-D arrays only", ("(2, 3, 4) & (4, 2)",
-                                                              "() & (3,)")),
-    "solve_": ("Numba's np.linalg.solve takes one matrix, not a stack", ("(2, 3, 3) & (3,)",)),
-    "inner_": ("Numba has no np.inner", None),
-    "vdot_": ("Numba's np.vdot takes 1-D arrays only", ("(2, 3) & (3, 2)",)),
-    "tensordot_default": ("Numba has no np.tensordot", None),
-    "tensordot_pairs": ("Numba has no np.tensordot", None),
-    "einsum_matmul": ("Numba has no np.einsum", None),
-    "einsum_trace_and_diagonal": ("Numba has no np.einsum", None),
-    "einsum_batched": ("Numba has no np.einsum", None),
-    "einsum_three_operands": ("Numba has no np.einsum", None),
-    "einsum_implicit_rowdot": ("Numba has no np.einsum", None),
-    "trace_method": ("Numba has no ndarray.trace", None),
-    "diagonal_": ("Numba has no np.diagonal", None),
-    "inv_": ("Numba's np.linalg.inv takes one matrix, not a stack", ("(2, 3, 3)",)),
-    "det_": ("Numba's np.linalg.det takes one matrix, not a stack", ("(2, 3, 3)",)),
-    "reshape_fortran_order": ("Numba's np.reshape has no order", None),
-    "mT_attribute": ("Numba has no ndarray.mT", None),
-    "swapaxes_method": ("Numba has no ndarray.swapaxes", None),
-    "squeeze_": ("Numba has no np.squeeze", None),
-    "squeeze_method_axis": ("Numba has no ndarray.squeeze", None),
-    "concatenate_axis1": ("Numba's np.concatenate takes a tuple, not a list", None),
-    "concatenate_flat": ("Numba's np.concatenate has no axis=None", None),
-    "stack_axis1": ("Numba's np.stack takes a tuple, not a list", None),
-    "stack_scalars": ("Numba's np.stack takes arrays, not a list of floats", None),
-    "vstack_": ("Numba's np.vstack needs arrays of one dimension", None),
-    "tile_": ("Numba has no np.tile", None),
-    "repeat_axis_counts": (_NO_AXIS.format("np.repeat"), None),
-    "repeat_method": (_NO_AXIS.format("ndarray.repeat"), None),
-    "flip_axis": (_NO_AXIS.format("np.flip"), None),
-    "roll_axes": (_NO_AXIS.format("np.roll"), None),
-    "pad_constant": ("Numba has no np.pad", None),
-    "pad_constant_value": ("Numba has no np.pad", None),
-    "atleast_2d_": ("Numba's np.atleast_2d takes arrays only", ("()",)),
-    "atleast_1d_": ("Numba's np.atleast_1d takes arrays only", None),
-    "bool_mask_read": ("Numba indexes with 1-D boolean masks only", ("(2, 3)",)),
-    "mask_write": ("Numba indexes with 1-D boolean masks only", ("(2, 3)",)),
-    "astype_and_copy_methods": ("Numba's astype needs a NumPy dtype, not float", None),
-    "astype_function": ("Numba has no np.astype", None),
-    "dtype_python_float": ("Numba takes NumPy dtypes only, not float", None),
-    "mean_var_dtype_float": ("Numba's np.mean, np.var and np.std take no dtype", None),
-    "mean_dtype_int": ("Numba's np.mean takes no dtype", None),
-    "prod_dtype_int": ("Numba's np.prod takes no dtype", None),
-    "cumprod_dtype_int": ("Numba's np.cumprod takes no dtype", None),
-    "trace_dtype_int": ("Numba's np.trace takes no dtype", None),
-    "array_dtype_int": ("Numba's np.array takes no dtype for an array", None),
-    "linspace_dtype_int": ("Numba's np.linspace takes no dtype", None),
-    "full_dtype_int": ("Numba's np.full takes no 0-d array fill value", ("0d",)),
-    "softmax": (_NO_AXIS.format("np.max"), None),
-    "log_softmax": (_NO_AXIS.format("np.max"), None),
-    "categorical_cross_entropy": (_NO_AXIS.format("np.max"), None),
-    "softmax_cross_entropy": (_NO_AXIS.format("ndarray.max"), None),
-    "batch_norm_loss": (_NO_AXIS.format("ndarray.mean"), None),
-}
-
-
-def _apply_numba_gaps():
-    for k, entry in enumerate(ZOO):
-        if entry.name in NUMBA_GAPS:
-            reason, labels = NUMBA_GAPS[entry.name]
-            if labels is None or set(labels) >= {c[0] for c in entry.cases}:
-                ZOO[k] = replace(entry, jit_ok=False, reason=reason)
-            else:
-                ZOO[k] = replace(entry, reason=reason, no_jit_cases=tuple(labels))
-    unknown = set(NUMBA_GAPS) - {e.name for e in ZOO}
-    assert not unknown, f"NUMBA_GAPS names entries that do not exist: {sorted(unknown)}"
-
-
-NUMBA_GAPS.clear()  # experiment
-_apply_numba_gaps()

@@ -178,10 +178,7 @@ def assert_like_output(value, tangent, expected, label):
 
 
 def _jit_entries():
-    return [pytest.param(by_name(name), id=name,
-                         marks=() if by_name(name).jit_ok else pytest.mark.skip(
-                             reason=by_name(name).reason))
-            for name in JIT_SUBSET]
+    return [pytest.param(by_name(name), id=name) for name in JIT_SUBSET]
 
 
 @pytest.mark.parametrize("entry", _jit_entries())

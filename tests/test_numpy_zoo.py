@@ -74,11 +74,7 @@ def _params(modes=MODES, only=None):
         if only is not None and entry.name not in only:
             continue
         for mode in modes:
-            marks = []
-            if mode == "jit" and not entry.jit_ok:
-                marks.append(pytest.mark.skip(
-                    reason=f"Numba cannot compile the primal: {entry.reason}"))
-            params.append(pytest.param(entry, mode, id=f"{entry.name}-{mode}", marks=marks))
+            params.append(pytest.param(entry, mode, id=f"{entry.name}-{mode}"))
     return params
 
 
@@ -87,9 +83,7 @@ def cases(entry, mode):
     shapes come last), so that scalars, 0-d arrays and arrays all compile."""
     if mode != "jit":
         return entry.cases
-    runnable = entry.jit_cases()
-    picked = runnable[:JIT_CASES] + runnable[JIT_CASES:][-1:]
-    return picked
+    return entry.cases[:JIT_CASES] + entry.cases[JIT_CASES:][-1:]
 
 
 def positions(entry):
@@ -266,7 +260,7 @@ def test_vjp_inner_product_identity(entry, mode):
     """Python mode: every entry, every case. jit: the array-output entries (scalar outputs are
     compared with Python mode through ``grad``) at their most general case (two compilations
     per case: the primal and the pullback)."""
-    picked = cases(entry, mode) if mode == "python" else entry.jit_cases()[-1:]
+    picked = cases(entry, mode) if mode == "python" else entry.cases[-1:]
     check_vjp_identity(entry, mode, numpy_points(entry, picked))
 
 
@@ -449,10 +443,9 @@ KINKS = [
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("fn, wrt, args, expected", KINKS, ids=[k[0].__name__ for k in KINKS])
 def test_kink_convention(fn, wrt, args, expected, mode):
-    if mode == "jit" and fn is k_max_axis:
-        pytest.skip("Numba cannot compile the primal: Numba's np.max takes no axis")
     dfn = adjoint.grad(fn, wrt=wrt, jit=(mode == "jit"))
-    got = dfn(*copy_args(args))
+    with np.errstate(divide="ignore"):  # the derivative of sqrt at 0 is inf
+        got = dfn(*copy_args(args))
     got = got if isinstance(wrt, tuple) else (got,)
     for g, e in zip(got, expected):
         np.testing.assert_array_equal(g, e, err_msg=f"{fn.__name__} [{mode}]")

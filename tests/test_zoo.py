@@ -25,7 +25,6 @@ point (``harness.build``), because each Numba compilation costs 0.1-1 s.
 
 from __future__ import annotations
 
-import functools
 import inspect
 import json
 import os
@@ -40,7 +39,6 @@ from harness import build, rng, uncovered_arms, zoo_points
 from zoo import ZOO
 
 import adjoint
-from adjoint.errors import JitError
 
 MODES = ("python", "jit")
 
@@ -56,22 +54,6 @@ def _entry_params(entries=ZOO, modes=MODES):
             for entry in entries for mode in modes]
 
 
-def allows_jit_refusal(test):
-    """Run ``test(entry, mode)``; for an entry whose primal Numba rejects (``jit_ok=False``),
-    jit mode may refuse with a JitError, which skips. It must never return a wrong number, so
-    such entries still run: when the generated code avoids the rejected operation (``grad``
-    often needs no primal value), the numbers are checked like any other."""
-
-    @functools.wraps(test)
-    def run(entry, mode):
-        try:
-            return test(entry, mode)
-        except JitError as exc:
-            if mode == "jit" and not entry.jit_ok:
-                pytest.skip(f"refused as expected ({entry.reason}): {exc.message}")
-            raise
-
-    return run
 
 
 
@@ -188,7 +170,6 @@ def check_grad(entry, dfn, mode):
 
 
 @pytest.mark.parametrize("entry, mode", _entry_params())
-@allows_jit_refusal
 def test_grad_matches_finite_differences(entry, mode):
     check_grad(entry, build(adjoint.grad, entry, mode), mode)
 
@@ -200,7 +181,6 @@ def test_unoptimized_grad_matches_finite_differences(entry):
 
 
 @pytest.mark.parametrize("entry, mode", _entry_params())
-@allows_jit_refusal
 def test_value_and_grad(entry, mode):
     vg = build(adjoint.value_and_grad, entry, mode)
     dfn = build(adjoint.grad, entry, mode)
@@ -232,7 +212,6 @@ def _has_array_wrt(entry):
 
 
 @pytest.mark.parametrize("entry, mode", _entry_params([e for e in ZOO if _has_array_wrt(e)]))
-@allows_jit_refusal
 def test_vjp_inner_product_identity(entry, mode):
     """<g, v> equals the directional derivative of f along v, for all wrt arguments at once."""
     dfn = build(adjoint.grad, entry, mode)
@@ -361,11 +340,3 @@ def test_generated_text_does_not_depend_on_hash_seed():
     here = {e.name: _specialised_source(e) for e in ZOO}
     differing = sorted(name for name in here if here[name] != other.get(name))
     assert not differing, f"generated text depends on the hash seed for: {differing}"
-
-
-@pytest.mark.parametrize("entry", [pytest.param(e, id=e.name) for e in ZOO if not e.jit_ok])
-def test_jit_ok_false_only_when_numba_rejects_the_primal(entry):
-    """Keeps the zoo honest: an entry may opt out of jit only if plain Numba cannot compile it."""
-    numba = pytest.importorskip("numba")
-    with pytest.raises(numba.core.errors.NumbaError):
-        numba.njit(entry.fn)(*_points(entry)[0])

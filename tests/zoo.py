@@ -9,7 +9,6 @@ records, in :data:`ZOO`, an :class:`Entry` with:
   discontinuities (``//``, ``%``, ``floor``, branch conditions) by a fixed margin, away from 0
   for division, and with Python ``int`` values for counts such as ``n``;
 - ``wrt``: what the tests differentiate with respect to (int, name, or tuple of them);
-- ``jit_ok``: False only when Numba cannot compile the *primal* itself (``reason`` says why);
 - ``points``: explicit argument tuples tested besides the random draws, where the draws would
   miss an arm of a branch (every arm of every ``if`` and conditional expression must run at some
   test point: ``test_every_branch_arm_runs``);
@@ -39,8 +38,6 @@ class Entry:
     fn: object
     args: object  # rng -> tuple of arguments
     wrt: object = 0
-    jit_ok: bool = True
-    reason: str = ""
     points: tuple = ()  # explicit argument tuples, tested besides the random draws
     unreachable: tuple = ()  # ((condition, arm, reason), ...)
 
@@ -51,15 +48,12 @@ class Entry:
 ZOO: list[Entry] = []
 
 
-def zoo(*, args, wrt=0, jit_ok=True, reason="", name=None, points=(), unreachable=None):
+def zoo(*, args, wrt=0, name=None, points=(), unreachable=None):
     """Register the decorated function as a zoo entry (see the module docstring)."""
-    if not jit_ok and not reason:
-        raise ValueError("an entry with jit_ok=False must say why (reason=...)")
     unreachable = tuple((text, arm, why) for (text, arm), why in (unreachable or {}).items())
 
     def register(fn):
-        entry = Entry(name or fn.__name__, fn, args, wrt, jit_ok, reason, tuple(points),
-                      unreachable)
+        entry = Entry(name or fn.__name__, fn, args, wrt, tuple(points), unreachable)
         if any(e.name == entry.name for e in ZOO):
             raise ValueError(f"duplicate zoo entry {entry.name!r}")
         ZOO.append(entry)
@@ -1182,8 +1176,7 @@ def math_log(x):
     return math.log(x) * x
 
 
-@zoo(args=lambda rng: (u(rng), u(rng, 1.5, 4.0)), wrt=(0, 1), jit_ok=False,
-     reason="Numba's math.log takes one argument only (no base)")
+@zoo(args=lambda rng: (u(rng), u(rng, 1.5, 4.0)), wrt=(0, 1))
 def math_log_base(x, b):
     return math.log(x, b)
 

@@ -27,6 +27,9 @@ import re
 import sys
 from pathlib import Path
 
+import gast
+import numpy as np
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = ROOT / "docs" / "supported.md"
 REGENERATE = "python tools/gen_supported.py"
@@ -91,6 +94,45 @@ def modes(rule):
             (False, True): "forward only", (False, False): "none"}[(reverse, forward)]
 
 
+_NUMBA = {}
+
+
+def _numba_has(obj):
+    """Whether Numba can type a call of ``obj`` at all (under jit, ``np`` is adjoint's
+    ``jit_numpy`` proxy, so its reductions count as the proxy's)."""
+    if not _NUMBA:
+        from numba.core.registry import cpu_target
+
+        from adjoint import jit_numpy, runtime_numba  # noqa: F401  (registers the overloads)
+        proxy = jit_numpy.proxy()
+        cpu_target.target_context.refresh()
+        _NUMBA["typing"] = cpu_target.typing_context
+        _NUMBA["typing"].refresh()
+        _NUMBA["proxy"] = {id(getattr(np, n)): getattr(proxy, n) for n in jit_numpy.REDUCTIONS}
+    obj = _NUMBA["proxy"].get(id(obj), obj)
+    try:
+        _NUMBA["typing"].resolve_value_type(obj)
+    except (ValueError, TypeError, LookupError):
+        return False
+    return True
+
+
+def jit_cell(rule):
+    """Where the rule's function runs under ``jit=True``: everywhere, or outside loops only
+    (Numba lacks the function or a helper its derivative calls)."""
+    if rule.nondiff or not callable(rule.primal) or namespace_of(rule) == "operators":
+        return "yes"
+    method = rule.name.startswith("ndarray.")  # written x.name(...): Numba's array methods
+    lacking = [] if method or _numba_has(rule.primal) else [rule.name]
+    templates = [t for t in (rule.vjp, rule.jvp, rule.partials) if t]
+    helpers = sorted({n.id for t in templates for stmt in t for n in gast.walk(stmt)
+                      if isinstance(n, gast.Name) and n.id in runtime.__all__})
+    lacking += [h for h in helpers if not _numba_has(getattr(runtime, h))]
+    if not lacking:
+        return "yes"
+    return "outside loops (Numba lacks " + ", ".join(f"`{n}`" for n in lacking) + ")"
+
+
 def _cell(text):
     return " ".join(str(text).split()).replace("|", "\\|")
 
@@ -112,10 +154,11 @@ def render_ops():
     lines = [f"{len(registry.all_rules())} functions have a rule: "
              + ", ".join(f"{len(groups[key])} in {title}" for key, title, _ in sections) + "."]
     for key, title, blurb in sections:
-        lines += ["", f"### {title}", "", blurb, "", "| function | derivative | modes |",
-                  "| --- | --- | --- |"]
+        lines += ["", f"### {title}", "", blurb, "",
+                  "| function | derivative | modes | jit |", "| --- | --- | --- | --- |"]
         for rule in groups[key]:
-            lines.append(f"| {_label(rule, spelled)} | {_cell(rule.doc)} | {modes(rule)} |")
+            lines.append(f"| {_label(rule, spelled)} | {_cell(rule.doc)} | {modes(rule)} | "
+                         f"{jit_cell(rule)} |")
     return "\n".join(lines)
 
 
