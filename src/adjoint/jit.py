@@ -31,6 +31,7 @@ function or a global it freezes changes the hash, and so invalidates the entry.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import importlib.util
 import logging
@@ -292,8 +293,11 @@ def _runtime_fingerprint():
 
         from . import __version__, jit_numpy, runtime, runtime_numba
         digest = hashlib.sha256(f"{numba.__version__} {__version__}".encode())
-        for module in (runtime, runtime_numba, jit_numpy):
-            with open(module.__file__, "rb") as fh:
+        files = [jit_numpy.__file__]
+        for package in (runtime, runtime_numba):  # every module of the two packages
+            files += sorted(glob.glob(os.path.join(os.path.dirname(package.__file__), "*.py")))
+        for path in files:
+            with open(path, "rb") as fh:
                 digest.update(fh.read())
         _RUNTIME_FINGERPRINT = digest.digest()
     return _RUNTIME_FINGERPRINT

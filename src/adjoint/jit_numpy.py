@@ -53,7 +53,7 @@ def _reduction(name, types, overload):
     Numba's own lacks (``np.sum`` has ``axis`` only); other calls go to Numba's."""
     from numba.np.unsafe.ndarray import to_fixed_tuple
 
-    from .runtime_numba import _lanes as lanes  # one helper for work along an axis
+    from .runtime_numba.common import _lanes as lanes  # one helper for work along an axis
 
     function = getattr(np, name)
     op = {"amax": np.max, "amin": np.min}.get(name, function)

@@ -1,0 +1,343 @@
+"""Helpers of the linear-algebra rules: products (matmul, dot, inner, tensordot, einsum),
+diagonals and traces, solve, inv, det, slogdet, cholesky.
+
+Takes the primal operands and an adjoint (or tangent); returns the adjoint of one operand with
+that operand's shape (float64), or the tangent of the result.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import NoRuleError
+from .core import unbroadcast
+from .shape import reshape_like
+
+
+def mT(x):
+    """The matrix transpose of a stack of matrices: the last two axes swapped."""
+    return np.swapaxes(x, -1, -2)
+
+
+def _as_matrices(g, a, b):
+    """matmul's operands and adjoint with 1-D operands promoted to matrices, as matmul does."""
+    g = np.asarray(g, dtype=np.float64)
+    a2 = a[None, :] if a.ndim == 1 else a
+    b2 = b[:, None] if b.ndim == 1 else b
+    if b.ndim == 1:
+        g = g[..., None]
+    if a.ndim == 1:
+        g = np.expand_dims(g, -2)
+    return g, a2, b2
+
+
+def _plain_product_vjp(g, a, b, which):
+    """The adjoint of a 1-D/2-D by 1-D/2-D product (where np.dot and matmul agree), or None."""
+    if not (isinstance(a, np.ndarray) and isinstance(b, np.ndarray)) or not (
+            1 <= a.ndim <= 2 and 1 <= b.ndim <= 2):
+        return None
+    if which == 0:
+        if b.ndim == 2:
+            return g @ b.T if a.ndim == 2 else b @ g
+        return np.outer(g, b) if a.ndim == 2 else g * b
+    if a.ndim == 2:
+        return a.T @ g
+    return np.outer(a, g) if b.ndim == 2 else g * a
+
+
+def matmul_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``a @ b`` (1-D operands, batches and batch broadcasting included)."""
+    plain = _plain_product_vjp(g, a, b, 0)
+    if plain is not None:
+        return plain
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return reshape_like(unbroadcast(g2 @ mT(b2), a2), a)
+
+
+def matmul_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``a @ b``."""
+    plain = _plain_product_vjp(g, a, b, 1)
+    if plain is not None:
+        return plain
+    g2, a2, b2 = _as_matrices(g, a, b)
+    return reshape_like(unbroadcast(mT(a2) @ g2, b2), b)
+
+
+def _tensordot_vjp(g, a, b, a_axes, b_axes, which):
+    """Adjoint of ``a`` (which=0) or ``b`` (which=1) in ``np.tensordot(a, b, (a_axes, b_axes))``.
+
+    The result's axes are a's free axes then b's free axes, each in increasing order; the adjoint
+    contracts ``g`` with the other operand over that operand's free axes and puts the axes back in
+    the operand's order.
+    """
+    g = np.asarray(g, dtype=np.float64)
+    a_axes = [k % a.ndim for k in a_axes]
+    b_axes = [k % b.ndim for k in b_axes]
+    free_a = [k for k in range(a.ndim) if k not in a_axes]
+    free_b = [k for k in range(b.ndim) if k not in b_axes]
+    if which == 0:
+        g_free_b = list(range(len(free_a), g.ndim))
+        r = np.tensordot(g, b, (g_free_b, free_b))
+        # r's axes: a's free axes, then b's contracted axes in increasing order (as a's partners).
+        order = free_a + [a_axes[b_axes.index(k)] for k in sorted(b_axes)]
+    else:
+        r = np.tensordot(a, g, (free_a, list(range(len(free_a)))))
+        order = [b_axes[a_axes.index(k)] for k in sorted(a_axes)] + free_b
+    return np.transpose(r, np.argsort(order))
+
+
+def _dot_axes(a, b):
+    if a.ndim == 0 or b.ndim == 0:
+        return None
+    return [a.ndim - 1], [max(b.ndim - 2, 0)]
+
+
+def dot_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``np.dot(a, b)`` (scalars, vectors, matrices, N-d arrays)."""
+    plain = _plain_product_vjp(g, a, b, 0)
+    if plain is not None:
+        return plain
+    a, b = np.asarray(a), np.asarray(b)
+    axes = _dot_axes(a, b)
+    if axes is None:
+        return unbroadcast(g * b, a)
+    return _tensordot_vjp(g, a, b, axes[0], axes[1], 0)
+
+
+def dot_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.dot(a, b)``."""
+    plain = _plain_product_vjp(g, a, b, 1)
+    if plain is not None:
+        return plain
+    a, b = np.asarray(a), np.asarray(b)
+    axes = _dot_axes(a, b)
+    if axes is None:
+        return unbroadcast(g * a, b)
+    return _tensordot_vjp(g, a, b, axes[0], axes[1], 1)
+
+
+def inner_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``np.inner(a, b)`` (contracts the last axes of both)."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return unbroadcast(g * b, a)
+    return _tensordot_vjp(g, a, b, [a.ndim - 1], [b.ndim - 1], 0)
+
+
+def inner_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.inner(a, b)``."""
+    a, b = np.asarray(a), np.asarray(b)
+    if a.ndim == 0 or b.ndim == 0:
+        return unbroadcast(g * a, b)
+    return _tensordot_vjp(g, a, b, [a.ndim - 1], [b.ndim - 1], 1)
+
+
+def _tensordot_axes(a, b, axes):
+    if isinstance(axes, (int, np.integer)):
+        return list(range(a.ndim - axes, a.ndim)), list(range(axes))
+    a_axes, b_axes = axes
+    a_axes = [a_axes] if isinstance(a_axes, (int, np.integer)) else list(a_axes)
+    b_axes = [b_axes] if isinstance(b_axes, (int, np.integer)) else list(b_axes)
+    return a_axes, b_axes
+
+
+def tensordot_vjp_a(g, a, b, axes):
+    """Adjoint of ``a`` in ``np.tensordot(a, b, axes)``."""
+    a, b = np.asarray(a), np.asarray(b)
+    return _tensordot_vjp(g, a, b, *_tensordot_axes(a, b, axes), 0)
+
+
+def tensordot_vjp_b(g, a, b, axes):
+    """Adjoint of ``b`` in ``np.tensordot(a, b, axes)``."""
+    a, b = np.asarray(a), np.asarray(b)
+    return _tensordot_vjp(g, a, b, *_tensordot_axes(a, b, axes), 1)
+
+
+_EINSUM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _einsum_parts(subscripts, count):
+    """Input and output subscripts of an einsum (implicit output: letters seen once, sorted)."""
+    spec = subscripts.replace(" ", "")
+    if "." in spec:
+        raise NoRuleError("adjoint's rule for np.einsum does not support '...' in subscripts",
+                          hint="write every axis with a letter")
+    if "->" in spec:
+        lhs, out = spec.split("->")
+    else:
+        lhs = spec
+        out = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+    inputs = lhs.split(",")
+    if len(inputs) != count:
+        raise NoRuleError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, got {count}",
+                          hint="adjoint's rule for np.einsum takes 1 to 8 operands")
+    return inputs, out
+
+
+def _sublist_letters(sublist):
+    """An einsum sublist (``[0, 1]``) as subscript letters, the way NumPy reads it."""
+    letters = []
+    for label in sublist:
+        if label is Ellipsis:
+            raise NoRuleError("adjoint's rule for np.einsum does not support '...' in "
+                              "sublists", hint="write every axis with an integer label")
+        letters.append(_EINSUM_LETTERS[int(label)])
+    return "".join(letters)
+
+
+def _einsum_call(args):
+    """``np.einsum``'s arguments in either form, ``('ij,jk->ik', a, b)`` or
+    ``(a, [0, 1], b, [1, 2], [0, 2])`` (sublists): (inputs' letters, output letters, operands,
+    {argument position: operand index})."""
+    args = list(args)
+    while args and args[-1] is None:
+        args.pop()
+    if isinstance(args[0], str):
+        ops = [np.asarray(o) for o in args[1:]]
+        inputs, out = _einsum_parts(args[0], len(ops))
+        return inputs, out, ops, {k + 1: k for k in range(len(ops))}
+    pairs, rest = args[:len(args) - len(args) % 2], args[len(args) - len(args) % 2:]
+    ops = [np.asarray(o) for o in pairs[0::2]]
+    inputs = [_sublist_letters(s) for s in pairs[1::2]]
+    spec = ",".join(inputs) + ("->" + _sublist_letters(rest[0]) if rest else "")
+    inputs, out = _einsum_parts(spec, len(ops))
+    return inputs, out, ops, {2 * k: k for k in range(len(ops))}
+
+
+def einsum_vjp(g, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=None, op5=None,
+               op6=None, op7=None):
+    """Adjoint of argument ``k`` of ``np.einsum(subscripts, op0, op1, ...)`` (argument 0 is
+    ``subscripts``): an operand, in the subscripts form or the sublist form
+    (``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``, where the operands are arguments 0, 2, ...).
+
+    It is the einsum of ``g`` with the other operands onto the operand's letters. Letters only
+    that operand has (summed away) broadcast through a vector of ones; a repeated letter
+    (a diagonal, ``'ii->'``) writes the result onto that diagonal of a zero array.
+    """
+    inputs, out, ops, positions = _einsum_call(
+        (subscripts, op0, op1, op2, op3, op4, op5, op6, op7))
+    if k not in positions:
+        raise NoRuleError(f"np.einsum: argument {k} is not an operand",
+                          hint="differentiate with respect to the arrays only")
+    k = positions[k]
+    mine = inputs[k]
+    letters = "".join(dict.fromkeys(mine))  # unique, in order
+    terms = [out] + [s for j, s in enumerate(inputs) if j != k]
+    operands = [np.asarray(g, dtype=np.float64)] + [o for j, o in enumerate(ops) if j != k]
+    seen = "".join(terms)
+    for c in letters:
+        if c not in seen:
+            terms.append(c)
+            operands.append(np.ones(ops[k].shape[mine.index(c)]))
+    r = np.einsum(",".join(terms) + "->" + letters, *operands)
+    if letters == mine:
+        return r
+    grad = np.zeros(ops[k].shape)
+    np.einsum(mine + "->" + letters, grad)[...] += r  # a writable view of the diagonal
+    return grad
+
+
+def einsum_jvp(t, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=None, op5=None,
+               op6=None, op7=None):
+    """Tangent of ``np.einsum`` from argument ``k``'s tangent ``t`` (linear in it); the
+    arguments as for :func:`einsum_vjp`."""
+    args = [subscripts, op0, op1, op2, op3, op4, op5, op6, op7]
+    _einsum_call(args)  # refuses what einsum_vjp refuses
+    args[k] = t
+    while args[-1] is None:
+        args.pop()
+    return np.einsum(*args)
+
+
+def diagonal_vjp(g, a, offset, axis1, axis2):
+    """Adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` written on that diagonal."""
+    out = np.zeros(np.shape(a))
+    view = np.moveaxis(out, (axis1, axis2), (-2, -1))
+    rows = np.arange(max(0, -offset), min(view.shape[-2], view.shape[-1] - offset))
+    view[..., rows, rows + offset] = g
+    return out
+
+
+def trace_vjp(g, a, offset, axis1, axis2):
+    """Adjoint of ``np.trace(a, offset, axis1, axis2)``: ``g`` on every diagonal element."""
+    return diagonal_vjp(np.asarray(g, dtype=np.float64)[..., None], a, offset, axis1, axis2)
+
+
+def solve_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``x = np.linalg.solve(a, b)``: solve(aᵀ, g)."""
+    if np.ndim(b) == 1:  # NumPy 2: only a 1-D b is a vector; otherwise it is (..., M, K)
+        return unbroadcast(np.linalg.solve(mT(a), g[..., None])[..., 0], b)
+    return unbroadcast(np.linalg.solve(mT(a), g), b)
+
+
+def solve_vjp_a(g, a, b, x):
+    """Adjoint of ``a`` in ``x = np.linalg.solve(a, b)``: -solve(aᵀ, g) xᵀ."""
+    if np.ndim(b) == 1:
+        gb = np.linalg.solve(mT(a), g[..., None])
+        return unbroadcast(-gb * x[..., None, :], a)
+    return unbroadcast(-(np.linalg.solve(mT(a), g) @ mT(x)), a)
+
+
+def solve_jvp_a(t, a, b, x):
+    """Tangent of ``x = np.linalg.solve(a, b)`` from ``a``'s tangent: -solve(a, t x)."""
+    if np.ndim(b) == 1:
+        return -np.linalg.solve(a, t @ x[..., None])[..., 0]
+    return -np.linalg.solve(a, t @ x)
+
+
+def det_vjp(g, a, z):
+    """Adjoint of ``np.linalg.det(a)``: g det(a) inv(a)ᵀ (a must be invertible)."""
+    scale = np.asarray(g * z, dtype=np.float64)[..., None, None]
+    return scale * mT(np.linalg.inv(a))
+
+
+def det_jvp(t, a, z):
+    """Tangent of ``np.linalg.det(a)``: det(a) trace(solve(a, t))."""
+    return z * np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
+
+
+def logdet_vjp(g, a):
+    """Adjoint of ``log|det(a)|`` (``np.linalg.slogdet(a)[1]``): g inv(a)ᵀ."""
+    return np.asarray(g, dtype=np.float64)[..., None, None] * mT(np.linalg.inv(a))
+
+
+def logdet_jvp(t, a):
+    """Tangent of ``log|det(a)|``: trace(solve(a, t))."""
+    return np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
+
+
+def _phi(x):
+    """The lower triangle of ``x`` with its diagonal halved."""
+    return np.tril(x) - 0.5 * x * np.eye(x.shape[-1])
+
+
+def cholesky_vjp(g, z, upper):
+    """Adjoint of ``np.linalg.cholesky(a, upper=upper)`` with result ``z``.
+
+    NumPy reads only one triangle of ``a`` (the lower one, or the upper one for ``upper=True``),
+    so the adjoint lives on that triangle: for the lower case it is tril(S + Sᵀ) with the
+    diagonal of S, where S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹ and Φ takes the lower triangle with half diagonal.
+    """
+    if upper:
+        return mT(cholesky_vjp(mT(g), mT(z), False))
+    inv_l = np.linalg.inv(z)
+    s = mT(inv_l) @ _phi(mT(z) @ g) @ inv_l
+    return np.tril(s + mT(s)) - s * np.eye(s.shape[-1])
+
+
+def cholesky_jvp(t, z, upper):
+    """Tangent of ``np.linalg.cholesky(a, upper=upper)``: L Φ(L⁻¹ dA L⁻ᵀ), where dA is the
+    symmetric matrix that the read triangle of ``t`` stands for."""
+    if upper:
+        return mT(cholesky_jvp(mT(t), mT(z), False))
+    sym = np.tril(t) + mT(np.tril(t, -1))
+    inv_l = np.linalg.inv(z)
+    return z @ _phi(inv_l @ sym @ mT(inv_l))
+
+
+def diag_vjp(g, v, k):
+    """Adjoint of ``np.diag(v, k)``: the k-th diagonal of ``g`` (v 1-D), or ``g`` placed on
+    the k-th diagonal of a zero matrix (v 2-D)."""
+    if np.ndim(v) == 1:
+        return np.diagonal(g, k).copy()
+    return diagonal_vjp(g, v, k, 0, 1)
