@@ -197,3 +197,32 @@ def test_session_cache_is_this_sessions_own(request):
     run = os.environ.get("PYTEST_XDIST_TESTRUNUID") or request.config.option.testrunuid
     assert run and jit._CACHE_DIR == conftest._session_cache_dir(run)
     assert os.path.isdir(jit._CACHE_DIR)
+
+
+# --- stop_gradient and custom_vjp rules compile inside loops --------------------------------------
+
+
+@adjoint.custom_vjp
+def clip_st(x):
+    return min(max(x, -1.0), 1.0)
+
+
+@clip_st.defvjp
+def _clip_st_bwd(x, out, g):
+    return (g,)  # straight-through: the clip's derivative is taken as 1
+
+
+def straight_through_loop(x, n):
+    s = 0.0
+    for i in range(n):
+        s = s + clip_st(x * i) + adjoint.stop_gradient(x * x) * x
+    return s
+
+
+def test_stop_gradient_and_custom_vjp_rules_hold_in_a_compiled_loop():
+    x, n = 0.7, 5
+    want = n * (n - 1) / 2 + n * x * x  # d/dx: sum of i (straight through) + n x² (x² constant)
+    compiled = adjoint.grad(straight_through_loop, jit=True)
+    assert compiled(x, n) == pytest.approx(want, rel=1e-12)
+    assert adjoint.grad(straight_through_loop)(x, n) == pytest.approx(want, rel=1e-12)
+    assert len(_plan(compiled, x, n).kernels) == 0 and compiled._entries  # compiled whole

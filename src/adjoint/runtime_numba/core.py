@@ -10,6 +10,7 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 from .. import runtime
+from ..custom import stop_gradient
 from .common import (
     _is_array,
     _is_integer_array,
@@ -292,3 +293,11 @@ def _check_scalar(out):
         _raise_not_scalar(detail)
         return 0.0
     return not_number
+
+
+# --- stop_gradient: the identity in value, however generated code reaches it --------------------
+
+
+@overload(stop_gradient)
+def _stop_gradient(x):
+    return lambda x: x
