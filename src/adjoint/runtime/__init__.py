@@ -4,9 +4,10 @@ Generated adjoints call only these helpers (besides NumPy, ``math`` and builtins
 in :data:`__all__`. Each has a plain-Python implementation in one of this package's modules,
 grouped by theme (:mod:`.core` for what the compiler core emits, then one module per family of
 NumPy rules: :mod:`.reductions`, :mod:`.linalg`, :mod:`.shape`, :mod:`.creation`,
-:mod:`.elementwise`), and a Numba implementation in :mod:`adjoint.runtime_numba` (registered with
-``numba.extending.overload``), so the *same generated source* runs interpreted and under
-``numba.njit``, and both give the same numbers to rounding.
+:mod:`.elementwise`, :mod:`.decompositions`), and a Numba implementation in
+:mod:`adjoint.runtime_numba` (registered with ``numba.extending.overload``), so the *same
+generated source* runs interpreted and under ``numba.njit``, and both give the same numbers to
+rounding.
 
 Every helper is published here: its ``__module__`` is ``adjoint.runtime`` (as NumPy publishes
 its functions as ``numpy.X``), which is how the analyses recognise a helper, how the docs name it,
@@ -41,16 +42,27 @@ from .creation import (  # noqa: F401
     linspace_jvp,
     linspace_vjp,
 )
+from .decompositions import (  # noqa: F401
+    eigh_jvp,
+    eigh_vjp,
+    pinv_jvp,
+    pinv_vjp,
+    svd_jvp,
+    svd_vjp,
+)
 from .elementwise import (  # noqa: F401
     clip_above,
     clip_below,
     clip_inside,
     pow_dx,
     safe_log,
+    sinc_deriv,
 )
 from .linalg import (  # noqa: F401
     cholesky_jvp,
     cholesky_vjp,
+    cross_vjp_a,
+    cross_vjp_b,
     det_jvp,
     det_vjp,
     diag_vjp,
@@ -61,6 +73,8 @@ from .linalg import (  # noqa: F401
     einsum_vjp,
     inner_vjp_a,
     inner_vjp_b,
+    kron_vjp_a,
+    kron_vjp_b,
     logdet_jvp,
     logdet_vjp,
     matmul_vjp_a,
@@ -92,12 +106,19 @@ from .reductions import (  # noqa: F401
     unreduce,
 )
 from .shape import (  # noqa: F401
+    append_vjp_arr,
+    append_vjp_values,
+    column_stack_vjp,
     flip_axis,
+    gradient_of,
+    gradient_vjp,
     hstack_vjp,
     index_concat_jvp,
     index_concat_vjp,
     method_axes,
     pad_border,
+    partition_jvp,
+    partition_vjp,
     permute,
     repeat_axis,
     repeat_vjp,
@@ -105,6 +126,9 @@ from .shape import (  # noqa: F401
     reshape_order,
     roll_axis,
     roll_vjp,
+    rot90_axes,
+    select_default_vjp,
+    select_vjp,
     sort_jvp,
     sort_vjp,
     split_like,
@@ -202,6 +226,27 @@ __all__ = [
     "clip_inside",
     "clip_below",
     "clip_above",
+    "kron_vjp_a",
+    "kron_vjp_b",
+    "cross_vjp_a",
+    "cross_vjp_b",
+    "svd_vjp",
+    "svd_jvp",
+    "eigh_vjp",
+    "eigh_jvp",
+    "pinv_vjp",
+    "pinv_jvp",
+    "partition_vjp",
+    "partition_jvp",
+    "column_stack_vjp",
+    "append_vjp_arr",
+    "append_vjp_values",
+    "select_vjp",
+    "select_default_vjp",
+    "gradient_vjp",
+    "gradient_of",
+    "rot90_axes",
+    "sinc_deriv",
 ]
 
 for _name in __all__:

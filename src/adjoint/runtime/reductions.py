@@ -133,7 +133,8 @@ def norm_weights(x, z, ord, axis):
     """d norm(x)/dx for ``np.linalg.norm(x, ord, axis)`` with result ``z`` (any keepdims).
 
     Vector norms: ord None/2 (x / z), 1 (sign x), inf/-inf (sign x on the extreme entries, ties
-    shared), any other p (sign(x) |x|^(p-1) / z^(p-1)). Matrix norms: None or 'fro' (x / z).
+    shared), any other p (sign(x) |x|^(p-1) / z^(p-1)). Matrix norms: None or 'fro' (x / z),
+    'nuc' (U Vᵀ of the reduced SVD: where every singular value is nonzero).
     At a zero norm the derivative is taken as 0 (a subgradient) rather than nan.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -149,6 +150,11 @@ def norm_weights(x, z, ord, axis):
     if matrix:
         if ord in ("fro", None):
             return x / safe
+        if ord == "nuc":  # d sum(s) = U Vᵀ (reduced SVD; the matrix axes moved last)
+            pair = (-2, -1) if axis is None else tuple(axis)
+            moved = np.moveaxis(x, pair, (-2, -1))
+            u, _, vh = np.linalg.svd(moved, full_matrices=False)
+            return np.moveaxis(u @ vh, (-2, -1), pair)
         raise NoRuleError(f"adjoint has no rule for the matrix norm np.linalg.norm(ord={ord!r})",
                           hint="use ord='fro', or compute the norm from its definition")
     if ord is None or ord == 2:
