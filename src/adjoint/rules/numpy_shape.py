@@ -383,8 +383,8 @@ def column_stack_jvp(z, tup):
 @vjp(np.append)
 def append_vjp(z, arr, values, axis=None):
     """d append(a, v) = append(da, dv): each gets its part of the adjoint"""
-    d[arr] = append_vjp_arr(d[z], arr, axis)
-    d[values] = append_vjp_values(d[z], arr, values, axis)
+    d[arr] = take_part(d[z], arr, axis, True)
+    d[values] = take_part(d[z], values, axis, False)
 
 
 @jvp(np.append)

@@ -251,14 +251,3 @@ def sinc_deriv_rule(z, x, n):
     """d sinc⁽ⁿ⁾(x) = sinc⁽ⁿ⁺¹⁾(x) dx (n, the order, is an integer)"""
     return sinc_deriv(x, n + 1), 0.0  # noqa: F821
 
-
-@vjp(runtime.rot90_axes)
-def rot90_axes_vjp(z, x, k, axes):
-    """a rotation: its adjoint rotates back"""
-    d[x] = rot90_axes(d[z], -k, axes)  # noqa: F821
-
-
-@jvp(runtime.rot90_axes)
-def rot90_axes_jvp(z, x, k, axes):
-    """linear in x"""
-    d[z] = rot90_axes(d[x], k, axes)  # noqa: F821

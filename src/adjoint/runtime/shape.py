@@ -110,9 +110,13 @@ def index_concat_vjp(g, maker, items):
 
 
 def index_concat_jvp(tangents, maker, items):
-    """The tangent of ``maker[items]`` from the items' ``tangents`` (slices' are zeros)."""
+    """The tangent of ``maker[items]`` from the items' ``tangents`` (slices' are zeros; so
+    are those of items past the end of ``tangents``, when generated code gave only the first
+    ones)."""
     _index_concat_labels(maker, items)  # refuses what index_concat_vjp refuses
-    parts = [np.zeros(np.shape(np.r_[item])) if isinstance(item, slice) else t
+    tangents = list(tangents) + [None] * (len(items) - len(tangents))
+    parts = [np.zeros(np.shape(np.r_[item])) if isinstance(item, slice) else
+             np.zeros(np.shape(item)) if t is None else t
              for t, item in zip(tangents, items)]
     return maker[tuple(parts)]
 
@@ -253,22 +257,38 @@ def column_stack_vjp(g, tup):
     return pieces
 
 
-def append_vjp_arr(g, arr, axis):
-    """Adjoint of ``arr`` in ``np.append(arr, values, axis)``: the leading part of ``g``
-    (flattened when ``axis`` is None)."""
+def take_part(g, like, axis, front):
+    """The part of ``g`` that ``np.append`` took from ``like`` (``front``: the array appended
+    to, else the values appended): the first or last ``like``-sized part of ``g`` flattened
+    (``axis`` None) or along ``axis``, shaped like ``like``."""
     if axis is None:
-        return reshape_like(np.ravel(g)[:np.size(arr)], arr)
-    n = np.shape(arr)[axis]
-    return np.take(g, np.arange(n), axis=axis)
+        flat = np.ravel(g)
+        n = np.size(like)
+        return reshape_like(flat[:n] if front else flat[flat.size - n:], like)
+    n = np.shape(like)[axis]
+    total = np.shape(g)[axis]
+    index = np.arange(n) if front else np.arange(total - n, total)
+    return reshape_like(np.take(g, index, axis=axis), like)
 
 
-def append_vjp_values(g, arr, values, axis):
-    """Adjoint of ``values`` in ``np.append(arr, values, axis)``: the rest of ``g``."""
+def pad_part(y, like, axis, front):
+    """The transpose of :func:`take_part`: zeros shaped like ``like`` (the whole) with ``y``
+    at the front or the back (of the flattened array when ``axis`` is None)."""
     if axis is None:
-        return reshape_like(np.ravel(g)[np.size(arr):], values)
-    n = np.shape(arr)[axis]
-    rest = np.take(g, np.arange(n, np.shape(g)[axis]), axis=axis)
-    return reshape_like(rest, values)
+        flat = np.zeros(np.size(like))
+        n = np.size(y)
+        if front:
+            flat[:n] = np.ravel(y)
+        else:
+            flat[flat.size - n:] = np.ravel(y)
+        return reshape_like(flat, like)
+    out = np.zeros(np.shape(like))
+    n = np.shape(y)[axis]
+    total = out.shape[axis]
+    index = [slice(None)] * out.ndim
+    index[axis] = slice(0, n) if front else slice(total - n, total)
+    out[tuple(index)] = y
+    return out
 
 
 def select_vjp(g, condlist, choicelist):
@@ -368,3 +388,49 @@ def gradient_of(f, s0, s1, s2, s3, axis, edge_order):
 def rot90_axes(x, k, axes):
     """``np.rot90(x, k, axes)`` (Numba's np.rot90 takes no axes)."""
     return np.rot90(x, k, axes)
+
+
+# --- transposes of the helpers that cut an adjoint into pieces (for higher orders) -----------
+# Generated code may hand over the adjoints of the first pieces only (those it read): the rest
+# are zeros shaped like their items.
+
+
+def _padded(pieces, items):
+    pieces = [np.asarray(p, dtype=np.float64) for p in pieces]
+    return pieces + [np.zeros(np.shape(x)) for x in list(items)[len(pieces):]]
+
+
+def join_like(pieces, arrays, axis):
+    """The transpose of :func:`split_like`: the pieces' adjoints concatenated along ``axis``
+    (flattened first when ``axis`` is None)."""
+    pieces = _padded(pieces, arrays)
+    if axis is None:
+        return np.concatenate([np.ravel(p) for p in pieces])
+    return np.concatenate(pieces, axis)
+
+
+def stack_like(pieces, g, axis):
+    """The transpose of :func:`unstack`: the slices' adjoints stacked along ``axis``."""
+    return np.stack(_padded(pieces, unstack(g, axis)), axis)
+
+
+def hstack_join(pieces, tup):
+    """The transpose of :func:`hstack_vjp`: the items' adjoints hstacked."""
+    return np.hstack(_padded(pieces, tup))
+
+
+def vstack_join(pieces, tup):
+    """The transpose of :func:`vstack_vjp`: the items' adjoints vstacked."""
+    return np.vstack(_padded(pieces, tup))
+
+
+def column_stack_join(pieces, tup):
+    """The transpose of :func:`column_stack_vjp`: the items' adjoints column-stacked."""
+    return np.column_stack(_padded(pieces, tup))
+
+
+def select_join(pieces, condlist, choicelist, like):
+    """The transpose of :func:`select_vjp`: each choice's adjoint where its condition is the
+    first true one, broadcast to ``like``'s shape."""
+    chosen = np.select(condlist, _padded(pieces, choicelist), 0.0)
+    return np.broadcast_to(chosen, np.shape(like)).astype(np.float64)

@@ -2,12 +2,12 @@
 
 For the helpers of rules whose primal Numba compiles but whose adjoint needs what Numba's NumPy
 lacks (``np.moveaxis``, ``np.pad``, ``np.put_along_axis``, batched ``@``, keyword arguments of
-``np.linalg``): the decompositions (svd, eigh, pinv), kron, cross, append, column_stack,
-partition and the derivatives of sinc. Each overload computes, from the argument types, the type
-the Python implementation returns (a float64 array of the dimension of the argument it is the
-adjoint of, or the type of the primal's result for a tangent), and calls it inside
-``numba.objmode``. The numbers are the plain-Python helper's own; the cost is one trip into the
-interpreter per call, which matters only inside long loops.
+``np.linalg``): the decompositions (svd, eigh, pinv), kron, cross, the parts of np.append,
+column_stack, partition and the derivatives of sinc. Each overload computes, from the argument
+types, the type the Python implementation returns (a float64 array of the dimension of the
+argument it is the adjoint of, or the type of the primal's result for a tangent), and calls it
+inside ``numba.objmode``. The numbers are the plain-Python helper's own; the cost is one trip
+into the interpreter per call, which matters only inside long loops.
 """
 
 from __future__ import annotations
@@ -91,24 +91,24 @@ def _cross_vjp_b(g, a, b, axisa, axisb, axisc, axis):
     return impl
 
 
-@overload(runtime.append_vjp_arr)
-def _append_vjp_arr(g, arr, axis):
-    out_type = _float_like(arr, "append_vjp_arr")
+@overload(runtime.take_part)
+def _take_part(g, like, axis, front):
+    out_type = _float_like(like, "take_part")
 
-    def impl(g, arr, axis):
+    def impl(g, like, axis, front):
         with objmode(out=out_type):
-            out = runtime.append_vjp_arr(g, arr, axis)
+            out = runtime.take_part(g, like, axis, front)
         return out
     return impl
 
 
-@overload(runtime.append_vjp_values)
-def _append_vjp_values(g, arr, values, axis):
-    out_type = _float_like(values, "append_vjp_values")
+@overload(runtime.pad_part)
+def _pad_part(y, like, axis, front):
+    out_type = _float_like(like, "pad_part")
 
-    def impl(g, arr, values, axis):
+    def impl(y, like, axis, front):
         with objmode(out=out_type):
-            out = runtime.append_vjp_values(g, arr, values, axis)
+            out = runtime.pad_part(y, like, axis, front)
         return out
     return impl
 
@@ -221,6 +221,67 @@ def _sinc_deriv(x, n):
             out = runtime.sinc_deriv(x, n)
         return out
     return impl
+
+
+@overload(runtime.place_at)
+def _place_at(y, like, index):
+    out_type = _float_like(like, "place_at")
+
+    def impl(y, like, index):
+        with objmode(out=out_type):
+            out = runtime.place_at(y, like, index)
+        return out
+    return impl
+
+
+# Transposes of the helpers that cut adjoints into pieces (met at higher orders only): the
+# result's dimension is that of the whole the pieces come from.
+
+
+def _joined(name, ndim_of):
+    def typer(*args):
+        ndim = ndim_of(*args)
+        out_type = types.Array(types.float64, ndim, "A")
+        helper = getattr(runtime, name)
+        arity = len(args)
+        if arity == 2:
+            def impl2(p0, p1):
+                with objmode(out=out_type):
+                    out = helper(p0, p1)
+                return out
+            return impl2
+        if arity == 3:
+            def impl3(p0, p1, p2):
+                with objmode(out=out_type):
+                    out = helper(p0, p1, p2)
+                return out
+            return impl3
+
+        def impl4(p0, p1, p2, p3):
+            with objmode(out=out_type):
+                out = helper(p0, p1, p2, p3)
+            return out
+        return impl4
+    return typer
+
+
+def _items_ndim(pieces, items, *rest):
+    return max(getattr(t, "ndim", 0) for t in items) if isinstance(items, types.BaseTuple) \
+        else 1
+
+
+overload(runtime.join_like)(_joined("join_like", lambda pieces, arrays, axis: 1 if
+                                    _is_none_type(axis) else _items_ndim(pieces, arrays)))
+overload(runtime.stack_like)(_joined("stack_like", lambda pieces, g, axis: g.ndim))
+overload(runtime.hstack_join)(_joined("hstack_join", lambda pieces, tup: max(
+    1, _items_ndim(pieces, tup))))
+overload(runtime.vstack_join)(_joined("vstack_join", lambda pieces, tup: 2))
+overload(runtime.column_stack_join)(_joined("column_stack_join", lambda pieces, tup: 2))
+overload(runtime.select_join)(_refuse("Numba cannot compile np.select of a list"))
+
+
+def _is_none_type(t):
+    return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
 # Helpers of primals Numba cannot compile at all: they say so at compile time.

@@ -1,0 +1,122 @@
+"""Rules for the runtime helpers of ``np.linalg.solve``, ``det`` and ``slogdet``, so that their
+generated adjoints can be differentiated again, in both modes and to any order.
+
+Takes nothing; importing it registers the rules in :mod:`adjoint.rules.registry`. Each rule is
+written with helpers and NumPy functions that have rules themselves, so the chain never ends.
+With ``y = solve_vjp_b(g, a, b) = a⁻ᵀ g`` and ``inv(a)``'s derivative ``-a⁻¹ da a⁻¹``:
+
+- ``logdet_vjp(g, a) = g a⁻ᵀ`` and ``logdet_jvp(t, a) = trace(a⁻¹ t)`` are transposes in
+  (g, t); both are ``-… da …`` in ``a`` by the derivative of the inverse;
+- ``det_vjp(g, a, z) = logdet_vjp(g z, a)`` and ``det_jvp(t, a, z) = z logdet_jvp(t, a)``;
+- ``solve_vjp_a(g, a, b, x) = -y xᵀ``, ``solve_jvp_a(t, a, b, x) = -a⁻¹ t x``: bilinear in the
+  adjoint (or tangent) and ``x``, and ``a`` enters through ``a⁻¹``.
+
+``b`` gives these helpers only a shape (a vector or a matrix); ``z``, the primal's result, is an
+argument of its own, differentiated where the program makes it depend on the inputs.
+"""
+
+import numpy as np
+
+from .. import runtime
+from .registry import jvp, vjp
+
+
+@vjp(runtime.logdet_vjp)
+def logdet_vjp_vjp(z, g, a):
+    """z = g a⁻ᵀ: ḡ = ⟨z̄, a⁻ᵀ⟩ = trace(a⁻¹ z̄), ā = -g a⁻ᵀ z̄ᵀ a⁻ᵀ"""
+    d[g] = logdet_jvp(d[z], a)  # noqa: F821
+    d[a] = -(logdet_vjp(g, a) @ mT(d[z]) @ mT(np.linalg.inv(a)))  # noqa: F821
+
+
+@jvp(runtime.logdet_vjp)
+def logdet_vjp_jvp(z, g, a):
+    """d (g a⁻ᵀ) = dg a⁻ᵀ - g a⁻ᵀ daᵀ a⁻ᵀ"""
+    d[z] = (logdet_vjp(d[g], a)  # noqa: F821
+            - logdet_vjp(g, a) @ mT(d[a]) @ mT(np.linalg.inv(a)))  # noqa: F821
+
+
+@vjp(runtime.logdet_jvp)
+def logdet_jvp_vjp(z, t, a):
+    """z = trace(a⁻¹ t): t̄ = z̄ a⁻ᵀ, ā = -z̄ (a⁻¹ t a⁻¹)ᵀ"""
+    d[t] = logdet_vjp(d[z], a)  # noqa: F821
+    d[a] = -(logdet_vjp(d[z], a) @ mT(t) @ mT(np.linalg.inv(a)))  # noqa: F821
+
+
+@jvp(runtime.logdet_jvp)
+def logdet_jvp_jvp(z, t, a):
+    """d trace(a⁻¹ t) = trace(a⁻¹ dt) - trace(a⁻¹ da a⁻¹ t)"""
+    d[z] = (logdet_jvp(d[t], a)  # noqa: F821
+            - logdet_jvp(d[a] @ np.linalg.solve(a, t), a))  # noqa: F821
+
+
+@vjp(runtime.det_vjp)
+def det_vjp_vjp(z, g, a, z_):
+    """z = g det a⁻ᵀ (det = z_): ḡ = det ⟨z̄, a⁻ᵀ⟩, d̄et = g ⟨z̄, a⁻ᵀ⟩, ā = -g det a⁻ᵀ z̄ᵀ a⁻ᵀ"""
+    d[g] = z_ * logdet_jvp(d[z], a)  # noqa: F821
+    d[z_] = g * logdet_jvp(d[z], a)  # noqa: F821
+    d[a] = -(det_vjp(g, a, z_) @ mT(d[z]) @ mT(np.linalg.inv(a)))  # noqa: F821
+
+
+@jvp(runtime.det_vjp)
+def det_vjp_jvp(z, g, a, z_):
+    """d (g det a⁻ᵀ) = (dg det + g ddet) a⁻ᵀ - g det a⁻ᵀ daᵀ a⁻ᵀ"""
+    d[z] = (logdet_vjp(d[g] * z_, a) + logdet_vjp(g * d[z_], a)  # noqa: F821
+            - det_vjp(g, a, z_) @ mT(d[a]) @ mT(np.linalg.inv(a)))  # noqa: F821
+
+
+@vjp(runtime.det_jvp)
+def det_jvp_vjp(z, t, a, z_):
+    """z = det trace(a⁻¹ t): t̄ = z̄ det a⁻ᵀ, d̄et = z̄ trace(a⁻¹ t), ā = -z̄ det (a⁻¹ t a⁻¹)ᵀ"""
+    d[t] = det_vjp(d[z], a, z_)  # noqa: F821
+    d[z_] = d[z] * logdet_jvp(t, a)  # noqa: F821
+    d[a] = -(det_vjp(d[z], a, z_) @ mT(t) @ mT(np.linalg.inv(a)))  # noqa: F821
+
+
+@jvp(runtime.det_jvp)
+def det_jvp_jvp(z, t, a, z_):
+    """d (det trace(a⁻¹ t)) = ddet trace(a⁻¹ t) + det trace(a⁻¹ dt) - det trace(a⁻¹ da a⁻¹ t)"""
+    d[z] = (d[z_] * logdet_jvp(t, a) + det_jvp(d[t], a, z_)  # noqa: F821
+            - det_jvp(d[a] @ np.linalg.solve(a, t), a, z_))  # noqa: F821
+
+
+@vjp(runtime.solve_vjp_b)
+def solve_vjp_b_vjp(z, g, a, b):
+    """y = a⁻ᵀ g: ḡ = a⁻¹ ȳ, ā = -y (a⁻¹ ȳ)ᵀ"""
+    d[g] = np.linalg.solve(a, d[z])  # noqa: F821
+    d[a] = solve_vjp_a(g, a, b, np.linalg.solve(a, d[z]))  # noqa: F821
+
+
+@jvp(runtime.solve_vjp_b)
+def solve_vjp_b_jvp(z, g, a, b):
+    """d (a⁻ᵀ g) = a⁻ᵀ dg - a⁻ᵀ daᵀ y"""
+    d[z] = solve_vjp_b(d[g], a, b) - solve_vjp_b(np.matmul(mT(d[a]), z), a, b)  # noqa: F821
+
+
+@vjp(runtime.solve_vjp_a)
+def solve_vjp_a_vjp(z, g, a, b, x):
+    """R = -y xᵀ (y = a⁻ᵀ g): ḡ = -a⁻¹ R̄ x, x̄ = -R̄ᵀ y, ā = y (a⁻¹ R̄ x)ᵀ"""
+    d[g] = -np.linalg.solve(a, np.matmul(d[z], x))  # noqa: F821
+    d[x] = -np.matmul(mT(d[z]), solve_vjp_b(g, a, b))  # noqa: F821
+    d[a] = -solve_vjp_a(g, a, b, np.linalg.solve(a, np.matmul(d[z], x)))  # noqa: F821
+
+
+@jvp(runtime.solve_vjp_a)
+def solve_vjp_a_jvp(z, g, a, b, x):
+    """d (-y xᵀ) = -dy xᵀ - y dxᵀ, dy = a⁻ᵀ dg - a⁻ᵀ daᵀ y"""
+    d[z] = (solve_vjp_a(d[g], a, b, x) + solve_vjp_a(g, a, b, d[x])  # noqa: F821
+            - solve_vjp_a(np.matmul(mT(d[a]), solve_vjp_b(g, a, b)), a, b, x))  # noqa: F821
+
+
+@vjp(runtime.solve_jvp_a)
+def solve_jvp_a_vjp(z, t, a, b, x):
+    """w = -a⁻¹ t x: t̄ = -a⁻ᵀ w̄ xᵀ, x̄ = -tᵀ a⁻ᵀ w̄, ā = a⁻ᵀ w̄ (a⁻¹ t x)ᵀ"""
+    d[t] = solve_vjp_a(d[z], a, b, x)  # noqa: F821
+    d[x] = -np.matmul(mT(t), solve_vjp_b(d[z], a, b))  # noqa: F821
+    d[a] = -solve_vjp_a(d[z], a, b, np.linalg.solve(a, np.matmul(t, x)))  # noqa: F821
+
+
+@jvp(runtime.solve_jvp_a)
+def solve_jvp_a_jvp(z, t, a, b, x):
+    """d (-a⁻¹ t x) = -a⁻¹ dt x - a⁻¹ t dx + a⁻¹ da a⁻¹ t x"""
+    d[z] = (solve_jvp_a(d[t], a, b, x) + solve_jvp_a(t, a, b, d[x])  # noqa: F821
+            - solve_jvp_a(d[a], a, b, np.linalg.solve(a, np.matmul(t, x))))  # noqa: F821
