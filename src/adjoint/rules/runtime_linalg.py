@@ -18,7 +18,7 @@ argument of its own, differentiated where the program makes it depend on the inp
 import numpy as np
 
 from .. import runtime
-from .registry import jvp, vjp
+from .registry import jvp, nondiff, vjp
 
 
 @vjp(runtime.logdet_vjp)
@@ -83,40 +83,49 @@ def det_jvp_jvp(z, t, a, z_):
 def solve_vjp_b_vjp(z, g, a, b):
     """y = a⁻ᵀ g: ḡ = a⁻¹ ȳ, ā = -y (a⁻¹ ȳ)ᵀ"""
     d[g] = np.linalg.solve(a, d[z])  # noqa: F821
-    d[a] = solve_vjp_a(g, a, b, np.linalg.solve(a, d[z]))  # noqa: F821
+    d[a] = solve_vjp_a(g, a, solve_rhs(b, a), np.linalg.solve(a, d[z]))  # noqa: F821
 
 
 @jvp(runtime.solve_vjp_b)
 def solve_vjp_b_jvp(z, g, a, b):
-    """d (a⁻ᵀ g) = a⁻ᵀ dg - a⁻ᵀ daᵀ y"""
-    d[z] = solve_vjp_b(d[g], a, b) - solve_vjp_b(np.matmul(mT(d[a]), z), a, b)  # noqa: F821
+    """d (a⁻ᵀ g) = a⁻ᵀ dg - a⁻ᵀ daᵀ a⁻ᵀ g"""
+    d[z] = (solve_vjp_b(d[g], a, b)  # noqa: F821
+            - solve_vjp_b(mT(d[a]) @ np.linalg.solve(mT(a), g), a,  # noqa: F821
+                          solve_rhs(b, a)))  # noqa: F821
 
 
 @vjp(runtime.solve_vjp_a)
 def solve_vjp_a_vjp(z, g, a, b, x):
     """R = -y xᵀ (y = a⁻ᵀ g): ḡ = -a⁻¹ R̄ x, x̄ = -R̄ᵀ y, ā = y (a⁻¹ R̄ x)ᵀ"""
-    d[g] = -np.linalg.solve(a, np.matmul(d[z], x))  # noqa: F821
-    d[x] = -np.matmul(mT(d[z]), solve_vjp_b(g, a, b))  # noqa: F821
-    d[a] = -solve_vjp_a(g, a, b, np.linalg.solve(a, np.matmul(d[z], x)))  # noqa: F821
+    d[g] = -np.linalg.solve(a, d[z] @ x)  # noqa: F821
+    d[x] = -(mT(d[z]) @ np.linalg.solve(mT(a), g))  # noqa: F821
+    d[a] = -solve_vjp_a(g, a, solve_rhs(b, a),  # noqa: F821
+                        np.linalg.solve(a, d[z] @ x))  # noqa: F821
 
 
 @jvp(runtime.solve_vjp_a)
 def solve_vjp_a_jvp(z, g, a, b, x):
     """d (-y xᵀ) = -dy xᵀ - y dxᵀ, dy = a⁻ᵀ dg - a⁻ᵀ daᵀ y"""
     d[z] = (solve_vjp_a(d[g], a, b, x) + solve_vjp_a(g, a, b, d[x])  # noqa: F821
-            - solve_vjp_a(np.matmul(mT(d[a]), solve_vjp_b(g, a, b)), a, b, x))  # noqa: F821
+            - solve_vjp_a(mT(d[a]) @ np.linalg.solve(mT(a), g), a,  # noqa: F821
+                          solve_rhs(b, a), x))  # noqa: F821
 
 
 @vjp(runtime.solve_jvp_a)
 def solve_jvp_a_vjp(z, t, a, b, x):
     """w = -a⁻¹ t x: t̄ = -a⁻ᵀ w̄ xᵀ, x̄ = -tᵀ a⁻ᵀ w̄, ā = a⁻ᵀ w̄ (a⁻¹ t x)ᵀ"""
     d[t] = solve_vjp_a(d[z], a, b, x)  # noqa: F821
-    d[x] = -np.matmul(mT(t), solve_vjp_b(d[z], a, b))  # noqa: F821
-    d[a] = -solve_vjp_a(d[z], a, b, np.linalg.solve(a, np.matmul(t, x)))  # noqa: F821
+    d[x] = -(mT(t) @ np.linalg.solve(mT(a), d[z]))  # noqa: F821
+    d[a] = -solve_vjp_a(d[z], a, solve_rhs(b, a),  # noqa: F821
+                        np.linalg.solve(a, t @ x))  # noqa: F821
 
 
 @jvp(runtime.solve_jvp_a)
 def solve_jvp_a_jvp(z, t, a, b, x):
     """d (-a⁻¹ t x) = -a⁻¹ dt x - a⁻¹ t dx + a⁻¹ da a⁻¹ t x"""
     d[z] = (solve_jvp_a(d[t], a, b, x) + solve_jvp_a(t, a, b, d[x])  # noqa: F821
-            - solve_jvp_a(d[a], a, b, np.linalg.solve(a, np.matmul(t, x))))  # noqa: F821
+            - solve_jvp_a(d[a], a, solve_rhs(b, a),  # noqa: F821
+                          np.linalg.solve(a, t @ x)))  # noqa: F821
+
+
+nondiff(runtime.solve_rhs, doc="a right-hand side that only gives a shape (checked)")

@@ -329,15 +329,15 @@ def linspace_jvp_jvp(z, t, weights, axis):
 
 
 @vjp(runtime.check_scalar)
-def check_scalar_vjp(z, out):
+def check_scalar_vjp(z, x):
     """the identity on a scalar"""
-    d[out] = d[z]  # noqa: F821
+    d[x] = d[z]  # noqa: F821
 
 
 @jvp(runtime.check_scalar)
-def check_scalar_jvp(z, out):
+def check_scalar_jvp(z, x):
     """the identity on a scalar"""
-    d[z] = d[out]  # noqa: F821
+    d[z] = d[x]  # noqa: F821
 
 
 @vjp(runtime.take_part)

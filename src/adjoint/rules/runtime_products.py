@@ -23,14 +23,14 @@ from .registry import jvp, returns_tuple, takes_sequences, vjp
 @vjp(runtime.matmul_vjp_a)
 def matmul_vjp_a_vjp(z, g, a, b):
     """⟨u, va(g)⟩ = ⟨g, u @ b⟩"""
-    d[g] = np.matmul(d[z], b)  # noqa: F821
+    d[g] = d[z] @ b  # noqa: F821
     d[b] = matmul_vjp_b(g, d[z], b)  # noqa: F821
 
 
 @vjp(runtime.matmul_vjp_b)
 def matmul_vjp_b_vjp(z, g, a, b):
     """⟨u, vb(g)⟩ = ⟨g, a @ u⟩"""
-    d[g] = np.matmul(a, d[z])  # noqa: F821
+    d[g] = a @ d[z]  # noqa: F821
     d[a] = matmul_vjp_a(g, a, d[z])  # noqa: F821
 
 

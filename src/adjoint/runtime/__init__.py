@@ -82,6 +82,7 @@ from .linalg import (  # noqa: F401
     matmul_vjp_b,
     mT,
     solve_jvp_a,
+    solve_rhs,
     solve_vjp_a,
     solve_vjp_b,
     tensordot_vjp_a,
@@ -260,6 +261,7 @@ __all__ = [
     "column_stack_join",
     "select_join",
     "place_at",
+    "solve_rhs",
     "sinc_deriv",
 ]
 

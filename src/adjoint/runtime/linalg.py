@@ -422,3 +422,14 @@ def _cross_seed(g, axisc):
         zero = np.zeros(g.shape)
         return np.stack([zero, zero, g], axis=-1)
     return np.moveaxis(g, axisc, -1)
+
+
+def solve_rhs(b, a):
+    """``b``, the right-hand side of ``np.linalg.solve(a, b)``, as the rules of the solve
+    helpers' own derivatives take it: they refuse a stack of matrices ``a`` with a 1-D ``b``
+    (a stack of vectors for a result, which they would read as a matrix)."""
+    if np.ndim(b) == 1 and np.ndim(a) > 2:
+        raise NoRuleError("adjoint differentiates np.linalg.solve of a stack of matrices with a "
+                          "1-D right-hand side only once",
+                          hint="pass b as a column, b[:, None], and take [..., 0] of the result")
+    return b

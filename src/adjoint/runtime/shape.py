@@ -254,7 +254,7 @@ def column_stack_vjp(g, tup):
         pieces.append(reshape_like(g[:, start:start + width], x)
                       if np.ndim(x) >= 1 else float(np.sum(g[:, start])))
         start += width
-    return pieces
+    return tuple(pieces)
 
 
 def take_part(g, like, axis, front):
@@ -300,7 +300,7 @@ def select_vjp(g, condlist, choicelist):
         mine = np.asarray(cond, dtype=bool) & ~taken
         out.append(unbroadcast(g * mine, choice))
         taken = taken | mine
-    return out
+    return tuple(out)
 
 
 def select_default_vjp(g, condlist, default):

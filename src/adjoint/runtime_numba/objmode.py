@@ -119,7 +119,7 @@ def _column_stack_vjp(g, tup):
 
     def impl(g, tup):
         with objmode(out=out_type):
-            out = tuple(runtime.column_stack_vjp(g, tup))
+            out = runtime.column_stack_vjp(g, tup)
         return out
     return impl
 
@@ -238,50 +238,73 @@ def _place_at(y, like, index):
 # result's dimension is that of the whole the pieces come from.
 
 
-def _joined(name, ndim_of):
-    def typer(*args):
-        ndim = ndim_of(*args)
-        out_type = types.Array(types.float64, ndim, "A")
-        helper = getattr(runtime, name)
-        arity = len(args)
-        if arity == 2:
-            def impl2(p0, p1):
-                with objmode(out=out_type):
-                    out = helper(p0, p1)
-                return out
-            return impl2
-        if arity == 3:
-            def impl3(p0, p1, p2):
-                with objmode(out=out_type):
-                    out = helper(p0, p1, p2)
-                return out
-            return impl3
-
-        def impl4(p0, p1, p2, p3):
-            with objmode(out=out_type):
-                out = helper(p0, p1, p2, p3)
-            return out
-        return impl4
-    return typer
+def _array(ndim):
+    return types.Array(types.float64, ndim, "A")
 
 
-def _items_ndim(pieces, items, *rest):
-    return max(getattr(t, "ndim", 0) for t in items) if isinstance(items, types.BaseTuple) \
-        else 1
+def _items_ndim(items):
+    if not isinstance(items, types.BaseTuple):
+        raise TypingError(f"adjoint.runtime: takes a tuple of arrays under Numba, got {items}")
+    return max(getattr(t, "ndim", 0) for t in items)
 
 
-overload(runtime.join_like)(_joined("join_like", lambda pieces, arrays, axis: 1 if
-                                    _is_none_type(axis) else _items_ndim(pieces, arrays)))
-overload(runtime.stack_like)(_joined("stack_like", lambda pieces, g, axis: g.ndim))
-overload(runtime.hstack_join)(_joined("hstack_join", lambda pieces, tup: max(
-    1, _items_ndim(pieces, tup))))
-overload(runtime.vstack_join)(_joined("vstack_join", lambda pieces, tup: 2))
-overload(runtime.column_stack_join)(_joined("column_stack_join", lambda pieces, tup: 2))
+@overload(runtime.join_like)
+def _join_like(pieces, arrays, axis):
+    out_type = _array(1 if axis is None or isinstance(axis, (types.NoneType, types.Omitted))
+                      else _items_ndim(arrays))
+
+    def impl(pieces, arrays, axis):
+        with objmode(out=out_type):
+            out = runtime.join_like(pieces, arrays, axis)
+        return out
+    return impl
+
+
+@overload(runtime.stack_like)
+def _stack_like(pieces, g, axis):
+    out_type = _array(g.ndim)
+
+    def impl(pieces, g, axis):
+        with objmode(out=out_type):
+            out = runtime.stack_like(pieces, g, axis)
+        return out
+    return impl
+
+
+@overload(runtime.hstack_join)
+def _hstack_join(pieces, tup):
+    out_type = _array(max(1, _items_ndim(tup)))
+
+    def impl(pieces, tup):
+        with objmode(out=out_type):
+            out = runtime.hstack_join(pieces, tup)
+        return out
+    return impl
+
+
+@overload(runtime.vstack_join)
+def _vstack_join(pieces, tup):
+    out_type = _array(max(2, _items_ndim(tup)))
+
+    def impl(pieces, tup):
+        with objmode(out=out_type):
+            out = runtime.vstack_join(pieces, tup)
+        return out
+    return impl
+
+
+@overload(runtime.column_stack_join)
+def _column_stack_join(pieces, tup):
+    out_type = _array(2)
+
+    def impl(pieces, tup):
+        with objmode(out=out_type):
+            out = runtime.column_stack_join(pieces, tup)
+        return out
+    return impl
+
+
 overload(runtime.select_join)(_refuse("Numba cannot compile np.select of a list"))
-
-
-def _is_none_type(t):
-    return t is None or isinstance(t, (types.NoneType, types.Omitted))
 
 
 # Helpers of primals Numba cannot compile at all: they say so at compile time.
