@@ -42,7 +42,6 @@ NO_RULES = {
 # located error that names the helper (see test_a_helper_without_rules_is_refused).
 NOT_YET = {
     "prod_weights": "the products of the other elements (np.prod)",
-    "norm_weights": "the derivative of np.linalg.norm",
     "cumprod_vjp": "np.cumprod's adjoint",
     "cumprod_jvp": "np.cumprod's tangent",
     "einsum_vjp": "multilinear in every operand",
@@ -53,8 +52,6 @@ NOT_YET = {
     "svd_jvp": "np.linalg.svd's tangent",
     "eigh_vjp": "np.linalg.eigh's adjoint",
     "eigh_jvp": "np.linalg.eigh's tangent",
-    "pinv_vjp": "np.linalg.pinv's adjoint",
-    "pinv_jvp": "np.linalg.pinv's tangent",
 }
 
 

@@ -308,14 +308,17 @@ def eigh_jvp_rule(z, a, UPLO="L"):
 
 @vjp(np.linalg.pinv)
 def pinv_vjp_rule(z, a, rcond=None, hermitian=False, *, rtol=None):
-    """P = pinv(a): dP = -P da P + P Pᵀ daᵀ (I - a P) + (I - P a) daᵀ Pᵀ P (constant rank)"""
-    d[a] = pinv_vjp(d[z], a, z)
+    """P = pinv(a): dP = -P da P + P Pᵀ daᵀ (I - a P) + (I - P a) daᵀ Pᵀ P (constant rank);
+    ā = -Pᵀ P̄ Pᵀ + (I - a P) P̄ᵀ P Pᵀ + Pᵀ P P̄ᵀ (I - P a), written with products only"""
+    d[a] = (mT(d[z]) @ z @ mT(z) - a @ (z @ (mT(d[z]) @ z @ mT(z)))
+            + mT(z) @ z @ mT(d[z]) - mT(z) @ z @ mT(d[z]) @ z @ a - mT(z) @ d[z] @ mT(z))
 
 
 @jvp(np.linalg.pinv)
 def pinv_jvp_rule(z, a, rcond=None, hermitian=False, *, rtol=None):
     """P = pinv(a): dP = -P da P + P Pᵀ daᵀ (I - a P) + (I - P a) daᵀ Pᵀ P (constant rank)"""
-    d[z] = pinv_jvp(d[a], a, z)
+    d[z] = (z @ mT(z) @ mT(d[a]) - z @ mT(z) @ mT(d[a]) @ a @ z
+            + mT(d[a]) @ mT(z) @ z - z @ (a @ (mT(d[a]) @ mT(z) @ z)) - z @ d[a] @ z)
 
 
 registry.returns_tuple(np.linalg.slogdet, np.linalg.svd, np.linalg.eigh)

@@ -129,3 +129,30 @@ def solve_jvp_a_jvp(z, t, a, b, x):
 
 
 nondiff(runtime.solve_rhs, doc="a right-hand side that only gives a shape (checked)")
+
+
+# np.linalg.norm's weights w = sign(x) |x|^(p-1) / z^(p-1) (x / z for the 2-norm), with z the
+# norm (an argument of its own): dw = (p-1) |x|^(p-2) / z^(p-1) dx - (p-1) w / z dz. Written
+# with helpers that have rules, so every order works; norm_power gives p (1 where the weights
+# are piecewise constant, which makes both terms 0).
+
+
+@vjp(runtime.norm_weights)
+def norm_weights_vjp(z, x, zn, ord, axis):
+    """w = sign(x) |x|^(p-1) / z^(p-1): x̄ = w̄ (p-1) |x|^(p-2) / z^(p-1),
+    z̄ = -(p-1) Σ w̄ w / z over the reduced axes"""
+    p = norm_power(ord, x, axis)  # noqa: F821
+    inverse = nonzero_reciprocal(keep_dims(zn, x, axis))  # noqa: F821
+    d[x] = d[z] * pow_dx(np.abs(x), p - 1.0) * inverse ** (p - 1.0)  # noqa: F821
+    d[zn] = (1.0 - p) * reshape_like(reduce_sum(  # noqa: F821
+        d[z] * norm_weights(x, zn, ord, axis) * inverse, axis, True), zn)  # noqa: F821
+
+
+@jvp(runtime.norm_weights)
+def norm_weights_jvp(z, x, zn, ord, axis):
+    """dw = (p-1) |x|^(p-2) / z^(p-1) dx - (p-1) w / z dz"""
+    p = norm_power(ord, x, axis)  # noqa: F821
+    inverse = nonzero_reciprocal(keep_dims(zn, x, axis))  # noqa: F821
+    d[z] = (pow_dx(np.abs(x), p - 1.0) * inverse ** (p - 1.0) * d[x]  # noqa: F821
+            + (1.0 - p) * norm_weights(x, zn, ord, axis) * inverse  # noqa: F821
+            * keep_dims(d[zn], x, axis))  # noqa: F821

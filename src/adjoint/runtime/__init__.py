@@ -46,8 +46,6 @@ from .creation import (  # noqa: F401
 from .decompositions import (  # noqa: F401
     eigh_jvp,
     eigh_vjp,
-    pinv_jvp,
-    pinv_vjp,
     svd_jvp,
     svd_vjp,
 )
@@ -101,6 +99,7 @@ from .reductions import (  # noqa: F401
     extreme_weights,
     keep_dims,
     nonzero_reciprocal,
+    norm_power,
     norm_weights,
     prod_weights,
     reduce_sum,
@@ -242,8 +241,6 @@ __all__ = [
     "svd_jvp",
     "eigh_vjp",
     "eigh_jvp",
-    "pinv_vjp",
-    "pinv_jvp",
     "partition_vjp",
     "partition_jvp",
     "column_stack_vjp",
@@ -262,6 +259,7 @@ __all__ = [
     "select_join",
     "place_at",
     "solve_rhs",
+    "norm_power",
     "sinc_deriv",
 ]
 

@@ -1,12 +1,12 @@
-"""Helpers of the rules for matrix decompositions: ``np.linalg.svd``, ``np.linalg.eigh``,
-``np.linalg.pinv``.
+"""Helpers of the rules for matrix decompositions: ``np.linalg.svd`` and ``np.linalg.eigh``
+(``np.linalg.pinv``'s rules are products only, written in their templates).
 
 Takes the primal argument ``a`` (a matrix or a stack of them, float64) and an adjoint or a
 tangent; returns the adjoint of ``a`` (its shape) or the tangents of the results. The formulas
-are the usual ones (Townsend's for the SVD, Magnus's for eigenvectors, Golub and Pereyra's for
-the pseudo-inverse); they hold where the decomposition is differentiable: distinct singular
-values or eigenvalues, nonzero singular values for the singular vectors, and a pseudo-inverse
-of constant rank. Elsewhere the result is inf or nan, never a finite wrong number.
+are the usual ones (Townsend's for the SVD, Magnus's for eigenvectors); they hold where the
+decomposition is differentiable: distinct singular values or eigenvalues, and nonzero singular
+values for the singular vectors. Elsewhere the result is inf or nan, never a finite wrong
+number.
 """
 
 from __future__ import annotations
@@ -145,25 +145,3 @@ def eigh_jvp(t, a, z, uplo):
     dp = mT(v) @ _symmetric(t, uplo) @ v
     dw = np.diagonal(dp, axis1=-2, axis2=-1).copy()
     return dw, v @ (_gaps(w) * dp)
-
-
-def pinv_vjp(g, a, z):
-    """Adjoint of ``a`` in ``z = np.linalg.pinv(a)`` (P = z, constant rank):
-    -Pᵀ G Pᵀ + (I - A P) Gᵀ P Pᵀ + Pᵀ P Gᵀ (I - P A)."""
-    a = np.asarray(a, dtype=np.float64)
-    g = np.asarray(g, dtype=np.float64)
-    p, pt, gt = z, mT(z), mT(g)
-    out = -(pt @ g @ pt)
-    out = out + gt @ p @ pt - a @ (p @ (gt @ p @ pt))
-    return out + pt @ p @ gt - (pt @ p @ gt @ p) @ a
-
-
-def pinv_jvp(t, a, z):
-    """Tangent of ``z = np.linalg.pinv(a)`` (P = z, constant rank):
-    -P dA P + P Pᵀ dAᵀ (I - A P) + (I - P A) dAᵀ Pᵀ P."""
-    a = np.asarray(a, dtype=np.float64)
-    p, pt, tt = z, mT(z), mT(t)
-    out = -(p @ t @ p)
-    out = out + p @ pt @ tt - (p @ pt @ tt @ a) @ p
-    out = out + tt @ pt @ p - p @ (a @ (tt @ pt @ p))
-    return out

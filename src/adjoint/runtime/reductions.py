@@ -241,3 +241,22 @@ def diff_vjp(g, a, n, axis):
         zero = np.zeros_like(np.take(g, [0], axis=axis))
         g = -np.diff(np.concatenate([zero, g, zero], axis=axis), axis=axis)
     return g
+
+
+def norm_power(ord, x, axis):
+    """The p of the p-norm ``np.linalg.norm(x, ord, axis)`` computes, as the rules of
+    :func:`norm_weights`'s own derivatives need it: 2.0 for None, 2 and 'fro'; p for another
+    vector p-norm; 1.0 where the weights are piecewise constant (ord 1, inf, -inf, 0), whose
+    derivative that makes 0. Other matrix norms are refused."""
+    if axis is None:
+        matrix = np.ndim(x) == 2 and ord is not None
+    else:
+        matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if ord is None or ord == "fro":
+        return 2.0
+    if matrix:
+        raise NoRuleError(f"adjoint differentiates np.linalg.norm(ord={ord!r}) of a matrix once "
+                          "only", hint="use ord='fro' for higher derivatives")
+    if ord in (1, 0) or ord == np.inf or ord == -np.inf:
+        return 1.0
+    return float(ord)

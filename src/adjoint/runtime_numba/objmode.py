@@ -2,7 +2,7 @@
 
 For the helpers of rules whose primal Numba compiles but whose adjoint needs what Numba's NumPy
 lacks (``np.moveaxis``, ``np.pad``, ``np.put_along_axis``, batched ``@``, keyword arguments of
-``np.linalg``): the decompositions (svd, eigh, pinv), kron, cross, the parts of np.append,
+``np.linalg``): the decompositions (svd, eigh), kron, cross, the parts of np.append,
 column_stack, partition and the derivatives of sinc. Each overload computes, from the argument
 types, the type the Python implementation returns (a float64 array of the dimension of the
 argument it is the adjoint of, or the type of the primal's result for a tangent), and calls it
@@ -186,28 +186,6 @@ def _eigh_jvp(t, a, z, uplo):
     def impl(t, a, z, uplo):
         with objmode(out=out_type):
             out = runtime.eigh_jvp(t, a, z, uplo)
-        return out
-    return impl
-
-
-@overload(runtime.pinv_vjp)
-def _pinv_vjp(g, a, z):
-    out_type = _float_like(a, "pinv_vjp")
-
-    def impl(g, a, z):
-        with objmode(out=out_type):
-            out = runtime.pinv_vjp(g, a, z)
-        return out
-    return impl
-
-
-@overload(runtime.pinv_jvp)
-def _pinv_jvp(t, a, z):
-    out_type = _float_like(z, "pinv_jvp")
-
-    def impl(t, a, z):
-        with objmode(out=out_type):
-            out = runtime.pinv_jvp(t, a, z)
         return out
     return impl
 
