@@ -578,6 +578,7 @@ REFUSED = {
     "pad_border": (_A3, 1),
     "gradient_vjp": (_r(5), _r(5), None, None, None, None, None, 1),
     "gradient_of": (_r(5), None, None, None, None, None, 1),
+    "gradient_spacing": (_r(5),),
     "select_vjp": (_A3, (_A3 > 0, _A3 < -1), (_A3, _A3)),
     "select_default_vjp": (_A3, (_A3 > 0, _A3 < -1), _A3),
     "select_join": ((_A3, _A3), (_A3 > 0, _A3 < -1), (_A3, _A3), _A3),

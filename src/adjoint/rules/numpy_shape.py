@@ -433,15 +433,20 @@ def select_jvp_rule(z, condlist, choicelist, default=0):
 
 @vjp(np.gradient)
 def gradient_vjp_rule(z, f, s0=None, s1=None, s2=None, s3=None, *, axis=None, edge_order=1):
-    """gradient is linear in f (spacings and coordinates are constants): the adjoint applies
-    the transpose of each axis's difference operator"""
+    """gradient is linear in f: the adjoint applies the transpose of each axis's difference
+    operator (a spacing that depends on the inputs is refused)"""
     d[f] = gradient_vjp(d[z], f, s0, s1, s2, s3, axis, edge_order)
+    d[s0] = gradient_spacing(d[z])
+    d[s1] = gradient_spacing(d[z])
+    d[s2] = gradient_spacing(d[z])
+    d[s3] = gradient_spacing(d[z])
 
 
 @jvp(np.gradient)
 def gradient_jvp_rule(z, f, s0=None, s1=None, s2=None, s3=None, *, axis=None, edge_order=1):
     """d gradient(f) = gradient(df)"""
-    d[z] = gradient_of(d[f], s0, s1, s2, s3, axis, edge_order)
+    d[z] = (gradient_of(d[f], s0, s1, s2, s3, axis, edge_order) + gradient_spacing(d[s0])
+            + gradient_spacing(d[s1]) + gradient_spacing(d[s2]) + gradient_spacing(d[s3]))
 
 
 registry.returns_tuple(np.split, np.array_split, np.vsplit, np.hsplit, np.dsplit,

@@ -111,6 +111,7 @@ from .shape import (  # noqa: F401
     column_stack_vjp,
     flip_axis,
     gradient_of,
+    gradient_spacing,
     gradient_vjp,
     hstack_join,
     hstack_vjp,
@@ -260,6 +261,7 @@ __all__ = [
     "place_at",
     "solve_rhs",
     "norm_power",
+    "gradient_spacing",
     "sinc_deriv",
 ]
 

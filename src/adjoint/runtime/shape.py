@@ -434,3 +434,12 @@ def select_join(pieces, condlist, choicelist, like):
     first true one, broadcast to ``like``'s shape."""
     chosen = np.select(condlist, _padded(pieces, choicelist), 0.0)
     return np.broadcast_to(chosen, np.shape(like)).astype(np.float64)
+
+
+def gradient_spacing(t):
+    """Refuses a derivative with respect to a spacing (or coordinates) of ``np.gradient``: the
+    rules call it only for a spacing that depends on the differentiated inputs."""
+    raise NoRuleError("adjoint differentiates np.gradient in its array only, not in its "
+                      "spacings or coordinates",
+                      hint="compute the spacing from constants, or divide the result of "
+                           "np.gradient(f) by it yourself")

@@ -288,5 +288,6 @@ overload(runtime.select_join)(_refuse("Numba cannot compile np.select of a list"
 # Helpers of primals Numba cannot compile at all: they say so at compile time.
 overload(runtime.gradient_vjp)(_refuse("Numba cannot compile np.gradient"))
 overload(runtime.gradient_of)(_refuse("Numba cannot compile np.gradient"))
+overload(runtime.gradient_spacing)(_refuse("Numba cannot compile np.gradient"))
 overload(runtime.select_vjp)(_refuse("Numba cannot compile np.select of a list"))
 overload(runtime.select_default_vjp)(_refuse("Numba cannot compile np.select of a list"))
