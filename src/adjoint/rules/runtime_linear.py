@@ -413,7 +413,7 @@ def gradient_of_jvp(z, f, s0, s1, s2, s3, axis, edge_order):
 
 
 nondiff(runtime.norm_power, doc="the p of a p-norm: a number, no derivative")
-nondiff(runtime.gradient_spacing, doc="raises: np.gradient's spacing is refused when differentiated")
+nondiff(runtime.gradient_spacing, doc="raises: np.gradient's spacing is not differentiated")
 nondiff(runtime.method_axes, doc="the axes of a transpose: integers, no derivative")
 nondiff(runtime.linspace_basis, runtime.pad_border,
         doc="weights or masks that depend on shapes only: no derivative")
