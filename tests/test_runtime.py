@@ -562,6 +562,7 @@ NUMPY_CASES = {
     "column_stack_join": [((_A3, _r(3, 2)), (_A3, _r(3, 2)))],
     "rot90_axes": [(_A23, 1, (0, 1)), (_A23, -3, (1, 0))],
     "solve_rhs": [(_A3, _SQUARE)],
+    "prod_weights_vjp": [(_A23, np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]]), 1)],
     "norm_power": [(None, _A3, None), (3, _A3, None), (np.inf, _A23, 1), ("fro", _A23, None)],
     "sinc_deriv": [(np.array([0.0, 0.3, -1.5]), 1), (0.7, 2)],
 }

@@ -1,4 +1,5 @@
-"""Rules for the runtime helpers of ``np.linalg.solve``, ``det`` and ``slogdet``, so that their
+"""Rules for the runtime helpers of ``np.linalg.solve``, ``det``, ``slogdet``, ``norm`` and of
+``np.prod``, so that their
 generated adjoints can be differentiated again, in both modes and to any order.
 
 Takes nothing; importing it registers the rules in :mod:`adjoint.rules.registry`. Each rule is
@@ -156,3 +157,15 @@ def norm_weights_jvp(z, x, zn, ord, axis):
     d[z] = (pow_dx(np.abs(x), p - 1.0) * inverse ** (p - 1.0) * d[x]  # noqa: F821
             + (1.0 - p) * norm_weights(x, zn, ord, axis) * inverse  # noqa: F821
             * keep_dims(d[zn], x, axis))  # noqa: F821
+
+
+@vjp(runtime.prod_weights)
+def prod_weights_vjp_rule(z, a, axis):
+    """w_i = Π_{k≠i} a_k: ∂w_i/∂a_j = Π_{k≠i,j} a_k, symmetric in (i, j)"""
+    d[a] = prod_weights_vjp(d[z], a, axis)  # noqa: F821
+
+
+@jvp(runtime.prod_weights)
+def prod_weights_jvp_rule(z, a, axis):
+    """dw_i = Σ_{j≠i} Π_{k≠i,j} a_k da_j"""
+    d[z] = prod_weights_vjp(d[a], a, axis)  # noqa: F821

@@ -102,6 +102,7 @@ from .reductions import (  # noqa: F401
     norm_power,
     norm_weights,
     prod_weights,
+    prod_weights_vjp,
     reduce_sum,
     reduced_count,
     unreduce,
@@ -262,6 +263,7 @@ __all__ = [
     "solve_rhs",
     "norm_power",
     "gradient_spacing",
+    "prod_weights_vjp",
     "sinc_deriv",
 ]
 

@@ -123,10 +123,35 @@ def prod_weights(a, axis):
     if not isinstance(a, np.ndarray):
         return 1.0
     flat, perm, moved_shape = _axes_last(a.astype(np.float64), _reduced_axes(axis, a.ndim))
+    return _axes_back(_exclusive_products(flat), perm, moved_shape)
+
+
+def _exclusive_products(flat):
+    """For each element of the last axis, the product of the others (prefix and suffix
+    products: exact with zeros)."""
     ones = np.ones(flat.shape[:-1] + (1,))
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    return _axes_back(before * after, perm, moved_shape)
+    return before * after
+
+
+def prod_weights_vjp(g, a, axis):
+    """The derivative of :func:`prod_weights` applied to ``g`` (a symmetric matrix per group, so
+    both its adjoint and its tangent): Σ_{i≠j} g_i Π_{k≠i,j} a_k for each element j, computed
+    without division (exact with zeros), O(n²) per group."""
+    if not isinstance(a, np.ndarray):
+        return 0.0
+    axes = _reduced_axes(axis, a.ndim)
+    flat, perm, moved_shape = _axes_last(a.astype(np.float64), axes)
+    g_flat = _axes_last(np.broadcast_to(np.asarray(g, dtype=np.float64), a.shape), axes)[0]
+    out = np.zeros(flat.shape)
+    for j in range(flat.shape[-1]):
+        without = flat.copy()
+        without[..., j] = 1.0  # the products of the others, j left out as well
+        others = g_flat.copy()
+        others[..., j] = 0.0
+        out[..., j] = np.sum(others * _exclusive_products(without), axis=-1)
+    return _axes_back(out, perm, moved_shape)
 
 
 def norm_weights(x, z, ord, axis):

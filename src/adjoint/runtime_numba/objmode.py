@@ -190,6 +190,17 @@ def _eigh_jvp(t, a, z, uplo):
     return impl
 
 
+@overload(runtime.prod_weights_vjp)
+def _prod_weights_vjp(g, a, axis):
+    out_type = _float_like(a, "prod_weights_vjp")
+
+    def impl(g, a, axis):
+        with objmode(out=out_type):
+            out = runtime.prod_weights_vjp(g, a, axis)
+        return out
+    return impl
+
+
 @overload(runtime.sinc_deriv)
 def _sinc_deriv(x, n):
     out_type = _float_like(x, "sinc_deriv")
