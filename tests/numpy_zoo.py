@@ -1670,6 +1670,165 @@ def linspace_dtype_int(a, b):
 
 
 # =============================================================================================
+# What other projects' NumPy tests use (autograd's): products, decompositions, shape functions.
+
+
+@zoo(_pairs(((2, 3), (3, 2)), ((3,), (2, 2))), wrt=(0, 1))
+def kron_(a, b):
+    y = np.kron(a, b)
+    return np.sum(y * y * y)
+
+
+@zoo(arrays((REAL, (2, 3, 4)), (REAL, (4, 2))), wrt=(0, 1))
+def einsum_ellipsis(a, b):
+    y = np.einsum("...ij,...jk->...ik", a, b)
+    return np.sum(y * y)
+
+
+@zoo(_pairs(((1, 3), (2, 3))), wrt=(0, 1))
+def einsum_ellipsis_implicit(a, b):
+    y = np.einsum("...i,...i", a, b)
+    return np.sum(y * y * y)
+
+
+@zoo(each_shape(REAL, ((6,),)))
+def gradient_1d(f):
+    y = np.gradient(f)
+    return np.sum(y * y * y)
+
+
+@zoo(each_shape(REAL, ((4, 5),)))
+def gradient_2d_edge2(f):
+    gx, gy = np.gradient(f, 0.5, edge_order=2)
+    return np.sum(gx * gy * gx)
+
+
+@zoo(_pairs(((4, 3), (3,)), ((2, 3), (2, 3))), wrt=(0, 1))
+def cross_(a, b):
+    y = np.cross(a, b)
+    return np.sum(y * y * y)
+
+
+@zoo(_pairs(((4, 2), (4, 2)), ((4, 2), (4, 3))), wrt=(0, 1))
+def cross_planar(a, b):
+    y = np.cross(a, b)
+    return np.sum(y * y * y)
+
+
+@zoo(arrays((REAL, (6,)), (REAL, (6,))), wrt=(0, 1))
+def select_(x, y):
+    z = np.select([x > 0.0, x < -0.5], [x * y, y], default=x)
+    return np.sum(z * z * z)
+
+
+@zoo(arrays((REAL, (2, 2)), (REAL, (3,))), wrt=(0, 1))
+def append_(a, b):
+    y = np.append(a, b)
+    return np.sum(y[1:] * y[:-1])
+
+
+@zoo(arrays((REAL, (2, 3)), (REAL, (1, 3))), wrt=(0, 1))
+def append_axis0(a, b):
+    y = np.append(a, b, axis=0)
+    return np.sum(y[1:] * y[:-1] * y[1:])
+
+
+@zoo(each_shape(REAL, ((3, 4),)))
+def svd_values(a):
+    s = np.linalg.svd(a, compute_uv=False)
+    return np.sum(s * s * s)
+
+
+@zoo(each_shape(REAL, ((4, 3), (3, 4))))
+def svd_reduced(a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    return np.sum(u[:, 0] ** 3) * s[0] + np.sum(vh * vh * vh)
+
+
+@zoo(each_shape(REAL, ((3, 3),)))
+def svd_square(a):
+    u, s, vh = np.linalg.svd(a)
+    return np.sum(u ** 3) + np.sum(s ** 3) + np.sum(vh[0] ** 3)
+
+
+@zoo(each_shape(REAL, ((3, 3),)))
+def eigh_(a):
+    w, v = np.linalg.eigh(a)
+    return np.sum(w ** 3) + np.sum(v[:, 0] ** 3) * w[0]
+
+
+@zoo(each_shape(REAL, ((3, 3),)))
+def eigh_upper(a):
+    w, v = np.linalg.eigh(a, UPLO="U")
+    return np.sum(w ** 3) + np.sum(v ** 4)
+
+
+@zoo(each_shape(REAL, ((3, 4), (4, 3))))
+def pinv_(a):
+    y = np.linalg.pinv(a)
+    return np.sum(y * y * y)
+
+
+@zoo(each_shape(REAL, ((3, 4),)))
+def norm_nuclear(a):
+    return np.linalg.norm(a, "nuc") ** 2
+
+
+@zoo(each_shape(REAL, ((4, 3),)))
+def vsplit_(x):
+    a, b = np.vsplit(x, 2)
+    return np.sum(a * b * a)
+
+
+@zoo(each_shape(REAL, ((3, 4), (5,))))
+def hsplit_(x):
+    a, b = np.hsplit(x, [1])
+    return np.sum(a * a) * np.sum(b)
+
+
+@zoo(each_shape(REAL, ((2, 2, 4),)))
+def dsplit_(x):
+    a, b = np.dsplit(x, 2)
+    return np.sum(a * b * a)
+
+
+@zoo(arrays((REAL, (3,)), (REAL, (3, 2))), wrt=(0, 1))
+def column_stack_(a, b):
+    y = np.column_stack((a, b))
+    return np.sum(y[:, 1:] * y[:, :-1] * y[:, 1:])
+
+
+@zoo(arrays((REAL, (2, 3)), (REAL, (1, 3))), wrt=(0, 1))
+def row_stack_(a, b):
+    y = np.row_stack((a, b))
+    return np.sum(y[1:] * y[:-1] * y[1:])
+
+
+@zoo(each_shape(distinct(), ((6,), (2, 5))))
+def partition_(x):
+    y = np.partition(x, 2)  # the order within each part is NumPy's (or Numba's) own choice
+    return np.sum(y[..., :2] ** 3) + np.sum(y[..., 2] ** 2) * 3.0 + np.sum(y[..., 3:] ** 4)
+
+
+@zoo(each_shape(REAL, ((3, 4),)))
+def rot90_(m):
+    y = np.rot90(m, 3)
+    return np.sum(y * y * np.arange(y.shape[1]))
+
+
+@zoo(each_shape(REAL, ((5,),)),
+     points=[("(5,)", (np.array([0.3, np.inf, -np.inf, np.nan, -1.2]),))])
+def nan_to_num_(x):
+    y = np.nan_to_num(x * 2.0, posinf=5.0, neginf=-5.0)
+    return np.sum(y * y * y)
+
+
+@zoo(unary(REAL), points=[("(5,)", (np.array([0.0, 0.5, -1.0, 1.7, -0.2]), np.ones(5)))])
+def sinc_(x, w):
+    return np.sum(np.sinc(x) * w)
+
+
+# =============================================================================================
 # Compositions users write (the functions of examples/numpy_models.py, tested as written).
 
 _ACTIVATION_SHAPES = ((5,), (2, 3))

@@ -57,15 +57,10 @@ REFUSED = {
     ("grad", "asarray_alias_written"): UnsupportedSyntaxError,
     ("grad", "reshape_view_written"): UnsupportedSyntaxError,
     ("grad", "ravel_then_augmented"): UnsupportedSyntaxError,
-    # Documented: the generated gradient calls a runtime helper with no forward rule.
-    ("hessian", "logsumexp_max_shift"): NoRuleError,  # extreme_weights (np.max)
-    ("hessian", "log_softmax_cross_entropy"): NoRuleError,  # extreme_weights (np.max)
-    ("hessian", "normalise_by_norm"): NoRuleError,  # norm_weights (np.linalg.norm)
     ("grad", "builtin_sum_of_array"): NoRuleError,  # the builtin sum() has no rule
     ("grad", "helper_with_array_default"): UnsupportedSyntaxError,  # array default value
     ("grad", "helper_takes_tuple"): UnsupportedSyntaxError,  # a tuple of active values
     ("grad", "polyval_call"): NoRuleError,
-    ("grad", "eigh_call"): NoRuleError,
     ("grad", "ufunc_reduce_method"): NoRuleError,  # np.logaddexp.reduce
     ("grad", "take_call"): NoRuleError,
     ("jvp", "custom_vjp_called_in_loop"): NoRuleError,  # a custom_vjp has no forward rule

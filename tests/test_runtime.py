@@ -443,6 +443,9 @@ def _r(*shape):
 
 
 _A23, _A234, _A3, _A0 = _r(2, 3), _r(2, 3, 4), _r(3), np.array(1.5)
+_SQUARE = _r(3, 3) + 3.0 * np.eye(3)
+_SQUARE = 0.5 * (_SQUARE + _SQUARE.T)
+_DISTINCT = np.array([0.3, -1.2, 2.5, 0.9, -0.4])
 _M = _r(3, 3) + 3 * np.eye(3)
 _LOWER = np.linalg.cholesky(_M @ _M.T)
 _TIES = np.array([[1.0, 3.0, 3.0], [2.0, 2.0, 0.5]])
@@ -534,6 +537,34 @@ NUMPY_CASES = {
     "clip_inside": [(_A3, 0.0, 1.0), (_A3, None, 1.0), (_A3, None, None), (0.5, _A3, 1.0)],
     "clip_below": [(_A3, 0.0, 1.0), (_A3, None, 1.0), (_A3, 0.0, None), (_A3, 1.0, -1.0)],
     "clip_above": [(_A3, 0.0, 1.0), (0.5, None, None), (_A3, None, 0.5), (_A3, 1.0, -1.0)],
+    # The helpers of kron, cross, svd, eigh, partition, np.append, column_stack and sinc,
+    # and the join helpers met at higher orders, run their Python code in object mode: one
+    # case each shows the types line up.
+    "kron_vjp_a": [(_r(4, 6), _r(2, 3), _r(2, 2))],
+    "kron_vjp_b": [(_r(4, 6), _r(2, 3), _r(2, 2))],
+    "cross_vjp_a": [(_r(4, 3), _r(4, 3), _r(3), -1, -1, -1, None)],
+    "cross_vjp_b": [(_r(4, 3), _r(4, 3), _r(3), -1, -1, -1, None)],
+    "svd_vjp": [((_r(3, 3), _r(3), _r(3, 3)), _SQUARE, np.linalg.svd(_SQUARE), True, True,
+                 False)],
+    "svd_jvp": [(_r(3, 3), _SQUARE, np.linalg.svd(_SQUARE), True, True, False)],
+    "eigh_vjp": [((_r(3), _r(3, 3)), _SQUARE, np.linalg.eigh(_SQUARE), "L")],
+    "eigh_jvp": [(_r(3, 3), _SQUARE, np.linalg.eigh(_SQUARE), "L")],
+    "partition_vjp": [(_r(5), _DISTINCT, np.partition(_DISTINCT, 2), -1)],
+    "partition_jvp": [(_r(5), _DISTINCT, np.partition(_DISTINCT, 2), -1)],
+    "column_stack_vjp": [(_r(3, 3), (_A3, _r(3, 2)))],
+    "take_part": [(_r(6), _A3, None, False)],
+    "pad_part": [(_A3, _r(6), None, True)],
+    "place_at": [(_A3, _r(5), np.array([1, 3, 1]))],
+    "join_like": [((_A3, _r(2)), (_A3, _r(2)), 0)],
+    "stack_like": [((_A3, _A3), _A23, 0)],
+    "hstack_join": [((_A3, _r(2)), (_A3, _r(2)))],
+    "vstack_join": [((_A3, _A23), (_A3, _A23))],
+    "column_stack_join": [((_A3, _r(3, 2)), (_A3, _r(3, 2)))],
+    "rot90_axes": [(_A23, 1, (0, 1)), (_A23, -3, (1, 0))],
+    "solve_rhs": [(_A3, _SQUARE)],
+    "prod_weights_vjp": [(_A23, np.array([[0.5, 0.0, 2.0], [1.5, -1.0, 3.0]]), 1)],
+    "norm_power": [(None, _A3, None), (3, _A3, None), (np.inf, _A23, 1), ("fro", _A23, None)],
+    "sinc_deriv": [(np.array([0.0, 0.3, -1.5]), 1), (0.7, 2)],
 }
 # Helpers whose NumPy primal Numba cannot compile: they refuse at compile time.
 REFUSED = {
@@ -546,6 +577,12 @@ REFUSED = {
     "index_concat_jvp": ((_A3, _A3), None, (_A3, _A3)),
     "unpad": (_r(5), _A3, 1, "constant"),
     "pad_border": (_A3, 1),
+    "gradient_vjp": (_r(5), _r(5), None, None, None, None, None, 1),
+    "gradient_of": (_r(5), None, None, None, None, None, 1),
+    "gradient_spacing": (_r(5),),
+    "select_vjp": (_A3, (_A3 > 0, _A3 < -1), (_A3, _A3)),
+    "select_default_vjp": (_A3, (_A3 > 0, _A3 < -1), _A3),
+    "select_join": ((_A3, _A3), (_A3 > 0, _A3 < -1), (_A3, _A3), _A3),
 }
 
 

@@ -329,6 +329,20 @@ def where(z, condition, x=None, y=None):
     return 0.0, chosen, 1.0 - chosen
 
 
+@elementwise(np.sinc, broadcast=True)
+def sinc(z, x):
+    """d sinc(x) = (cos(πx) - sinc(x)) / x dx, 0 at x = 0 (every order: sinc_deriv)"""
+    return sinc_deriv(x, 1)
+
+
+@elementwise(np.nan_to_num, broadcast=True)
+def nan_to_num(z, x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """d nan_to_num(x) = dx where x is finite; the replacement values' own where x is nan,
+    +inf or -inf"""
+    return (np.isfinite(x) * 1.0, 0.0, np.isnan(x) * 1.0, (x == np.inf) * 1.0,
+            (x == -np.inf) * 1.0)
+
+
 nondiff(np.sign, np.floor, np.ceil, np.round, np.around, np.rint, np.trunc, np.fix,
         np.heaviside, np.floor_divide,
         doc="piecewise constant: zero derivative, the result is inactive")

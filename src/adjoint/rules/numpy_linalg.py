@@ -1,5 +1,6 @@
 """Rules for NumPy's linear algebra: products (matmul, dot, inner, outer, vdot, tensordot,
-einsum), diagonals and triangles, and ``np.linalg`` (solve, inv, det, slogdet, cholesky).
+einsum, kron, cross), diagonals and triangles, and ``np.linalg`` (solve, inv, det, slogdet,
+cholesky, svd, eigh, pinv).
 
 Takes nothing; importing it registers the rules in :mod:`adjoint.rules.registry`. Numba's ``@``,
 ``np.dot`` and ``np.linalg`` need SciPy at run time (SciPy is in the ``test`` extra; Python mode
@@ -251,4 +252,73 @@ def cholesky_jvp_rule(z, a, upper=False):
     d[z] = cholesky_jvp(d[a], z, upper)
 
 
-registry.returns_tuple(np.linalg.slogdet)
+
+@vjp(np.kron)
+def kron_vjp_rule(z, a, b):
+    """d kron(a, b) = kron(da, b) + kron(a, db)"""
+    d[a] = kron_vjp_a(d[z], a, b)
+    d[b] = kron_vjp_b(d[z], a, b)
+
+
+@jvp(np.kron)
+def kron_jvp_rule(z, a, b):
+    """d kron(a, b) = kron(da, b) + kron(a, db)"""
+    d[z] = np.kron(d[a], b) + np.kron(a, d[b])
+
+
+@vjp(np.cross)
+def cross_vjp_rule(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """d (a × b) = da × b + a × db: the adjoints are b × g and g × a"""
+    d[a] = cross_vjp_a(d[z], a, b, axisa, axisb, axisc, axis)
+    d[b] = cross_vjp_b(d[z], a, b, axisa, axisb, axisc, axis)
+
+
+@jvp(np.cross)
+def cross_jvp_rule(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
+    """d (a × b) = da × b + a × db"""
+    d[z] = np.cross(d[a], b, axisa, axisb, axisc, axis) + np.cross(a, d[b], axisa, axisb,
+                                                                   axisc, axis)
+
+
+@vjp(np.linalg.svd)
+def svd_vjp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+    """a = U S Vᵀ: dS = diag(Uᵀ da V); dU, dV by Townsend's formulas (distinct nonzero singular
+    values; full_matrices=False for a non-square matrix)"""
+    d[a] = svd_vjp(d[z], a, z, full_matrices, compute_uv, hermitian)
+
+
+@jvp(np.linalg.svd)
+def svd_jvp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
+    """a = U S Vᵀ: dS = diag(Uᵀ da V), dU = U (F ∘ (dP S + S dPᵀ)) + (I - UUᵀ) da V S⁻¹, ..."""
+    d[z] = svd_jvp(d[a], a, z, full_matrices, compute_uv, hermitian)
+
+
+@vjp(np.linalg.eigh)
+def eigh_vjp_rule(z, a, UPLO="L"):
+    """a = V diag(w) Vᵀ: dw = diag(Vᵀ da V), dV = V (F ∘ (Vᵀ da V)) (distinct eigenvalues); the
+    gradient lives on the triangle eigh reads, as for cholesky"""
+    d[a] = eigh_vjp(d[z], a, z, UPLO)
+
+
+@jvp(np.linalg.eigh)
+def eigh_jvp_rule(z, a, UPLO="L"):
+    """a = V diag(w) Vᵀ: dw = diag(Vᵀ da V), dV = V (F ∘ (Vᵀ da V))"""
+    d[z] = eigh_jvp(d[a], a, z, UPLO)
+
+
+@vjp(np.linalg.pinv)
+def pinv_vjp_rule(z, a, rcond=None, hermitian=False, *, rtol=None):
+    """P = pinv(a): dP = -P da P + P Pᵀ daᵀ (I - a P) + (I - P a) daᵀ Pᵀ P (constant rank);
+    ā = -Pᵀ P̄ Pᵀ + (I - a P) P̄ᵀ P Pᵀ + Pᵀ P P̄ᵀ (I - P a), written with products only"""
+    d[a] = (mT(d[z]) @ z @ mT(z) - a @ (z @ (mT(d[z]) @ z @ mT(z)))
+            + mT(z) @ z @ mT(d[z]) - mT(z) @ z @ mT(d[z]) @ z @ a - mT(z) @ d[z] @ mT(z))
+
+
+@jvp(np.linalg.pinv)
+def pinv_jvp_rule(z, a, rcond=None, hermitian=False, *, rtol=None):
+    """P = pinv(a): dP = -P da P + P Pᵀ daᵀ (I - a P) + (I - P a) daᵀ Pᵀ P (constant rank)"""
+    d[z] = (z @ mT(z) @ mT(d[a]) - z @ mT(z) @ mT(d[a]) @ a @ z
+            + mT(d[a]) @ mT(z) @ z - z @ (a @ (mT(d[a]) @ mT(z) @ z)) - z @ d[a] @ z)
+
+
+registry.returns_tuple(np.linalg.slogdet, np.linalg.svd, np.linalg.eigh)

@@ -101,7 +101,8 @@ def std_jvp(z, a, axis=None, dtype=None, out=None, ddof=0, keepdims=False):
 
 @vjp(np.linalg.norm)
 def norm_vjp(z, x, ord=None, axis=None, keepdims=False):
-    """d ‖x‖ = Σ (∂‖x‖/∂x) dx: x/‖x‖ (2, 'fro'), sign(x) (1), sign on the extremes (±inf)"""
+    """d ‖x‖ = Σ (∂‖x‖/∂x) dx: x/‖x‖ (2, 'fro'), sign(x) (1), sign on the extremes (±inf),
+    U Vᵀ ('nuc', nonzero singular values)"""
     d[x] = unreduce(d[z], x, axis) * norm_weights(x, z, ord, axis)
 
 

@@ -269,13 +269,13 @@ def hstack_jvp_rule(z, tup):
     d[z] = np.hstack(d[tup])
 
 
-@vjp(np.vstack)
+@vjp(np.vstack, np.row_stack)
 def vstack_vjp_rule(z, tup):
     """d vstack(xs) = vstack(dxs)"""
     d[tup] = vstack_vjp(d[z], tup)
 
 
-@jvp(np.vstack)
+@jvp(np.vstack, np.row_stack)
 def vstack_jvp_rule(z, tup):
     """d vstack(xs) = vstack(dxs)"""
     d[z] = np.vstack(d[tup])
@@ -331,7 +331,128 @@ registry.lookup(np.c_).name = "np.c_"
 # ---------------------------------------------------------------------------------------------
 
 
-registry.returns_tuple(np.split, np.array_split)
+
+@vjp(np.vsplit)
+def vsplit_vjp(z, ary, indices_or_sections):
+    """d vsplit(x) = vsplit(dx) (axis 0); the adjoint concatenates the pieces' adjoints"""
+    d[ary] = np.concatenate(d[z], 0)
+
+
+@vjp(np.dsplit)
+def dsplit_vjp(z, ary, indices_or_sections):
+    """d dsplit(x) = dsplit(dx) (axis 2); the adjoint concatenates the pieces' adjoints"""
+    d[ary] = np.concatenate(d[z], 2)
+
+
+@jvp(np.vsplit)
+def vsplit_jvp(z, ary, indices_or_sections):
+    """d vsplit(x) = vsplit(dx)"""
+    d[z] = np.vsplit(d[ary], indices_or_sections)
+
+
+@jvp(np.dsplit)
+def dsplit_jvp(z, ary, indices_or_sections):
+    """d dsplit(x) = dsplit(dx)"""
+    d[z] = np.dsplit(d[ary], indices_or_sections)
+
+
+@vjp(np.hsplit)
+def hsplit_vjp(z, ary, indices_or_sections):
+    """d hsplit(x) = hsplit(dx) (axis 1, or 0 for a vector); the adjoint concatenates"""
+    d[ary] = np.concatenate(d[z], min(ary.ndim - 1, 1))
+
+
+@jvp(np.hsplit)
+def hsplit_jvp(z, ary, indices_or_sections):
+    """d hsplit(x) = hsplit(dx)"""
+    d[z] = np.hsplit(d[ary], indices_or_sections)
+
+
+@vjp(np.column_stack)
+def column_stack_vjp_rule(z, tup):
+    """d column_stack(xs) = column_stack(dxs): each item gets its columns"""
+    d[tup] = column_stack_vjp(d[z], tup)
+
+
+@jvp(np.column_stack)
+def column_stack_jvp(z, tup):
+    """d column_stack(xs) = column_stack(dxs)"""
+    d[z] = np.column_stack(d[tup])
+
+
+@vjp(np.append)
+def append_vjp(z, arr, values, axis=None):
+    """d append(a, v) = append(da, dv): each gets its part of the adjoint"""
+    d[arr] = take_part(d[z], arr, axis, True)
+    d[values] = take_part(d[z], values, axis, False)
+
+
+@jvp(np.append)
+def append_jvp(z, arr, values, axis=None):
+    """d append(a, v) = append(da, dv)"""
+    d[z] = np.append(d[arr], d[values], axis)
+
+
+@vjp(np.rot90)
+def rot90_vjp(z, m, k=1, axes=(0, 1)):
+    """d rot90(m, k) = rot90(dm, k); the adjoint rotates back, by -k"""
+    d[m] = rot90_axes(d[z], -k, axes)
+
+
+@jvp(np.rot90)
+def rot90_jvp(z, m, k=1, axes=(0, 1)):
+    """d rot90(m, k) = rot90(dm, k)"""
+    d[z] = rot90_axes(d[m], k, axes)
+
+
+@vjp(np.partition)
+def partition_vjp_rule(z, a, kth, axis=-1, kind="introselect", order=None):
+    """d partition(a) = dₐ permuted as the values are (matched by rank: ties share no
+    gradient)"""
+    d[a] = partition_vjp(d[z], a, z, axis)
+
+
+@jvp(np.partition)
+def partition_jvp_rule(z, a, kth, axis=-1, kind="introselect", order=None):
+    """d partition(a) = da permuted as the values are"""
+    d[z] = partition_jvp(d[a], a, z, axis)
+
+
+@vjp(np.select)
+def select_vjp_rule(z, condlist, choicelist, default=0):
+    """d select(cs, xs, x0) = [first true c_k] dx_k + [no c] dx0 (conditions: no derivative)"""
+    d[choicelist] = select_vjp(d[z], condlist, choicelist)
+    d[default] = select_default_vjp(d[z], condlist, default)
+
+
+@jvp(np.select)
+def select_jvp_rule(z, condlist, choicelist, default=0):
+    """d select(cs, xs, x0) = select(cs, dxs, dx0)"""
+    d[z] = np.select(condlist, d[choicelist], d[default])
+
+
+@vjp(np.gradient)
+def gradient_vjp_rule(z, f, s0=None, s1=None, s2=None, s3=None, *, axis=None, edge_order=1):
+    """gradient is linear in f: the adjoint applies the transpose of each axis's difference
+    operator (a spacing that depends on the inputs is refused)"""
+    d[f] = gradient_vjp(d[z], f, s0, s1, s2, s3, axis, edge_order)
+    d[s0] = gradient_spacing(d[z])
+    d[s1] = gradient_spacing(d[z])
+    d[s2] = gradient_spacing(d[z])
+    d[s3] = gradient_spacing(d[z])
+
+
+@jvp(np.gradient)
+def gradient_jvp_rule(z, f, s0=None, s1=None, s2=None, s3=None, *, axis=None, edge_order=1):
+    """d gradient(f) = gradient(df)"""
+    d[z] = (gradient_of(d[f], s0, s1, s2, s3, axis, edge_order) + gradient_spacing(d[s0])
+            + gradient_spacing(d[s1]) + gradient_spacing(d[s2]) + gradient_spacing(d[s3]))
+
+
+registry.returns_tuple(np.split, np.array_split, np.vsplit, np.hsplit, np.dsplit,
+                       np.gradient)
 for _primal, _param in [(np.concatenate, "arrays"), (np.stack, "arrays"), (np.hstack, "tup"),
-                        (np.vstack, "tup"), (np.r_, "items"), (np.c_, "items")]:
+                        (np.vstack, "tup"), (np.row_stack, "tup"), (np.column_stack, "tup"),
+                        (np.r_, "items"), (np.c_, "items"), (np.select, "condlist"),
+                        (np.select, "choicelist")]:
     registry.takes_sequences(_primal, _param)

@@ -244,3 +244,10 @@ def astype_vjp_vjp(z, g, dtype):
 def astype_vjp_jvp(z, g, dtype):
     """linear in g"""
     d[z] = astype_vjp(d[g], dtype)  # noqa: F821
+
+
+@elementwise(runtime.sinc_deriv, broadcast=True)
+def sinc_deriv_rule(z, x, n):
+    """d sinc⁽ⁿ⁾(x) = sinc⁽ⁿ⁺¹⁾(x) dx (n, the order, is an integer)"""
+    return sinc_deriv(x, n + 1), 0.0  # noqa: F821
+

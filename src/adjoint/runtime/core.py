@@ -173,3 +173,12 @@ def check_scalar(out):
     if isinstance(out, (int, float, np.integer, np.floating, np.bool_)):
         return out
     raise ValueError(f"the output is not a scalar (got {type(out).__name__})")
+
+
+def place_at(y, like, index):
+    """Zeros shaped like ``like`` with ``y`` written at ``index`` (``out[index] = y``; for a
+    repeated integer index the last write stays, as in NumPy): the transpose of
+    :func:`write_adjoint`."""
+    out = np.zeros(np.shape(like))
+    out[index] = y
+    return out

@@ -156,21 +156,28 @@ def tensordot_vjp_b(g, a, b, axes):
 _EINSUM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-def _einsum_parts(subscripts, count):
-    """Input and output subscripts of an einsum (implicit output: letters seen once, sorted)."""
+def _einsum_parts(subscripts, ops):
+    """Input and output subscripts of an einsum (implicit output: letters seen once, sorted),
+    with every ``...`` written out as letters of its own (right-aligned, as NumPy broadcasts)."""
     spec = subscripts.replace(" ", "")
-    if "." in spec:
-        raise NoRuleError("adjoint's rule for np.einsum does not support '...' in subscripts",
-                          hint="write every axis with a letter")
     if "->" in spec:
         lhs, out = spec.split("->")
     else:
         lhs = spec
-        out = "".join(sorted(c for c in set(lhs) if c.isalpha() and lhs.count(c) == 1))
+        named = lhs.replace(".", "")
+        out = ("..." if "..." in lhs else "") + "".join(
+            sorted(c for c in set(named) if c.isalpha() and named.count(c) == 1))
     inputs = lhs.split(",")
-    if len(inputs) != count:
-        raise NoRuleError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, got {count}",
+    if len(inputs) != len(ops):
+        raise NoRuleError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, "
+                          f"got {len(ops)}",
                           hint="adjoint's rule for np.einsum takes 1 to 8 operands")
+    if "..." in spec:
+        free = [c for c in _EINSUM_LETTERS if c not in spec]
+        counts = [op.ndim - (len(s) - 3) if "..." in s else 0 for s, op in zip(inputs, ops)]
+        ellipsis = "".join(free[:max(counts)])
+        inputs = [s.replace("...", ellipsis[len(ellipsis) - n:]) for s, n in zip(inputs, counts)]
+        out = out.replace("...", ellipsis)
     return inputs, out
 
 
@@ -178,10 +185,7 @@ def _sublist_letters(sublist):
     """An einsum sublist (``[0, 1]``) as subscript letters, the way NumPy reads it."""
     letters = []
     for label in sublist:
-        if label is Ellipsis:
-            raise NoRuleError("adjoint's rule for np.einsum does not support '...' in "
-                              "sublists", hint="write every axis with an integer label")
-        letters.append(_EINSUM_LETTERS[int(label)])
+        letters.append("..." if label is Ellipsis else _EINSUM_LETTERS[int(label)])
     return "".join(letters)
 
 
@@ -194,13 +198,13 @@ def _einsum_call(args):
         args.pop()
     if isinstance(args[0], str):
         ops = [np.asarray(o) for o in args[1:]]
-        inputs, out = _einsum_parts(args[0], len(ops))
+        inputs, out = _einsum_parts(args[0], ops)
         return inputs, out, ops, {k + 1: k for k in range(len(ops))}
     pairs, rest = args[:len(args) - len(args) % 2], args[len(args) - len(args) % 2:]
     ops = [np.asarray(o) for o in pairs[0::2]]
     inputs = [_sublist_letters(s) for s in pairs[1::2]]
     spec = ",".join(inputs) + ("->" + _sublist_letters(rest[0]) if rest else "")
-    inputs, out = _einsum_parts(spec, len(ops))
+    inputs, out = _einsum_parts(spec, ops)
     return inputs, out, ops, {2 * k: k for k in range(len(ops))}
 
 
@@ -230,6 +234,10 @@ def einsum_vjp(g, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=Non
             terms.append(c)
             operands.append(np.ones(ops[k].shape[mine.index(c)]))
     r = np.einsum(",".join(terms) + "->" + letters, *operands)
+    sizes = [ops[k].shape[mine.index(c)] for c in letters]
+    broadcast = tuple(j for j, (m, n) in enumerate(zip(sizes, r.shape)) if m == 1 and n != 1)
+    if broadcast:  # an axis of length 1 the einsum broadcast: sum the adjoint back
+        r = r.sum(axis=broadcast, keepdims=True)
     if letters == mine:
         return r
     grad = np.zeros(ops[k].shape)
@@ -341,3 +349,87 @@ def diag_vjp(g, v, k):
     if np.ndim(v) == 1:
         return np.diagonal(g, k).copy()
     return diagonal_vjp(g, v, k, 0, 1)
+
+
+def _kron_factors(g, a, b):
+    """``g`` with the axes of ``np.kron(a, b)`` split into interleaved (a axis, b axis) pairs,
+    and ``a``, ``b`` reshaped to broadcast against it (both padded to the same ndim)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    nd = max(a.ndim, b.ndim)
+    sa = (1,) * (nd - a.ndim) + a.shape
+    sb = (1,) * (nd - b.ndim) + b.shape
+    pairs = [n for pair in zip(sa, sb) for n in pair]
+    spread_a = [n for m in sa for n in (m, 1)]
+    spread_b = [n for m in sb for n in (1, m)]
+    return (np.reshape(g, pairs), a.reshape(spread_a), b.reshape(spread_b),
+            tuple(range(1, 2 * nd, 2)), tuple(range(0, 2 * nd, 2)))
+
+
+def kron_vjp_a(g, a, b):
+    """Adjoint of ``a`` in ``np.kron(a, b)``: each block of ``g`` contracted with ``b``."""
+    g4, _, b4, b_axes, _ = _kron_factors(g, a, b)
+    return reshape_like(np.sum(g4 * b4, axis=b_axes), a)
+
+
+def kron_vjp_b(g, a, b):
+    """Adjoint of ``b`` in ``np.kron(a, b)``: the blocks of ``g`` summed, weighted by ``a``."""
+    g4, a4, _, _, a_axes = _kron_factors(g, a, b)
+    return reshape_like(np.sum(g4 * a4, axis=a_axes), b)
+
+
+def _cross_vectors(a, b, axisa, axisb, axisc, axis):
+    """``np.cross``'s operands with their vector axes last, padded to 3 components, and the
+    axis of the result's vectors (None when the result is a scalar per pair: 2 x 2)."""
+    if axis is not None:
+        axisa = axisb = axisc = axis
+    a3 = np.moveaxis(np.asarray(a, dtype=np.float64), axisa, -1)
+    b3 = np.moveaxis(np.asarray(b, dtype=np.float64), axisb, -1)
+    scalar = a3.shape[-1] == 2 and b3.shape[-1] == 2
+    pad = [(0, 0)] * (a3.ndim - 1) + [(0, 3 - a3.shape[-1])]
+    a3 = np.pad(a3, pad)
+    pad = [(0, 0)] * (b3.ndim - 1) + [(0, 3 - b3.shape[-1])]
+    b3 = np.pad(b3, pad)
+    return a3, b3, None if scalar else axisc
+
+
+def _cross_adjoint(g, like, axis_like, n_like):
+    """Bring a 3-component adjoint (vector axis last) back to ``like``'s layout."""
+    return unbroadcast(np.moveaxis(g[..., :n_like], -1, axis_like), like)
+
+
+def cross_vjp_a(g, a, b, axisa, axisb, axisc, axis):
+    """Adjoint of ``a`` in ``np.cross(a, b, axisa, axisb, axisc, axis)``: b × g (with 2-vector
+    operands taken as 3-vectors in the plane, and their scalar product as the z component)."""
+    a3, b3, axisc = _cross_vectors(a, b, axisa, axisb, axisc, axis)
+    g3 = _cross_seed(g, axisc)
+    axis_a = axisa if axis is None else axis
+    return _cross_adjoint(np.cross(b3, g3), a, axis_a, np.shape(a)[axis_a])
+
+
+def cross_vjp_b(g, a, b, axisa, axisb, axisc, axis):
+    """Adjoint of ``b`` in ``np.cross(a, b, ...)``: g × a."""
+    a3, b3, axisc = _cross_vectors(a, b, axisa, axisb, axisc, axis)
+    g3 = _cross_seed(g, axisc)
+    axis_b = axisb if axis is None else axis
+    return _cross_adjoint(np.cross(g3, a3), b, axis_b, np.shape(b)[axis_b])
+
+
+def _cross_seed(g, axisc):
+    """The adjoint of the result as 3-vectors, vector axis last (a scalar result is the z
+    component)."""
+    g = np.asarray(g, dtype=np.float64)
+    if axisc is None:
+        zero = np.zeros(g.shape)
+        return np.stack([zero, zero, g], axis=-1)
+    return np.moveaxis(g, axisc, -1)
+
+
+def solve_rhs(b, a):
+    """``b``, the right-hand side of ``np.linalg.solve(a, b)``, as the rules of the solve
+    helpers' own derivatives take it: they refuse a stack of matrices ``a`` with a 1-D ``b``
+    (a stack of vectors for a result, which they would read as a matrix)."""
+    if np.ndim(b) == 1 and np.ndim(a) > 2:
+        raise NoRuleError("adjoint differentiates np.linalg.solve of a stack of matrices with a "
+                          "1-D right-hand side only once",
+                          hint="pass b as a column, b[:, None], and take [..., 0] of the result")
+    return b

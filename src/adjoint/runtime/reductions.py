@@ -123,17 +123,43 @@ def prod_weights(a, axis):
     if not isinstance(a, np.ndarray):
         return 1.0
     flat, perm, moved_shape = _axes_last(a.astype(np.float64), _reduced_axes(axis, a.ndim))
+    return _axes_back(_exclusive_products(flat), perm, moved_shape)
+
+
+def _exclusive_products(flat):
+    """For each element of the last axis, the product of the others (prefix and suffix
+    products: exact with zeros)."""
     ones = np.ones(flat.shape[:-1] + (1,))
     before = np.cumprod(np.concatenate([ones, flat[..., :-1]], axis=-1), axis=-1)
     after = np.cumprod(np.concatenate([ones, flat[..., :0:-1]], axis=-1), axis=-1)[..., ::-1]
-    return _axes_back(before * after, perm, moved_shape)
+    return before * after
+
+
+def prod_weights_vjp(g, a, axis):
+    """The derivative of :func:`prod_weights` applied to ``g`` (a symmetric matrix per group, so
+    both its adjoint and its tangent): Σ_{i≠j} g_i Π_{k≠i,j} a_k for each element j, computed
+    without division (exact with zeros), O(n²) per group."""
+    if not isinstance(a, np.ndarray):
+        return 0.0
+    axes = _reduced_axes(axis, a.ndim)
+    flat, perm, moved_shape = _axes_last(a.astype(np.float64), axes)
+    g_flat = _axes_last(np.broadcast_to(np.asarray(g, dtype=np.float64), a.shape), axes)[0]
+    out = np.zeros(flat.shape)
+    for j in range(flat.shape[-1]):
+        without = flat.copy()
+        without[..., j] = 1.0  # the products of the others, j left out as well
+        others = g_flat.copy()
+        others[..., j] = 0.0
+        out[..., j] = np.sum(others * _exclusive_products(without), axis=-1)
+    return _axes_back(out, perm, moved_shape)
 
 
 def norm_weights(x, z, ord, axis):
     """d norm(x)/dx for ``np.linalg.norm(x, ord, axis)`` with result ``z`` (any keepdims).
 
     Vector norms: ord None/2 (x / z), 1 (sign x), inf/-inf (sign x on the extreme entries, ties
-    shared), any other p (sign(x) |x|^(p-1) / z^(p-1)). Matrix norms: None or 'fro' (x / z).
+    shared), any other p (sign(x) |x|^(p-1) / z^(p-1)). Matrix norms: None or 'fro' (x / z),
+    'nuc' (U Vᵀ of the reduced SVD: where every singular value is nonzero).
     At a zero norm the derivative is taken as 0 (a subgradient) rather than nan.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -149,6 +175,11 @@ def norm_weights(x, z, ord, axis):
     if matrix:
         if ord in ("fro", None):
             return x / safe
+        if ord == "nuc":  # d sum(s) = U Vᵀ (reduced SVD; the matrix axes moved last)
+            pair = (-2, -1) if axis is None else tuple(axis)
+            moved = np.moveaxis(x, pair, (-2, -1))
+            u, _, vh = np.linalg.svd(moved, full_matrices=False)
+            return np.moveaxis(u @ vh, (-2, -1), pair)
         raise NoRuleError(f"adjoint has no rule for the matrix norm np.linalg.norm(ord={ord!r})",
                           hint="use ord='fro', or compute the norm from its definition")
     if ord is None or ord == 2:
@@ -235,3 +266,22 @@ def diff_vjp(g, a, n, axis):
         zero = np.zeros_like(np.take(g, [0], axis=axis))
         g = -np.diff(np.concatenate([zero, g, zero], axis=axis), axis=axis)
     return g
+
+
+def norm_power(ord, x, axis):
+    """The p of the p-norm ``np.linalg.norm(x, ord, axis)`` computes, as the rules of
+    :func:`norm_weights`'s own derivatives need it: 2.0 for None, 2 and 'fro'; p for another
+    vector p-norm; 1.0 where the weights are piecewise constant (ord 1, inf, -inf, 0), whose
+    derivative that makes 0. Other matrix norms are refused."""
+    if axis is None:
+        matrix = np.ndim(x) == 2 and ord is not None
+    else:
+        matrix = isinstance(axis, (tuple, list)) and len(axis) == 2
+    if ord is None or ord == "fro":
+        return 2.0
+    if matrix:
+        raise NoRuleError(f"adjoint differentiates np.linalg.norm(ord={ord!r}) of a matrix once "
+                          "only", hint="use ord='fro' for higher derivatives")
+    if ord in (1, 0) or ord == np.inf or ord == -np.inf:
+        return 1.0
+    return float(ord)

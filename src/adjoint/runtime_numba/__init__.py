@@ -26,4 +26,4 @@ One module per module of :mod:`adjoint.runtime` (:mod:`.core`, :mod:`.reductions
 building blocks they share. Importing this package imports them all.
 """
 
-from . import core, creation, elementwise, linalg, reductions, shape  # noqa: F401
+from . import core, creation, elementwise, linalg, objmode, reductions, shape  # noqa: F401

@@ -13,7 +13,7 @@ from numba.core.errors import TypingError
 from numba.extending import overload, register_jitable
 
 from .. import runtime
-from .common import _is_array, _is_scalar, _refuse
+from .common import _is_array, _is_scalar, _raise_no_rule, _refuse
 
 # --- linear algebra -------------------------------------------------------------------------
 
@@ -309,3 +309,14 @@ def _cholesky_jvp(t, z, upper):
                 np.ascontiguousarray(t.T), np.ascontiguousarray(z.T)).T)
         return _cholesky_lower_jvp(np.ascontiguousarray(t), np.ascontiguousarray(z))
     return impl
+
+
+@overload(runtime.solve_rhs)
+def _solve_rhs(b, a):
+    if _is_array(b) and b.ndim == 1 and _is_array(a) and a.ndim > 2:
+        def refuse(b, a):
+            _raise_no_rule("adjoint differentiates np.linalg.solve of a stack of matrices "
+                           "with a 1-D right-hand side only once")
+            return b
+        return refuse
+    return lambda b, a: b

@@ -406,3 +406,23 @@ def _diff_vjp(g, a, n, axis):
         y = _diff_adjoint_lanes(_lanes(g, axis), n)
         return y.reshape(to_fixed_tuple(_with_length(g.shape, axis % ndim, y.shape[1]), ndim))
     return impl
+
+
+@overload(runtime.norm_power, prefer_literal=True)
+def _norm_power(ord, x, axis):
+    matrix = (_is_none(axis) and _is_array(x) and x.ndim == 2) or (
+        isinstance(axis, types.BaseTuple) and len(axis) == 2)
+    if _is_none(ord) or (isinstance(ord, types.StringLiteral) and ord.literal_value == "fro"):
+        return lambda ord, x, axis: 2.0
+    if matrix:
+        def refuse(ord, x, axis):
+            _raise_no_rule("adjoint differentiates this matrix norm once only")
+            return 2.0
+        return refuse
+    if isinstance(ord, (types.Integer, types.Float)):
+        def power(ord, x, axis):
+            if ord == 0 or ord == 1 or ord == np.inf or ord == -np.inf:
+                return 1.0
+            return float(ord)
+        return power
+    return None

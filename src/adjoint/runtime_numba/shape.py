@@ -19,6 +19,7 @@ from .common import (
     _is_none,
     _is_scalar,
     _lanes,
+    _raise_no_rule,
     _refuse,
     _total,
 )
@@ -453,3 +454,18 @@ def _repeat_axis(x, repeats, axis):
     if _is_none(axis):
         return lambda x, repeats, axis: np.repeat(x, repeats)
     return None
+
+
+@overload(runtime.rot90_axes)
+def _rot90_axes(x, k, axes):
+    if not _is_array(x):
+        return None
+
+    def impl(x, k, axes):
+        if axes[0] % x.ndim == 0 and axes[1] % x.ndim == 1:
+            return np.rot90(x, k)
+        if axes[0] % x.ndim == 1 and axes[1] % x.ndim == 0:
+            return np.rot90(x, -k)
+        _raise_no_rule("np.rot90 under jit=True: only axes (0, 1) and (1, 0)")
+        return np.rot90(x, k)
+    return impl
