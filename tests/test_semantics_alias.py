@@ -572,6 +572,24 @@ def carried_array_written_in_branch_then_rebound(M, a, x):
     return np.sum(a)
 
 
+# -- a value that is a view of the array written (random programs, seeds 71617 and 71892) -----
+@case(M.copy(), np.array([0.1, 0.9, 0.3]), 0.7, wrt=0)
+@case(M.copy(), np.array([0.1, 0.9, 0.3]), 0.7, wrt=2)
+def column_from_row_copied(M, a, b):
+    M[:, np.argmax(a)] = M[1, :].copy()
+    return np.sum(M * M * b)
+
+
+@case(M.copy(), 0.7, wrt=0)
+@case(M.copy(), 0.7, wrt=1)
+def rows_and_blocks_from_the_same_array(M, b):
+    M[0, :] = M[1, :] * b  # a new array
+    M[2, :] = M[1, :]  # other rows: no element is both read and written
+    M[:, 0] = M[:, 2]
+    M[1:, :] = M[:-1, :]  # a 2-D destination: NumPy copies an overlapping value first
+    return np.sum(M * M)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):
@@ -705,6 +723,23 @@ def element_of_unknown_rank_through_alias(y, a):
 
 
 REFUSED += [(element_of_unknown_rank_through_alias, (0.5, V.copy()), 1)]
+
+
+def column_from_overlapping_row(M, a, b):
+    # NumPy copies the row into the column element by element: M[1, j] is overwritten before
+    # it is read, and the value depends on the order (adjoint would copy the row first)
+    M[:, np.argmax(a)] = M[1, :]  # refused
+    return np.sum(M * b)
+
+
+def tail_from_view_of_alias(x, a):
+    v = x
+    x[1:] = v[:-1]  # refused
+    return np.sum(x * a)
+
+
+REFUSED += [(column_from_overlapping_row, (M.copy(), np.array([0.1, 0.9, 0.3]), 0.7), 2),
+            (tail_from_view_of_alias, (V.copy(), 0.5), 1)]
 
 
 @pytest.mark.parametrize("f, args, wrt", REFUSED, ids=[r[0].__name__ for r in REFUSED])

@@ -411,6 +411,8 @@ class Aliases:
                 if self.binding(stmt).kind in ("identity", "index", "T", "opaque") and \
                         not isinstance(stmt.value, (g.List, g.Tuple)):
                     plan.copies.add(id(stmt))
+        for w in writes:
+            self._check_value(w, find)
         live = self.live_after()
         members = self.members(find)
         for w in writes:
@@ -418,6 +420,81 @@ class Aliases:
             observers = sorted((live[id(w)] & members.get(find(a), set())) - {a})
             plan.syncs[id(w)] = self._syncs(w, a, observers)
         return plan
+
+    # -- a value that is a view of the array written --------------------------------------------
+    def _check_value(self, w, find):
+        """Refuse ``a[J] = v`` where ``v`` is a view that may overlap the elements written.
+
+        NumPy copies such a value element by element into a one-dimensional destination, so
+        elements written early are read again later and the result depends on the order (Numba
+        copies the value first): the value adjoint computes, like any copy, would differ. A
+        destination of zero or two or more dimensions gets a copy of an overlapping value in
+        both, and so does a value that is ``a`` itself; both are fine, as are views of
+        provably different rows (``M[0, :] = M[1, :]``)."""
+        v = w.value
+        a = w.targets[0].value.id
+        if not isinstance(v, g.Name) or v.id not in self.locals or v.id == a or \
+                find(v.id) != find(a):
+            return
+        v = v.id
+        shared = self.sharers(a, w, [v])
+        if shared == []:
+            return
+        chain = self.lineage(v, w)
+        if shared is not None and chain is not None:
+            if chain[-1][0] == v:
+                return  # v is a's base itself (the same object as the array a views)
+            if any(kind is not None and kind.kind == "index" and kind.maybe_scalar
+                   for _, _, kind in chain) and not self.ranks.kinds:
+                return  # generic code (printed before any call): v may be a number
+            ndim = self._dest_ndim(w)
+            if ndim is not None and ndim != 1 or self._disjoint(w, chain):
+                return
+        expr = self._expression(v, chain)
+        raise self.refuse(
+            w, f"the value written ({expr}) is a view of the array written, and may overlap "
+            "the elements this changes: NumPy then copies element by element, and the result "
+            "depends on the order", f"write a copy of the value: ... = {expr}.copy()")
+
+    def _dest_ndim(self, w):
+        """The number of dimensions of the destination ``a[J]`` of a write, or None."""
+        target = w.targets[0]
+        parts = index_parts(target.slice)
+        if not self.ranks.basic(target.slice) or any(is_special(p) for p in parts):
+            return None
+        ndim = self.ndim_before(target.value.id, w)
+        return None if ndim is None else ndim - sum(not isinstance(p, g.Slice) for p in parts)
+
+    def _disjoint(self, w, chain):
+        """Whether ``a[J] = v`` with ``v = a[I]`` reads and writes different elements: a
+        position before which both indices take one axis per part has two different
+        non-negative integer constants."""
+        target = w.targets[0]
+        name, binding, kind = chain[0]
+        if len(chain) != 2 or kind.kind != "index" or chain[1][0] != target.value.id:
+            return False
+        for p, q in zip(index_parts(target.slice), index_parts(binding.value.slice)):
+            if not self._one_axis(p) or not self._one_axis(q):
+                return False
+            if self._natural(p) and self._natural(q) and p.value != q.value:
+                return True
+        return False
+
+    def _one_axis(self, part):
+        return isinstance(part, g.Slice) or self._natural(part) or isinstance(
+            part, g.Name) and part.id in self.ranks.ints
+
+    @staticmethod
+    def _natural(part):
+        return g.is_const(part) and type(part.value) is int and part.value >= 0
+
+    @staticmethod
+    def _expression(v, chain):
+        """The user's expression for the view ``v`` (its binding, when ``v`` is a temporary)."""
+        if chain and chain[0][1] is not Aliases.ROOT and chain[0][2] is not None and \
+                chain[0][2].kind in ("index", "T"):
+            return g.unparse(chain[0][1].value)
+        return v
 
     def _syncs(self, w, a, observers):
         up = self.lineage(a, w)
