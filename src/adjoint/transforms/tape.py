@@ -46,6 +46,9 @@ class Recording:
                     zero = g.assign(self.namer.adjoint(target.id),
                                     g.call("zeros_like", g.name(target.id)))
                     out.append(g.copy_location(zero, stmt))
+                flag = getattr(self, "bound_flags", {}).get(target.id)
+                if flag is not None:
+                    out.append(g.copy_location(g.assign(flag, g.const(True)), stmt))
             elif isinstance(stmt, g.If):
                 out.append(g.copy_location(g.if_(stmt.test, self.forward(stmt.body, plan),
                                                  self.forward(stmt.orelse, plan)), stmt))
@@ -55,6 +58,9 @@ class Recording:
                 continue
             else:
                 out.append(stmt)
+        if stmts is getattr(self, "_all_stmts", None):
+            out = [g.assign(flag, g.const(False)) for flag in
+                   sorted(getattr(self, "bound_flags", {}).values())] + out
         return out
 
     def plan_saves(self, stmts, plan=None):
