@@ -8,7 +8,9 @@ first one *defines* ``dx``, later ones accumulate ``dx = dx + ...`` (never in pl
 never alias), and a statement *consumes* the adjoint of what it assigns, so a variable's earlier
 value starts from zero. Before a branch or loop, adjoints it may touch are given a zero of the
 right type (``zeros_like``) so generated code stays type-stable for Numba; the zero of an array
-some runs never bind is bound by the forward sweep after its one assignment (``_late_bound``).
+some runs never bind is bound by the forward sweep after its one assignment (``_late_bound``),
+or, for one assigned in a loop or several times, taken under a flag the forward sweep sets once it
+binds the name (``bound_flags``).
 
 Control flow: ``if`` replays its (recorded or recomputed) condition; ``for`` over ``range`` runs
 backwards over the same range; ``while`` and loops that ``break`` run their recorded trip count.
