@@ -1345,6 +1345,15 @@ def array_bound_in_while_read_after_it(x):
     return np.sum(x * x)
 
 
+# an array parameter rebound to a number before any read: its zero gradient has the shape of the
+# argument, not of the number (zeros_like read the name at the end)
+@case((arr(0.3, 0.5, 0.7), 0.5), wrt=(0, 1))
+def array_parameter_rebound_to_a_number(a, x):
+    y = x * 2.0
+    a = y
+    return a * x
+
+
 def previous_iteration_product(x):
     y = 1.0
     for i in range(3):
