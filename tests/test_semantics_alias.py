@@ -549,6 +549,36 @@ def carried_array_written_then_rebound(x, a):
     return x
 
 
+@case(0.7, np.array([0.3, -0.5, 0.8]), wrt=0)
+@case(0.7, np.array([0.3, -0.5, 0.8]), wrt=1)
+def array_bound_in_branch_written_after_it(x, a):
+    s = 0.0
+    for i in range(3):
+        if a[i] > 0.0:
+            t = a * x
+        else:
+            t = a * 2.0
+        t[0] = 5.0 * x
+        s = s + np.sum(np.sin(t) * x)
+    return s
+
+
+def _halve_by_largest(a0, a1):
+    a0[2] = a1[np.argmax(a0)] * 0.5
+    return np.sum(np.sin(a0))
+
+
+# random programs, seed 90261: the copy of the helper's parameter is bound in the branch the
+# return is in, and written after it there
+@case(-0.65, np.array([0.94, 0.52, 1.22]), wrt=1)
+def helper_writes_alias_in_branch_of_loop(x, a):
+    for i in range(1, 4):
+        v = a
+        if x <= 0.0:
+            return _halve_by_largest(v, a)
+    return 0.0
+
+
 @case(np.array([-0.249813, -0.621407, -1.428443, -0.514372]),
       np.array([0.021309, 0.919722, -0.190322, 0.537784]), wrt=1)
 def carried_array_written_in_nested_loops(a, b):
