@@ -162,6 +162,8 @@ class Aliases:
             if base not in self.locals:
                 return Binding("global", base) if self._is_array_global(base) else \
                     Binding("fresh")
+            if any(self._is_list(p) for p in index_parts(value.slice)):
+                return Binding("fresh")  # x[[1, 0]]: advanced indexing copies
             scalar = self._scalar_index(base, value.slice, stmt)
             if scalar is True:
                 return Binding("scalar")
@@ -207,6 +209,12 @@ class Aliases:
         if rule is None or rule.name.endswith("stop_gradient"):
             return opaque  # an unknown function may return its argument
         return Binding("fresh")
+
+    def _is_list(self, part):
+        """Whether an index part is a list (``[1, 0]``, or a name only ever bound to one)."""
+        if isinstance(part, g.Name) and part.id in self.defs:
+            return all(isinstance(d.value, g.List) for d in self.defs[part.id])
+        return isinstance(part, g.List)
 
     def _is_array_global(self, name):
         found, obj = self.ctx.lookup(name)

@@ -23,6 +23,11 @@ from .activity import resolve
 _ALLOCATORS = {id(f) for f in (np.zeros, np.ones, np.empty, np.full)}
 _SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                               np.copy, np.array, np.asarray)}
+# ... called without keywords (np.sort(x, axis=None) is flat)
+_SAME_NDIM_PLAIN = {id(f) for f in (np.roll, np.sort, np.flip, np.round, np.transpose,
+                                    np.diff)}
+_FLAT = {id(f) for f in (np.cumsum, np.cumprod)}  # without an axis
+_MATRICES = {id(f) for f in (np.outer, np.eye)}
 _VECTORS = {id(f) for f in (np.arange, np.linspace)}
 _PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
 _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
@@ -210,7 +215,7 @@ class Ranks:
                     shape.id in self.ints or self._ndim(shape.id) == 0):
                 return 1  # a shape given as one number (a float would not run at all)
             return None
-        if id(obj) in _SAME_NDIM:
+        if id(obj) in _SAME_NDIM or id(obj) in _SAME_NDIM_PLAIN and not call.keywords:
             return self._of(args[0])
         if getattr(obj, "__module__", None) == "adjoint.runtime":
             if getattr(obj, "__name__", None) in _RUNTIME_NUMBERS:
@@ -220,6 +225,12 @@ class Ranks:
                 else None
         if id(obj) in _VECTORS:
             return 1
+        if id(obj) in _MATRICES:
+            return 2
+        if id(obj) in _FLAT and len(args) == 1 and not call.keywords:
+            return 1
+        if (obj is np.where or obj is np.clip) and len(args) == 3 and not call.keywords:
+            return self._join([self._of(a) for a in args])
         if id(obj) in _PRODUCTS and len(args) == 2:
             return self._matmul(self._of(args[0]), self._of(args[1]))
         if id(obj) in _REDUCTIONS and len(args) == 1 and not call.keywords:
