@@ -549,6 +549,36 @@ def carried_array_written_then_rebound(x, a):
     return x
 
 
+@case(0.7, np.array([0.3, -0.5, 0.8]), wrt=0)
+@case(0.7, np.array([0.3, -0.5, 0.8]), wrt=1)
+def array_bound_in_branch_written_after_it(x, a):
+    s = 0.0
+    for i in range(3):
+        if a[i] > 0.0:
+            t = a * x
+        else:
+            t = a * 2.0
+        t[0] = 5.0 * x
+        s = s + np.sum(np.sin(t) * x)
+    return s
+
+
+def _halve_by_largest(a0, a1):
+    a0[2] = a1[np.argmax(a0)] * 0.5
+    return np.sum(np.sin(a0))
+
+
+# random programs, seed 90261: the copy of the helper's parameter is bound in the branch the
+# return is in, and written after it there
+@case(-0.65, np.array([0.94, 0.52, 1.22]), wrt=1)
+def helper_writes_alias_in_branch_of_loop(x, a):
+    for i in range(1, 4):
+        v = a
+        if x <= 0.0:
+            return _halve_by_largest(v, a)
+    return 0.0
+
+
 @case(np.array([-0.249813, -0.621407, -1.428443, -0.514372]),
       np.array([0.021309, 0.919722, -0.190322, 0.537784]), wrt=1)
 def carried_array_written_in_nested_loops(a, b):
@@ -570,6 +600,33 @@ def carried_array_written_in_branch_then_rebound(M, a, x):
         a[np.argmax(r)] = x
         a = np.fmax(a, 0.5 * r)
     return np.sum(a)
+
+
+# -- a value that is a view of the array written (random programs, seeds 71617 and 71892) -----
+@case(M.copy(), np.array([0.1, 0.9, 0.3]), 0.7, wrt=0)
+@case(M.copy(), np.array([0.1, 0.9, 0.3]), 0.7, wrt=2)
+def column_from_row_copied(M, a, b):
+    M[:, np.argmax(a)] = M[1, :].copy()
+    return np.sum(M * M * b)
+
+
+@case(M.copy(), 0.7, wrt=0)
+@case(M.copy(), 0.7, wrt=1)
+def rows_and_blocks_from_the_same_array(M, b):
+    M[0, :] = M[1, :] * b  # a new array
+    M[2, :] = M[1, :]  # other rows: no element is both read and written
+    M[:, 0] = M[:, 2]
+    M[1:, :] = M[:-1, :]  # a 2-D destination: NumPy copies an overlapping value first
+    return np.sum(M * M)
+
+
+@case(V.copy(), wrt=0)
+def slices_read_as_copies(x):
+    x[1:2] = x[0:1] * 1.0 + x[1:2]  # a new array
+    x[2:3] = x[0:1]  # different elements
+    x[0:3] = x[1:4]  # the same step: moved as by memmove
+    x[0:4] = x[::-1]  # opposite directions: NumPy copies the value first
+    return np.sum(x * np.arange(1.0, 5.0) * x[0])
 
 
 @pytest.mark.parametrize("mode", ["python", "jit"])
@@ -624,7 +681,7 @@ def write_through_module_array(x):
 
 
 def view_of_unknown_rank(x, a):
-    y = np.outer(x, x)
+    y = np.stack([x, x])  # the analysis does not follow stack's rank
     t = y[0]
     y[0] = a * t  # refused
     return np.sum(t)
@@ -705,6 +762,23 @@ def element_of_unknown_rank_through_alias(y, a):
 
 
 REFUSED += [(element_of_unknown_rank_through_alias, (0.5, V.copy()), 1)]
+
+
+def column_from_overlapping_row(M, a, b):
+    # NumPy copies the row into the column element by element: M[1, j] is overwritten before
+    # it is read, and the value depends on the order (adjoint would copy the row first)
+    M[:, np.argmax(a)] = M[1, :]  # refused
+    return np.sum(M * b)
+
+
+def every_other_from_view_of_alias(x, a):
+    v = x
+    x[0:2] = v[1:4:2]  # refused
+    return np.sum(x * a)
+
+
+REFUSED += [(column_from_overlapping_row, (M.copy(), np.array([0.1, 0.9, 0.3]), 0.7), 2),
+            (every_other_from_view_of_alias, (V.copy(), 0.5), 1)]
 
 
 @pytest.mark.parametrize("f, args, wrt", REFUSED, ids=[r[0].__name__ for r in REFUSED])
@@ -790,6 +864,12 @@ def value_changes_the_target_array(a, x):
 def augmented_value_changes_the_target_array(a, x):
     a[np.argmax(a)] += _scale_largest(a, x) * a[0]
     return np.sum(a * a)
+
+
+# the values of writes whose value is a view of the array written (read as copies)
+VALUED += [pytest.param(slices_read_as_copies, (V.copy(),), 0, id="slices_read_as_copies"),
+           pytest.param(rows_and_blocks_from_the_same_array, (M.copy(), 0.7), 1,
+                        id="rows_and_blocks_from_the_same_array")]
 
 
 @pytest.mark.parametrize("mode", ["python", "jit"])

@@ -1305,6 +1305,55 @@ def array_bound_in_one_arm_read_in_loop(x, c):
     return s
 
 
+def _set_second(a0, a1):
+    a0[1] = a1
+    return a0
+
+
+# random programs, seed 71526: `result` (the return value) is bound in the loop only, and its
+# type is not known (np.roll): its zero read it on the runs that never return from the loop
+@case((arr(0.41, -1.7, -0.8), -0.03), (arr(0.41, -1.7, -0.8), 0.3), (arr(-0.41, 0.7, 0.9), 0.3),
+      wrt=(0, 1))
+def return_of_conditional_in_loop_over_rolled_array(a, y):
+    a = np.roll(_set_second(a, y), 1)
+    for e in a:
+        if y > 0.0:
+            return e if a[0] >= y else y
+    return 0.25
+
+
+@case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
+def array_bound_in_loop_read_after_it(x):
+    found = False
+    for i in range(3):
+        if x[i] < 0.0:
+            v = np.sin(x) * x[i]
+            found = True
+    if found:
+        return np.sum(v * v)
+    return np.sum(x)
+
+
+@case(arr(0.3, 0.5, 0.7), arr(-0.3, -0.5, 0.7), arr(0.3, -0.5, 0.7))
+def array_bound_in_while_read_after_it(x):
+    k = 0
+    while k < 3 and x[k] > 0.0:
+        w = x * x[k]
+        k = k + 1
+    if k > 0:
+        return np.sum(w)
+    return np.sum(x * x)
+
+
+# an array parameter rebound to a number before any read: its zero gradient has the shape of the
+# argument, not of the number (zeros_like read the name at the end)
+@case((arr(0.3, 0.5, 0.7), 0.5), wrt=(0, 1))
+def array_parameter_rebound_to_a_number(a, x):
+    y = x * 2.0
+    a = y
+    return a * x
+
+
 def previous_iteration_product(x):
     y = 1.0
     for i in range(3):

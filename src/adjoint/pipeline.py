@@ -313,10 +313,16 @@ def _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names, single, mode, v
     """The generated FunctionDef (and the name holding the primal value, if returned)."""
     params = [a.id for a in fdef.args.args]
     results = []
+    entry_zeros = []  # zeros of parameters the body rebinds, taken from their values on entry
+    rebound = g.assigned_names(forward)
     for p in wrt_names:
         if p in rev.defined:
             d = g.name(ctx.namer.adjoint(p))
             results.append(d if rev.defined[p] else g.call("fresh", d))
+        elif p in rebound:
+            zero = ctx.namer.fresh(ctx.namer.adjoint(p) + "_entry")
+            entry_zeros.append(g.assign(zero, g.call("zeros_like", g.name(p))))
+            results.append(g.name(zero))
         else:
             results.append(g.call("zeros_like", g.name(p)))
     prologue = [g.assign(t, g.List(elts=[], ctx=g.Load()))
@@ -346,7 +352,7 @@ def _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names, single, mode, v
         fparams, defaults = params + [seed], defaults + [g.const(1.0)]
     elif mode == "vjp":
         fparams = params + [seed]
-    body = copies + prologue + forward + backward + [final]
+    body = copies + prologue + entry_zeros + forward + backward + [final]
     return g.function(name, fparams, body, defaults=defaults), value_name
 
 

@@ -23,11 +23,16 @@ from .activity import resolve
 _ALLOCATORS = {id(f) for f in (np.zeros, np.ones, np.empty, np.full)}
 _SAME_NDIM = {id(f) for f in (np.zeros_like, np.ones_like, np.empty_like, np.full_like,
                               np.copy, np.array, np.asarray)}
+# ... called without keywords (np.sort(x, axis=None) is flat)
+_SAME_NDIM_PLAIN = {id(f) for f in (np.roll, np.sort, np.flip, np.round, np.transpose,
+                                    np.diff)}
+_FLAT = {id(f) for f in (np.cumsum, np.cumprod)}  # without an axis
+_MATRICES = {id(f) for f in (np.outer, np.eye)}
 _VECTORS = {id(f) for f in (np.arange, np.linspace)}
 _PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
 _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
                                np.amax, np.amin, np.trace, np.linalg.norm, np.linalg.det,
-                               np.vdot)}
+                               np.vdot, np.argmax, np.argmin)}
 _NUMBERS = {id(f) for f in (float, int, len, bool, round)}
 # adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
 # has the shape of one argument: its position
@@ -53,6 +58,32 @@ def is_special(part):
     return isinstance(part, g.Constant) and (part.value is Ellipsis or part.value is None)
 
 
+def _counters(defs, params):
+    """Names every assignment of which gives an integer from integer constants and such names
+    (``k = 0``, ``k = k + 1``): the greatest such set, which also takes in counters the
+    conservative ``int_names`` leaves out. Parameters are left out (the caller gives them)."""
+    def is_int(e, ints):
+        if isinstance(e, g.Constant):
+            return type(e.value) is int
+        if isinstance(e, g.Name):
+            return e.id in ints
+        if isinstance(e, g.BinOp) and isinstance(e.op, (g.Add, g.Sub, g.Mult, g.FloorDiv,
+                                                        g.Mod)):
+            return is_int(e.left, ints) and is_int(e.right, ints)
+        return isinstance(e, g.UnaryOp) and isinstance(e.op, g.USub) and is_int(e.operand,
+                                                                                ints)
+
+    ints = {name for name in defs if name not in params}
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(ints):
+            if not all(is_int(stmt.value, ints) for stmt in defs[name]):
+                ints.discard(name)
+                changed = True
+    return ints
+
+
 class Ranks:
     """An optimistic fixpoint over the definitions, like :class:`.shapes.Shapes`: every name
     starts unknown-yet (BOTTOM) and rises to a number of dimensions, or to None when its
@@ -64,7 +95,7 @@ class Ranks:
         self.locals = set(local_names)
         self.params = list(params)
         self.kinds = dict(zip(params, kinds)) if kinds else {}
-        self.ints = set(int_names)
+        self.ints = set(int_names) | _counters(defs, self.params)
         self.rank = {name: _BOTTOM for name in defs}
         for _ in range(50):
             changed = False
@@ -151,8 +182,13 @@ class Ranks:
             return self._matmul(self._of(value.left), self._of(value.right))
         if isinstance(value, g.BinOp):
             return self._join([self._of(value.left), self._of(value.right)])
+        if isinstance(value, g.UnaryOp) and isinstance(value.op, g.Not):
+            return 0  # `not v` is one bool (an array of several elements would not run)
         if isinstance(value, g.UnaryOp):
             return self._of(value.operand)
+        if isinstance(value, g.Compare):
+            return self._join([self._of(value.left)] + [self._of(c) for c in
+                                                          value.comparators])
         if isinstance(value, g.Call):
             return self._call(value)
         return None
@@ -179,7 +215,7 @@ class Ranks:
                     shape.id in self.ints or self._ndim(shape.id) == 0):
                 return 1  # a shape given as one number (a float would not run at all)
             return None
-        if id(obj) in _SAME_NDIM:
+        if id(obj) in _SAME_NDIM or id(obj) in _SAME_NDIM_PLAIN and not call.keywords:
             return self._of(args[0])
         if getattr(obj, "__module__", None) == "adjoint.runtime":
             if getattr(obj, "__name__", None) in _RUNTIME_NUMBERS:
@@ -189,6 +225,12 @@ class Ranks:
                 else None
         if id(obj) in _VECTORS:
             return 1
+        if id(obj) in _MATRICES:
+            return 2
+        if id(obj) in _FLAT and len(args) == 1 and not call.keywords:
+            return 1
+        if (obj is np.where or obj is np.clip) and len(args) == 3 and not call.keywords:
+            return self._join([self._of(a) for a in args])
         if id(obj) in _PRODUCTS and len(args) == 2:
             return self._matmul(self._of(args[0]), self._of(args[1]))
         if id(obj) in _REDUCTIONS and len(args) == 1 and not call.keywords:

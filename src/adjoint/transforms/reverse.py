@@ -8,7 +8,9 @@ first one *defines* ``dx``, later ones accumulate ``dx = dx + ...`` (never in pl
 never alias), and a statement *consumes* the adjoint of what it assigns, so a variable's earlier
 value starts from zero. Before a branch or loop, adjoints it may touch are given a zero of the
 right type (``zeros_like``) so generated code stays type-stable for Numba; the zero of an array
-some runs never bind is bound by the forward sweep after its one assignment (``_late_bound``).
+some runs never bind is bound by the forward sweep after its one assignment (``_late_bound``),
+or, for one assigned in a loop or several times, taken under a flag the forward sweep sets once it
+binds the name (``bound_flags``).
 
 Control flow: ``if`` replays its (recorded or recomputed) condition; ``for`` over ``range`` runs
 backwards over the same range; ``while`` and loops that ``break`` run their recorded trip count.
@@ -51,6 +53,9 @@ class ReverseAD(ReverseControl, Recording):
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.late_bound = _late_bound(body, params)
         self.forward_zeros = set()  # names whose zero adjoint the forward sweep binds
+        self.maybe_unbound = _maybe_unbound(body, params)
+        self.bound_flags = {}  # name -> the flag the forward sweep sets once it binds name
+        self.ran = []  # per enclosing arm or loop body: the names it surely binds
         self.plan_saves(body)
 
     # ======================================================================= backward sweep
@@ -128,8 +133,22 @@ class ReverseAD(ReverseControl, Recording):
             return
         zero = g.const(0.0) if self.scalar_type(name) else g.call("zeros_like", g.name(name))
         stmt = g.assign(self._d(name), zero)
+        if not self.scalar_type(name) and name in self.maybe_unbound and \
+                not any(name in ran for ran in self.ran):
+            # A name some runs never bind (assigned in a loop, or on some paths only): those
+            # runs never read its adjoint, but zeros_like(name) would fail there. (Where the
+            # backward sweep is, the whole forward sweep has run: a name bound by an arm or a
+            # loop body whose backward code runs here is bound.)
+            stmt = g.if_(g.name(self._bound_flag(name)), [stmt], [])
         out.append(g.copy_location(stmt, at) if at is not None else stmt)
         self.defined[name] = True
+
+    def _bound_flag(self, name):
+        flag = self.bound_flags.get(name)
+        if flag is None:
+            flag = self.bound_flags[name] = self.namer.fresh(f"{name}_bound")
+        self.namer.reserve(flag)  # a loop body generated again starts from a snapshot
+        return flag
 
     def _own(self, name, out, at):
         if name not in self.defined:
@@ -427,6 +446,20 @@ def _index_value(index):
                                  for p in (index.lower, index.upper, index.step)])
     return g.clone(index)
 
+
+
+def _maybe_unbound(body, params):
+    """Names assigned somewhere that may still be unbound when the forward sweep ends."""
+    bound = set(params)
+    _surely_bound(body, bound, {})
+    return g.assigned_names(body) - bound
+
+
+def surely_binds(stmts, header=()):
+    """The names that running ``stmts`` to their end surely binds (with ``header``)."""
+    bound = set(header)
+    _surely_bound(list(stmts), bound, {})
+    return bound
 
 
 def _late_bound(body, params):

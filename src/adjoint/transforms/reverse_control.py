@@ -17,7 +17,7 @@ records (popped, or recomputed), pruned to those the iteration reads. Before and
 from __future__ import annotations
 
 from .. import grammar as g
-from .ssa import exposed_reads
+from .ssa import _surely_bound, exposed_reads
 from .tape import _live_in, _prune, _range_parts
 
 
@@ -40,24 +40,31 @@ class ReverseControl:
                 not self._restores(stmt.body + stmt.orelse):
             return []
         before = dict(self.defined)
-        then = self._block(stmt.body)
+        then = self._arm(stmt.body)
         after_then = self.defined
         self.defined = dict(before)
-        orelse = self._block(stmt.orelse)
+        orelse = self._arm(stmt.orelse)
         after_else = self.defined
         merged = {}
         for name in sorted(set(after_then) | set(after_else)):
-            if name not in after_then:
-                self.defined = after_then
-                self._zero(name, then)
-            if name not in after_else:
-                self.defined = after_else
-                self._zero(name, orelse)
+            for arm, code, after in ((stmt.body, then, after_then),
+                                     (stmt.orelse, orelse, after_else)):
+                if name not in after:
+                    self.defined = after
+                    self._arm(arm, lambda n=name, c=code: self._zero(n, c))
             merged[name] = after_then.get(name, True) and after_else.get(name, True)
         self.defined = merged
         if not then and not orelse:
             return []
         return [g.copy_location(g.if_(stmt.test, then or [g.Pass()], orelse), stmt)]
+
+    def _arm(self, stmts, generate=None):
+        """``generate()`` (default: the backward code of ``stmts``) where ``stmts`` have run."""
+        self.ran.append(surely_binds(stmts))
+        try:
+            return generate() if generate is not None else self._block(stmts)
+        finally:
+            self.ran.pop()
 
     def _loop(self, loop):
         touched = self._touched(loop.body)
@@ -87,10 +94,15 @@ class ReverseControl:
         return out
 
     def _body(self, loop, plan, visible):
-        backward = self._block(loop.body)
-        for name in visible:
-            if name not in self.defined:
-                self._zero(name, backward)
+        self.ran.append(surely_binds(loop.body, [loop.target.id] if isinstance(loop, g.For)
+                                     else []))
+        try:
+            backward = self._block(loop.body)
+            for name in visible:
+                if name not in self.defined:
+                    self._zero(name, backward)
+        finally:
+            self.ran.pop()
         restore = [self._pop(plan, c, "entry") for c in plan.carried]
         restore += self._materialize(loop.body, plan)
         restore = _prune(restore, _live_in(backward), plan)
@@ -169,6 +181,13 @@ class ReverseControl:
             header = g.call("range", last, g.binop(g.clone(start), g.Sub, g.clone(step)),
                             g.unary(g.USub, g.clone(step)))
         return g.for_(loop.target.id, header, body)
+
+
+def surely_binds(stmts, header=()):
+    """The names that running ``stmts`` to their end surely binds (with ``header``)."""
+    bound = set(header)
+    _surely_bound(list(stmts), bound, {})
+    return bound
 
 
 def top_loops(stmts):

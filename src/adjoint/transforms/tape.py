@@ -46,6 +46,9 @@ class Recording:
                     zero = g.assign(self.namer.adjoint(target.id),
                                     g.call("zeros_like", g.name(target.id)))
                     out.append(g.copy_location(zero, stmt))
+                flag = getattr(self, "bound_flags", {}).get(target.id)
+                if flag is not None:
+                    out.append(g.copy_location(g.assign(flag, g.const(True)), stmt))
             elif isinstance(stmt, g.If):
                 out.append(g.copy_location(g.if_(stmt.test, self.forward(stmt.body, plan),
                                                  self.forward(stmt.orelse, plan)), stmt))
@@ -55,6 +58,9 @@ class Recording:
                 continue
             else:
                 out.append(stmt)
+        if stmts is getattr(self, "_all_stmts", None):
+            out = [g.assign(flag, g.const(False)) for flag in
+                   sorted(getattr(self, "bound_flags", {}).values())] + out
         return out
 
     def plan_saves(self, stmts, plan=None):
@@ -338,13 +344,64 @@ def _range_parts(call):
     return g.clone(args[0]), g.clone(args[1]), g.clone(args[2])
 
 
+def _last_write(block, start, name):
+    """The index of the last statement of ``block[start:]`` that writes into ``name`` before
+    a rebinding of it or an exit check, or None."""
+    last = None
+    for j in range(start, len(block)):
+        later = block[j]
+        if is_exit_check(later) or name in g.assigned_names([later]):
+            break
+        if any(isinstance(n, g.Assign) and isinstance(n.targets[0], g.Subscript)
+               and n.targets[0].value.id == name for n in g.walk(later)):
+            last = j
+    return last
+
+
+def _lift_pushes(out, branch, pushed):
+    """Move a push in an arm of ``branch`` (an ``if`` of ``out``) of an array that statements
+    after the ``if`` write into to just after the last such write, under the arm's condition:
+    ``if c: t = a * x; push(t)`` then ``t[0] = v`` becomes ``if c: t = a * x``, ``t[0] = v``,
+    ``if c: push(t)``."""
+    test = branch.test
+    if not isinstance(test, g.Name):
+        return
+    for arm, negate in ((branch.body, False), (branch.orelse, True)):
+        for stmt in list(arm):
+            stmt_name = pushed.get(id(stmt))
+            if stmt_name is None or stmt_name[0] is not stmt:
+                continue
+            name = stmt_name[1]
+            rest = arm[next(i for i, s in enumerate(arm) if s is stmt) + 1:]
+            if name in g.assigned_names(rest):
+                continue
+            k = next(i for i, s in enumerate(out) if s is branch)
+            last = _last_write(out, k + 1, name)
+            if last is None or test.id in g.assigned_names(out[k:last + 1]):
+                continue
+            arm.remove(stmt)
+            cond = g.unary(g.Not, g.name(test.id)) if negate else g.name(test.id)
+            out.insert(last + 1, g.copy_location(g.if_(cond, [stmt], []), stmt))
+        if not arm and not negate:
+            arm.append(g.Pass())
+
+
 def _after_writes(body, pushed):
     """Move each push in a loop body's top-level ``body`` of an array that later statements
     of the same iteration write into (``t[0] = 5.0`` after ``t = x * a``) to just after the
     last such write, stopping before a rebinding of the name or an exit check. The backward
     iteration starts from the tape's value and undoes the writes one by one, restoring what
-    they overwrote, so the tape must hold the array as the iteration leaves it."""
+    they overwrote, so the tape must hold the array as the iteration leaves it. The arms of an
+    ``if`` are treated the same way, first (a nested loop's body already is)."""
     out = list(body)
+    for stmt in out:
+        if isinstance(stmt, g.If):
+            stmt.body = _after_writes(stmt.body, pushed)
+            stmt.orelse = _after_writes(stmt.orelse, pushed)
+    for stmt in list(out):
+        if isinstance(stmt, g.If):
+            _lift_pushes(out, stmt, pushed)
+    body = list(out)
     for stmt in body:
         stmt_name = pushed.get(id(stmt))
         if stmt_name is None or stmt_name[0] is not stmt:
