@@ -4,11 +4,16 @@ Takes the generated function body and the set of names that may be rewritten (te
 adjoints — never the user's own variables); returns an equivalent body after, to a fixpoint:
 
 * algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
-  ``2 - 1 -> 1``, ``0.0 + g -> g``, and ``unbroadcast(g, x) -> g`` where ``g`` provably has
-  ``x``'s shape (see :class:`Shapes`);
-* copy propagation: ``a = b`` with both single-assignment names;
+  ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, and ``unbroadcast(g, x) -> g`` where
+  ``g`` provably has ``x``'s shape (see :class:`Shapes`);
+* loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
+  ``0.0`` at the start of the body (``loop_zeros.py``);
+* copy propagation: ``a = b`` with both single-assignment names, and within a block while
+  neither is written again (``local_copies.py``);
 * forward substitution: a temporary used once, in a later statement of the same block with no
   write to its operands in between, is substituted into that use;
+* loop-invariant arithmetic on numbers moves before its loop (``hoist.py``);
+* last, backward loops whose iterations are independent run forward (``run_forward.py``);
 * dead-code elimination: statements whose results nothing live reads (``deadcode.py``).
 
 User statements of the forward sweep are never rewritten, only removed when dead.
@@ -27,6 +32,10 @@ from .. import grammar as g
 from ..analysis.activity import dotted_name
 from ..analysis.shapes import Shapes, all_assigns, popped_list
 from .deadcode import DeadCode
+from .hoist import HoistInvariants
+from .local_copies import PropagateLocalCopies
+from .loop_zeros import PropagateLoopZeros
+from .run_forward import RunLoopsForward
 
 # Runtime helpers' arguments that are read only for their shape: substituting a computation
 # into one of them would recompute it just to learn a shape.
@@ -100,6 +109,9 @@ class Algebra(g.NodeTransformer):
                 return a
         if isinstance(op, g.Sub) and isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
             return g.binop(a, g.Add, b.operand)
+        if isinstance(op, g.Sub) and _is_num(a, 0) and isinstance(a.value, float) and \
+                self._floaty(b):
+            return g.unary(g.USub, b)
         return node
 
     def _unaryop(self, node):
@@ -172,13 +184,24 @@ class Simplify:
         for _ in range(self.ROUNDS):
             self.changed = False
             fdef.body = self._merge_ifs(fdef.body)
+            zeros = PropagateLoopZeros(self.rewritable - self.protected)
+            zeros(fdef.body)
+            copies = PropagateLocalCopies(self.rewritable - self.protected)
+            copies(fdef.body)
+            self.changed |= zeros.changed or copies.changed
             fdef.body = self._algebra(fdef.body)
             defs = count_defs([fdef])  # copy propagation renames reads only: defs stay
             self._copies(fdef, defs)
             self._substitute(fdef, defs)
+            if self.shapes is not None:
+                hoist = HoistInvariants(self.rewritable - self.protected, count_defs([fdef]),
+                                        self.shapes, [a.id for a in fdef.args.args])
+                fdef.body = hoist(fdef.body)
+                self.changed |= hoist.changed
             fdef.body = self._dce(fdef.body)
             if not self.changed:
                 break
+        RunLoopsForward(self.rewritable)(fdef.body)
         return fdef
 
     # -- merging consecutive ifs --------------------------------------------------------------
