@@ -8,7 +8,8 @@ Takes a function body and the names that may be rewritten. A loop of the functio
 * reads values it computes itself, or that the loop never assigns (its counter aside);
 * adds to rewritable accumulators that nothing else in the loop reads: ``s = s + e``,
   ``s = s - e``, ``a[j] += e`` — additions commute;
-* and neither pushes nor pops a tape, nor contains another loop.
+* and neither pushes nor pops a tape, nor has an expression statement (a call for its
+  effect), nor contains another loop.
 
 Such a loop gives the same result, up to the order of floating-point additions, in either
 direction; run forward, it walks memory as the primal did, and LLVM vectorizes the scalar
@@ -58,8 +59,8 @@ class RunLoopsForward:
     def _independent(self, loop, after):
         body = loop.body
         for node in g.walk(g.module(list(body))):
-            if isinstance(node, (g.For, g.While, g.Break, g.Continue, g.Return)):
-                return False
+            if isinstance(node, (g.For, g.While, g.Break, g.Continue, g.Return, g.Expr)):
+                return False  # an expression statement is there for an effect (tape_store)
             if isinstance(node, g.Call) and isinstance(node.func, g.Attribute) and \
                     not dotted_name(node.func).startswith(("np.", "math.")):
                 return False  # tape pushes and pops, methods that may change an object

@@ -103,6 +103,9 @@ class Algebra(g.NodeTransformer):
         if isinstance(op, g.Add):
             if isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
                 return g.binop(a, g.Sub, b.operand)
+            if isinstance(b, g.BinOp) and isinstance(b.op, g.Mult) and \
+                    isinstance(b.left, g.UnaryOp) and isinstance(b.left.op, g.USub):
+                return g.binop(a, g.Sub, g.binop(b.left.operand, g.Mult, b.right))
             if _is_num(a, 0) and isinstance(a.value, float) and self._floaty(b):
                 return b
             if _is_num(b, 0) and isinstance(b.value, float) and self._floaty(a):
