@@ -5,7 +5,8 @@ adjoints — never the user's own variables); returns an equivalent body after, 
 
 * algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
   ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, and ``unbroadcast(g, x) -> g`` where
-  ``g`` provably has ``x``'s shape (see :class:`Shapes`);
+  ``g`` provably has ``x``'s shape (see :class:`Shapes`), ``matmul_vjp_a(g, a, b) -> g @ b.T``
+  and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both operands are known matrices;
 * loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
   ``0.0`` at the start of the body (``loop_zeros.py``);
 * copy propagation: ``a = b`` with both single-assignment names, and within a block while
@@ -136,6 +137,13 @@ class Algebra(g.NodeTransformer):
         if dotted_name(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
                 self.shapes.expr(node.args[0]) == Shapes.SCALAR:
             return node.args[0]  # scalars are immutable: nothing to copy
+        if dotted_name(node.func) in ("matmul_vjp_a", "matmul_vjp_b") and \
+                len(node.args) == 3 and not node.keywords and self.shapes and \
+                all(self.shapes.ndim.get(self.shapes.expr(a)) == 2 for a in node.args[1:]):
+            d, a, b = node.args  # both operands matrices: the textbook adjoints
+            if dotted_name(node.func) == "matmul_vjp_a":
+                return g.binop(d, g.MatMult, g.Attribute(value=b, attr="T", ctx=g.Load()))
+            return g.binop(g.Attribute(value=a, attr="T", ctx=g.Load()), g.MatMult, d)
         if dotted_name(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
             value, like = node.args
             if self.shapes.expr(value) == self.shapes.expr(like):
