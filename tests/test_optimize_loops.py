@@ -1,8 +1,8 @@
 """The optimizer's loop rewrites keep gradients right, in Python mode and under jit=True:
 backward loops whose iterations are independent run forward (and those with a carried adjoint
 do not), adjoints zeroed at every iteration are read as zero, loop-invariant seeds are hoisted,
-``x * x`` contributes once; and the per-call fast path tells argument types, ndims and dtypes
-apart."""
+``x * x`` contributes once, an adjoint a loop fills element by element is allocated empty;
+and the per-call fast path tells argument types, ndims and dtypes apart."""
 
 import numpy as np
 import pytest
@@ -54,6 +54,22 @@ def damped_sqrt(a):
     return x
 
 
+def elementwise(x, c):
+    n = x.shape[0]
+    s = 0.0
+    for i in range(n):
+        s += c * x[i] ** 3 - x[i]
+    return s
+
+
+def sometimes(x):
+    s = 0.0
+    for i in range(x.shape[0]):
+        if x[i] > 0.0:
+            s += x[i] ** 2
+    return s
+
+
 def _central(f, args, k, h=1e-6):
     x = args[k]
     if not isinstance(x, np.ndarray):
@@ -78,6 +94,8 @@ CASES = [
     (carried, (RNG.uniform(0.5, 1.5, 5),), 0),
     (euler, (0.7, 12), 0),
     (damped_sqrt, (2.0,), 0),
+    (elementwise, (RNG.normal(size=5), 0.3), 0),
+    (sometimes, (RNG.normal(size=6),), 0),
 ]
 
 
@@ -111,6 +129,14 @@ def test_adjoint_zeroed_every_iteration_is_not_carried():
     code = _backward(adjoint.source(adjoint.grad(damped_sqrt), 2.0))
     assert "dstep = 0.0" not in code and "dstep" not in code
     assert "(2 * x" in code
+
+
+def test_adjoint_filled_once_by_a_loop_is_allocated_empty():
+    x = np.ones(3)
+    code = _backward(adjoint.source(adjoint.grad(elementwise), x, 0.3))
+    assert "dx = np.empty(x.shape)" in code and "dx[i] = " in code
+    code = _backward(adjoint.source(adjoint.grad(sometimes), x))  # written on some trips only
+    assert "zeros_like(x)" in code and "np.empty" not in code
 
 
 def square_sum(x):

@@ -16,13 +16,16 @@ direction; run forward, it walks memory as the primal did, and LLVM vectorizes t
 recurrences of accumulations like ``dx[i + 1] += ...; dx[i] += ...`` that a decreasing loop
 keeps it from (the Rosenbrock gradient: about 2x). The accumulations into arrays go last in
 the body, in the primal's order (the reverse of the backward sweep's), so that the value an
-iteration adds to ``dx[i + 1]`` is still in a register when the next one adds to it:
+iteration adds to ``dx[i + 1]`` is still in a register when the next one adds to it; adjacent
+accumulations into one element (``a[j] += e1; a[j] += e2``, from two reads of ``x[j]``) become
+one, in every loop of the function body:
 
     for i in range(n - 1, -1, -1):          for i in range(n):
         t = x[i + 1] - x[i] ** 2                t = x[i + 1] - x[i] ** 2
         dx[i] += -dout * (2 * t)                dt = dout * 200.0 * t
         dt = dout * 200.0 * t                   dx[i + 1] += dt
-        dx[i + 1] += dt                         dx[i] += -dout * (2 * t)
+        dx[i + 1] += dt                         dx[i] += -dout * (2 * t) - 2.0 * x[i]
+        dx[i] += -2.0 * x[i]
 
 Guarantees: only loops the conditions prove independent change, and the names a loop leaves
 behind that code after it reads (its counter included) are never locals of such a loop.
@@ -43,6 +46,7 @@ class RunLoopsForward:
         for k, stmt in enumerate(stmts):
             if not isinstance(stmt, g.For):
                 continue
+            stmt.body = self._merged(stmt.body)
             bounds = _reversed_range(stmt.iter)
             if bounds is None:
                 continue
@@ -52,9 +56,33 @@ class RunLoopsForward:
                 continue
             lo, hi = bounds
             stmt.iter = g.call("range", hi) if lo is None else g.call("range", lo, hi)
-            stmt.body = _accumulations_last(stmt.body)
+            stmt.body = self._merged(_accumulations_last(stmt.body))
             self.changed = True
         return stmts
+
+    def _merged(self, body):
+        """Adjacent ``a[j] += e1; a[j] += e2`` (same target, neither value reading ``a``)
+        become ``a[j] += e1 + e2``: one load and store of ``a[j]`` instead of two."""
+        out = []
+        for stmt in body:
+            prev = out[-1] if out else None
+            if isinstance(stmt, g.AugAssign) and isinstance(prev, g.AugAssign) and \
+                    isinstance(stmt.op, g.Add) and isinstance(prev.op, g.Add) and \
+                    isinstance(stmt.target, g.Subscript) and \
+                    isinstance(stmt.target.value, g.Name) and \
+                    g.unparse(stmt.target) == g.unparse(prev.target) and \
+                    not any(g.is_name(n, stmt.target.value.id)
+                            for n in g.walk(g.module([g.expr_stmt(prev.value),
+                                                      g.expr_stmt(stmt.value)]))):
+                value = stmt.value
+                if isinstance(value, g.UnaryOp) and isinstance(value.op, g.USub):
+                    prev.value = g.binop(prev.value, g.Sub, value.operand)
+                else:
+                    prev.value = g.binop(prev.value, g.Add, value)
+                self.changed = True
+                continue
+            out.append(stmt)
+        return out
 
     def _independent(self, loop, after):
         body = loop.body

@@ -14,7 +14,8 @@ adjoints — never the user's own variables); returns an equivalent body after, 
 * forward substitution: a temporary used once, in a later statement of the same block with no
   write to its operands in between, is substituted into that use;
 * loop-invariant arithmetic on numbers moves before its loop (``hoist.py``);
-* last, backward loops whose iterations are independent run forward (``run_forward.py``);
+* last, backward loops whose iterations are independent run forward (``run_forward.py``), and
+  an adjoint array such a loop fills element by element is allocated empty (``write_once.py``);
 * dead-code elimination: statements whose results nothing live reads (``deadcode.py``).
 
 User statements of the forward sweep are never rewritten, only removed when dead.
@@ -37,6 +38,7 @@ from .hoist import HoistInvariants
 from .local_copies import PropagateLocalCopies
 from .loop_zeros import PropagateLoopZeros
 from .run_forward import RunLoopsForward
+from .write_once import WriteOnce
 
 # Runtime helpers' arguments that are read only for their shape: substituting a computation
 # into one of them would recompute it just to learn a shape.
@@ -213,6 +215,8 @@ class Simplify:
             if not self.changed:
                 break
         RunLoopsForward(self.rewritable)(fdef.body)
+        if self.shapes is not None:
+            WriteOnce(self.rewritable, self.shapes, [a.id for a in fdef.args.args])(fdef.body)
         return fdef
 
     # -- merging consecutive ifs --------------------------------------------------------------
