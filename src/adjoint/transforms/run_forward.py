@@ -94,8 +94,8 @@ class RunLoopsForward:
                 return False  # tape pushes and pops, methods that may change an object
         exposed = _exposed(body, {loop.target.id})
         accumulators = self._accumulators(body, exposed)
-        if accumulators is None:
-            return False
+        if not accumulators:
+            return False  # none, or a name accumulated and assigned (a user's loop has none)
         reads = {}
         for stmt in body:
             for n in g.name_nodes(stmt):
