@@ -6,7 +6,9 @@ adjoints — never the user's own variables); returns an equivalent body after, 
 * algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
   ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, and ``unbroadcast(g, x) -> g`` where
   ``g`` provably has ``x``'s shape (see :class:`Shapes`), ``matmul_vjp_a(g, a, b) -> g @ b.T``
-  and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both operands are known matrices;
+  and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both operands are known matrices, and
+  ``unreduce(g, x, None) / n * e -> g / n * e`` for a number ``g`` and ``e`` of ``x``'s shape;
+  a helper argument read only for its shape reads an earlier name of that shape;
 * loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
   ``0.0`` at the start of the body (``loop_zeros.py``);
 * copy propagation: ``a = b`` with both single-assignment names, and within a block while
@@ -57,8 +59,9 @@ def _is_num(node, value=None):
 class Algebra(g.NodeTransformer):
     """Local rewrites of expressions (bottom-up)."""
 
-    def __init__(self, shapes):
+    def __init__(self, shapes, twins=None):
         self.shapes = shapes
+        self.twins = twins or {}  # name -> an earlier name of the same shape (shape_twins)
         self.changed = False  # whether any rewrite fired (for the optimizer's fixpoint)
 
     def _track(self, node, new):
@@ -87,6 +90,10 @@ class Algebra(g.NodeTransformer):
                 return node
             if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
                 return g.const(value)
+        if isinstance(op, g.Mult) and self.shapes:
+            spread = self._spread_scalar(a, b)
+            if spread is not None:
+                return spread
         if isinstance(op, g.Mult):
             if _is_num(b, 1) and isinstance(b.value, float) or _is_num(b, 1) and \
                     self._floaty(a):
@@ -150,7 +157,30 @@ class Algebra(g.NodeTransformer):
             value, like = node.args
             if self.shapes.expr(value) == self.shapes.expr(like):
                 return value
+        for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
+            arg = node.args[k] if k < len(node.args) else None
+            if isinstance(arg, g.Name) and arg.id in self.twins:
+                node.args[k] = g.name(self.twins[arg.id])  # only its shape is read
+                self.changed = True
         return node
+
+    def _spread_scalar(self, a, b):
+        """``unreduce(g, x, None) * e`` -> ``g * e`` and ``unreduce(g, x, None) / n * e`` ->
+        ``g / n * e`` for a number ``g`` and an ``e`` of ``x``'s shape: broadcasting ``g``
+        against ``e`` gives what spreading it over ``x``'s shape first would (a mean's adjoint
+        reads ``dout / n * ...``), without the array in between."""
+        left, divisor = (a.left, a.right) if isinstance(a, g.BinOp) and \
+            isinstance(a.op, g.Div) else (a, None)
+        if not (isinstance(left, g.Call) and dotted_name(left.func) == "unreduce" and
+                len(left.args) == 3 and not left.keywords and
+                g.is_const(left.args[2], None)):
+            return None
+        seed, like = left.args[0], left.args[1]
+        if self.shapes.expr(seed) != Shapes.SCALAR or \
+                self.shapes.expr(b) != self.shapes.expr(like):
+            return None
+        scaled = seed if divisor is None else g.binop(seed, g.Div, divisor)
+        return g.binop(scaled, g.Mult, b)
 
     def _floaty(self, node):
         """Whether dropping ``* 1.0`` keeps the type: adjoint expressions are floats."""
@@ -192,10 +222,12 @@ class Simplify:
         self.shapes = shapes
         self.protected = set(protected)  # names that must keep existing (results)
         self.changed = False  # whether the current round changed the tree
+        self.twins = {}
 
     def __call__(self, fdef):
         for _ in range(self.ROUNDS):
             self.changed = False
+            self.twins = self._shape_twins(fdef) if self.shapes else {}
             fdef.body = self._merge_ifs(fdef.body)
             zeros = PropagateLoopZeros(self.rewritable - self.protected)
             zeros(fdef.body)
@@ -251,7 +283,7 @@ class Simplify:
     # -- algebra on rewritable statements -----------------------------------------------------
     def _algebra(self, stmts, alg=None):
         top = alg is None
-        alg = alg or Algebra(self.shapes)
+        alg = alg or Algebra(self.shapes, self.twins)
         out = []
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
@@ -275,6 +307,42 @@ class Simplify:
         if top and alg.changed:
             self.changed = True
         return out
+
+    def _shape_twins(self, fdef):
+        """{name: another name of the same shape} for the single-assignment names of the
+        function body's top level that are read only for their shape, the other one being a
+        parameter never rebound or an earlier such name read for its value: the helpers read
+        that one, so a value computed only for its shape (``t_3 = t_2 ** 2`` for
+        ``reduced_count(t_3, None)``) dies."""
+        defs = count_defs([fdef])
+        uses = count_uses([fdef])
+        for node in g.walk(fdef):
+            if isinstance(node, g.Call):
+                for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
+                    if k < len(node.args) and isinstance(node.args[k], g.Name):
+                        uses[node.args[k].id] -= 1  # what remains: reads of the value
+        single = []
+        for stmt in fdef.body:
+            if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
+                    isinstance(stmt.targets[0], g.Name):
+                name = stmt.targets[0].id
+                if defs.get(name) == 1 and name not in self.shapes.adjoint_of:
+                    single.append(name)
+        params = {}
+        for p in fdef.args.args:
+            if not defs.get(p.id):
+                params.setdefault(self.shapes.name(p.id), p.id)
+        latest = {}  # token -> the latest name so far that is read for its value
+        twins = {}
+        for name in single:
+            token = self.shapes.name(name)
+            if not isinstance(token, tuple) or token[0] not in ("name", "unknown"):
+                continue
+            if uses.get(name, 0) > 0:
+                latest[token] = name
+            elif token in params or token in latest:  # read for its shape only
+                twins[name] = params.get(token) or latest[token]
+        return twins
 
     def _rewritable_stmt(self, stmt):
         t = stmt.targets[0]
