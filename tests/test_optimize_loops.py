@@ -156,3 +156,20 @@ def test_fast_path_tells_types_ndims_and_dtypes_apart():
                 assert g.dtype == (x.dtype if x.dtype.kind == "f" else np.float64)
             else:
                 assert type(g) is float
+
+
+def layer_mean(W, b, X):
+    return np.mean(np.tanh(X @ W + b) ** 2)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "jit"])
+def test_known_kinds_give_textbook_adjoints(jit):
+    W, b, X = RNG.normal(size=(3, 2)), RNG.normal(size=2), RNG.normal(size=(4, 3))
+    d = adjoint.grad(layer_mean, wrt=(0, 1), jit=jit)
+    for got, k in zip(d(W, b, X), (0, 1)):
+        np.testing.assert_allclose(got, _central(layer_mean, (W, b, X), k), rtol=1e-6,
+                                   atol=1e-9)
+    code = adjoint.source(d, W, b, X)
+    assert "dout / reduced_count(" in code and "unreduce" not in code  # a mean's adjoint
+    assert "X.T @ " in code  # a matmul of known matrices
+    assert "** 2\n" not in code  # the square was computed only for its shape: gone
