@@ -37,6 +37,7 @@ from . import pipeline
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .errors import ArgumentError, CotangentError, InternalError
+from .fastcall import MISS, FastPath
 from .source import parameters
 
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
@@ -96,7 +97,7 @@ class Transformed:
         self.jit = jit
         self.optimize = optimize
         self._entries = {}  # argument kinds -> (callable, Derived)
-        self._fast = {}  # argument types (no arrays) -> ready callable
+        self._fast = FastPath()  # calls prepared before -> ready callables
         self._last = None
         self._params = None
         functools.update_wrapper(self, f, updated=())
@@ -188,18 +189,10 @@ class Transformed:
     def __call__(self, *args, **kwargs):
         if kwargs:
             args = self._bind(args, kwargs)
-        # Fast path: argument types seen before (and, for arrays, the same ndims and dtypes).
-        fast = self._fast.get(tuple(map(type, args)))
         try:
-            if fast is not None:
-                if type(fast) is dict:
-                    fast = fast.get(tuple([(a.ndim, a.dtype) for a in args
-                                           if type(a) is np.ndarray]))
-                    if fast is not None:
-                        return fast(*args)
-                else:
-                    return fast(*args)
-            return self._slow(args)
+            # Fast path: arguments of the types (array ndims, dtypes) of a call prepared before.
+            result = self._fast.hot(args)
+            return self._slow(args) if result is MISS else result
         except Stale:  # a global the code was derived for was rebound
             self._reset()
             return self._slow(args)
@@ -239,11 +232,8 @@ class Transformed:
             # array for each array (checked on this first call): nothing to convert on later
             # calls with these types; the dispatcher is called directly.
             ready = caller(target.dispatcher, derived, "hidden", arity=len(args))
-        if any(t is np.ndarray for t in types):
-            arrays = tuple([(a.ndim, a.dtype) for a in args if type(a) is np.ndarray])
-            self._fast.setdefault(types, {})[arrays] = ready
-        elif all(t in (float, int, bool) for t in types):
-            self._fast[types] = ready
+        if any(t is np.ndarray for t in types) or all(t in (float, int, bool) for t in types):
+            self._fast.add(args, ready)
         return result
 
     def _prepare(self, key, args):

@@ -133,7 +133,8 @@ class Shapes:
                                                           self.BOTTOM)
             func = dotted_name(e.func)
             if func.startswith("math.") or func in ("float", "abs", "min", "max", "len",
-                                                    "int", "range_len", "safe_log"):
+                                                    "int", "range_len", "safe_log",
+                                                    "reduced_count", "ddof_count"):
                 if func in ("abs", "min", "max"):
                     toks = [self.expr(a) for a in e.args]
                     out = toks[0]

@@ -21,7 +21,7 @@ overwrite and restore them after their adjoint.
 from __future__ import annotations
 
 from .. import grammar as g
-from ..analysis.activity import atom_names, classify
+from ..analysis.activity import atom_names, classify, dotted_name
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
 from .reverse_control import ReverseControl, top_loops
@@ -218,6 +218,7 @@ class ReverseAD(ReverseControl, Recording):
             out.extend(g.copy_location(s, stmt) for s in filled.prelude)
             for atom, expr in filled.contributions:
                 contributions += self._distribute(atom, expr, out, stmt)
+            contributions = _merge_twins(contributions)
         elif op.kind in ("unknown", "pack"):
             if set(atom_names(value, self.locals)) & self.active or op.kind == "unknown":
                 raise self._no_rule(op, stmt)
@@ -490,3 +491,29 @@ def _late_bound(body, params):
     visit(body, False)
     return {n for n, k in counts.items() if k == 1 and n not in in_loops and n not in bound}
 
+
+
+def _merge_twins(contributions):
+    """Two equal contributions to one name (``x * x``: ``dz * x`` from each operand) become
+    one, doubled on the operand side: ``dz * (2 * x)``, one product less on the adjoint's
+    dependency chain (doubling is exact, so the value is the same)."""
+    out = []
+    seen = {}
+    for atom, expr in contributions:
+        key = (atom.id, g.unparse(expr))
+        if key in seen:
+            k = seen.pop(key)
+            out[k] = (atom, _doubled(expr))
+            continue
+        seen[key] = len(out)
+        out.append((atom, expr))
+    return out
+
+
+def _doubled(expr):
+    if isinstance(expr, g.Call) and dotted_name(expr.func) == "unbroadcast" and \
+            len(expr.args) == 2:
+        return g.call("unbroadcast", _doubled(expr.args[0]), expr.args[1])
+    if isinstance(expr, g.BinOp) and isinstance(expr.op, g.Mult):
+        return g.binop(expr.left, g.Mult, g.binop(g.const(2), g.Mult, expr.right))
+    return g.binop(g.const(2), g.Mult, expr)

@@ -4,11 +4,20 @@ Takes the generated function body and the set of names that may be rewritten (te
 adjoints — never the user's own variables); returns an equivalent body after, to a fixpoint:
 
 * algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
-  ``2 - 1 -> 1``, ``0.0 + g -> g``, and ``unbroadcast(g, x) -> g`` where ``g`` provably has
-  ``x``'s shape (see :class:`Shapes`);
-* copy propagation: ``a = b`` with both single-assignment names;
+  ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, and ``unbroadcast(g, x) -> g`` where
+  ``g`` provably has ``x``'s shape (see :class:`Shapes`), ``matmul_vjp_a(g, a, b) -> g @ b.T``
+  and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both operands are known matrices, and
+  ``unreduce(g, x, None) / n * e -> g / n * e`` for a number ``g`` and ``e`` of ``x``'s shape;
+  a helper argument read only for its shape reads an earlier name of that shape;
+* loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
+  ``0.0`` at the start of the body (``loop_zeros.py``);
+* copy propagation: ``a = b`` with both single-assignment names, and within a block while
+  neither is written again (``local_copies.py``);
 * forward substitution: a temporary used once, in a later statement of the same block with no
   write to its operands in between, is substituted into that use;
+* loop-invariant arithmetic on numbers moves before its loop (``hoist.py``);
+* last, backward loops whose iterations are independent run forward (``run_forward.py``), and
+  an adjoint array such a loop fills element by element is allocated empty (``write_once.py``);
 * dead-code elimination: statements whose results nothing live reads (``deadcode.py``).
 
 User statements of the forward sweep are never rewritten, only removed when dead.
@@ -27,6 +36,11 @@ from .. import grammar as g
 from ..analysis.activity import dotted_name
 from ..analysis.shapes import Shapes, all_assigns, popped_list
 from .deadcode import DeadCode
+from .hoist import HoistInvariants
+from .local_copies import PropagateLocalCopies
+from .loop_zeros import PropagateLoopZeros
+from .run_forward import RunLoopsForward
+from .write_once import WriteOnce
 
 # Runtime helpers' arguments that are read only for their shape: substituting a computation
 # into one of them would recompute it just to learn a shape.
@@ -45,8 +59,9 @@ def _is_num(node, value=None):
 class Algebra(g.NodeTransformer):
     """Local rewrites of expressions (bottom-up)."""
 
-    def __init__(self, shapes):
+    def __init__(self, shapes, twins=None):
         self.shapes = shapes
+        self.twins = twins or {}  # name -> an earlier name of the same shape (shape_twins)
         self.changed = False  # whether any rewrite fired (for the optimizer's fixpoint)
 
     def _track(self, node, new):
@@ -75,6 +90,10 @@ class Algebra(g.NodeTransformer):
                 return node
             if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
                 return g.const(value)
+        if isinstance(op, g.Mult) and self.shapes:
+            spread = self._spread_scalar(a, b)
+            if spread is not None:
+                return spread
         if isinstance(op, g.Mult):
             if _is_num(b, 1) and isinstance(b.value, float) or _is_num(b, 1) and \
                     self._floaty(a):
@@ -94,12 +113,18 @@ class Algebra(g.NodeTransformer):
         if isinstance(op, g.Add):
             if isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
                 return g.binop(a, g.Sub, b.operand)
+            if isinstance(b, g.BinOp) and isinstance(b.op, g.Mult) and \
+                    isinstance(b.left, g.UnaryOp) and isinstance(b.left.op, g.USub):
+                return g.binop(a, g.Sub, g.binop(b.left.operand, g.Mult, b.right))
             if _is_num(a, 0) and isinstance(a.value, float) and self._floaty(b):
                 return b
             if _is_num(b, 0) and isinstance(b.value, float) and self._floaty(a):
                 return a
         if isinstance(op, g.Sub) and isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
             return g.binop(a, g.Add, b.operand)
+        if isinstance(op, g.Sub) and _is_num(a, 0) and isinstance(a.value, float) and \
+                self._floaty(b):
+            return g.unary(g.USub, b)
         return node
 
     def _unaryop(self, node):
@@ -121,11 +146,41 @@ class Algebra(g.NodeTransformer):
         if dotted_name(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
                 self.shapes.expr(node.args[0]) == Shapes.SCALAR:
             return node.args[0]  # scalars are immutable: nothing to copy
+        if dotted_name(node.func) in ("matmul_vjp_a", "matmul_vjp_b") and \
+                len(node.args) == 3 and not node.keywords and self.shapes and \
+                all(self.shapes.ndim.get(self.shapes.expr(a)) == 2 for a in node.args[1:]):
+            d, a, b = node.args  # both operands matrices: the textbook adjoints
+            if dotted_name(node.func) == "matmul_vjp_a":
+                return g.binop(d, g.MatMult, g.Attribute(value=b, attr="T", ctx=g.Load()))
+            return g.binop(g.Attribute(value=a, attr="T", ctx=g.Load()), g.MatMult, d)
         if dotted_name(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
             value, like = node.args
             if self.shapes.expr(value) == self.shapes.expr(like):
                 return value
+        for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
+            arg = node.args[k] if k < len(node.args) else None
+            if isinstance(arg, g.Name) and arg.id in self.twins:
+                node.args[k] = g.name(self.twins[arg.id])  # only its shape is read
+                self.changed = True
         return node
+
+    def _spread_scalar(self, a, b):
+        """``unreduce(g, x, None) * e`` -> ``g * e`` and ``unreduce(g, x, None) / n * e`` ->
+        ``g / n * e`` for a number ``g`` and an ``e`` of ``x``'s shape: broadcasting ``g``
+        against ``e`` gives what spreading it over ``x``'s shape first would (a mean's adjoint
+        reads ``dout / n * ...``), without the array in between."""
+        left, divisor = (a.left, a.right) if isinstance(a, g.BinOp) and \
+            isinstance(a.op, g.Div) else (a, None)
+        if not (isinstance(left, g.Call) and dotted_name(left.func) == "unreduce" and
+                len(left.args) == 3 and not left.keywords and
+                g.is_const(left.args[2], None)):
+            return None
+        seed, like = left.args[0], left.args[1]
+        if self.shapes.expr(seed) != Shapes.SCALAR or \
+                self.shapes.expr(b) != self.shapes.expr(like):
+            return None
+        scaled = seed if divisor is None else g.binop(seed, g.Div, divisor)
+        return g.binop(scaled, g.Mult, b)
 
     def _floaty(self, node):
         """Whether dropping ``* 1.0`` keeps the type: adjoint expressions are floats."""
@@ -167,18 +222,33 @@ class Simplify:
         self.shapes = shapes
         self.protected = set(protected)  # names that must keep existing (results)
         self.changed = False  # whether the current round changed the tree
+        self.twins = {}
 
     def __call__(self, fdef):
         for _ in range(self.ROUNDS):
             self.changed = False
+            self.twins = self._shape_twins(fdef) if self.shapes else {}
             fdef.body = self._merge_ifs(fdef.body)
+            zeros = PropagateLoopZeros(self.rewritable - self.protected)
+            zeros(fdef.body)
+            copies = PropagateLocalCopies(self.rewritable - self.protected)
+            copies(fdef.body)
+            self.changed |= zeros.changed or copies.changed
             fdef.body = self._algebra(fdef.body)
             defs = count_defs([fdef])  # copy propagation renames reads only: defs stay
             self._copies(fdef, defs)
             self._substitute(fdef, defs)
+            if self.shapes is not None:
+                hoist = HoistInvariants(self.rewritable - self.protected, count_defs([fdef]),
+                                        self.shapes, [a.id for a in fdef.args.args])
+                fdef.body = hoist(fdef.body)
+                self.changed |= hoist.changed
             fdef.body = self._dce(fdef.body)
             if not self.changed:
                 break
+        RunLoopsForward(self.rewritable)(fdef.body)
+        if self.shapes is not None:
+            WriteOnce(self.rewritable, self.shapes, [a.id for a in fdef.args.args])(fdef.body)
         return fdef
 
     # -- merging consecutive ifs --------------------------------------------------------------
@@ -213,7 +283,7 @@ class Simplify:
     # -- algebra on rewritable statements -----------------------------------------------------
     def _algebra(self, stmts, alg=None):
         top = alg is None
-        alg = alg or Algebra(self.shapes)
+        alg = alg or Algebra(self.shapes, self.twins)
         out = []
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
@@ -237,6 +307,42 @@ class Simplify:
         if top and alg.changed:
             self.changed = True
         return out
+
+    def _shape_twins(self, fdef):
+        """{name: another name of the same shape} for the single-assignment names of the
+        function body's top level that are read only for their shape, the other one being a
+        parameter never rebound or an earlier such name read for its value: the helpers read
+        that one, so a value computed only for its shape (``t_3 = t_2 ** 2`` for
+        ``reduced_count(t_3, None)``) dies."""
+        defs = count_defs([fdef])
+        uses = count_uses([fdef])
+        for node in g.walk(fdef):
+            if isinstance(node, g.Call):
+                for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
+                    if k < len(node.args) and isinstance(node.args[k], g.Name):
+                        uses[node.args[k].id] -= 1  # what remains: reads of the value
+        single = []
+        for stmt in fdef.body:
+            if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
+                    isinstance(stmt.targets[0], g.Name):
+                name = stmt.targets[0].id
+                if defs.get(name) == 1 and name not in self.shapes.adjoint_of:
+                    single.append(name)
+        params = {}
+        for p in fdef.args.args:
+            if not defs.get(p.id):
+                params.setdefault(self.shapes.name(p.id), p.id)
+        latest = {}  # token -> the latest name so far that is read for its value
+        twins = {}
+        for name in single:
+            token = self.shapes.name(name)
+            if not isinstance(token, tuple) or token[0] not in ("name", "unknown"):
+                continue
+            if uses.get(name, 0) > 0:
+                latest[token] = name
+            elif token in params or token in latest:  # read for its shape only
+                twins[name] = params.get(token) or latest[token]
+        return twins
 
     def _rewritable_stmt(self, stmt):
         t = stmt.targets[0]
