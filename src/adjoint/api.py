@@ -13,8 +13,12 @@ Calling conventions kept here, not in generated code:
   raise ``TypeError``; omitted arguments take their defaults (``wrt`` may name a defaulted
   parameter). The output seed of generated code is never a caller's parameter;
 - globals are read when the transform is called, in both modes (:mod:`adjoint.bindings`);
-- a parameter in ``wrt`` must hold a number or a numeric array (``ArgumentError`` otherwise);
-  tuple, list and dict arguments are refused where derivatives flow through them;
+- a parameter in ``wrt`` must hold a number, a numeric array or a tree of them
+  (``ArgumentError`` otherwise). Tree arguments (tuple, list, dict, NamedTuple, dataclass, and
+  a bound method's ``self`` or an object named in ``wrt``) are flattened to their leaves and
+  their gradients rebuilt in the same structure (:mod:`adjoint.structured`);
+- ``has_aux=True``: ``f`` returns ``(loss, aux)``; ``grad`` gives ``(gradient, aux)`` and
+  ``value_and_grad`` ``((loss, aux), gradient)``;
 - the gradient of a float or int argument is a Python float (a NumPy float32/float16 scalar
   keeps its type), of an array an ndarray of its shape and float dtype (float64 for integer
   arrays). A gradient of any other shape is a bug of adjoint, raised as ``InternalError`` —
@@ -29,11 +33,14 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import weakref
 
 import numpy as np
 
 from . import pipeline
+from . import structured as S
+from . import trees as T
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .errors import ArgumentError, CotangentError, InternalError
@@ -54,7 +61,10 @@ def _derived(f, kind, wrt, optimize, kinds=None):
         per_fn = {}
     cached = per_fn.get(key)
     if cached is None or cached.stale():
-        if kind == "jvp":
+        if kind == "aux":
+            cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
+                                     mode="grad", aux=True)
+        elif kind == "jvp":
             from .forward_pipeline import derive_jvp
             cached = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
         else:
@@ -89,12 +99,16 @@ def _parameters(f):
 class Transformed:
     """A transformed function: call it like ``f``; read ``.source`` for the generated code."""
 
-    def __init__(self, f, kind, wrt, jit, optimize):
+    def __init__(self, f, kind, wrt, jit, optimize, has_aux=False):
         self.f = f
         self.kind = kind
         self.wrt = wrt
         self.jit = jit
         self.optimize = optimize
+        self.has_aux = has_aux
+        # a bound method of an object with attributes: ``self`` is a tree argument
+        self._bound = f.__self__ if isinstance(f, types.MethodType) and isinstance(
+            f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
         self._entries = {}  # argument kinds -> (callable, Derived)
         self._fast = {}  # argument types (no arrays) -> ready callable
         self._last = None
@@ -107,6 +121,11 @@ class Transformed:
         """The Derived code for arguments like ``example_args`` (generic without them)."""
         if example_args:
             example_args = self._complete(example_args)
+            route = self._route(example_args)
+            if route is not None:
+                f, args, objects, wrt = route
+                kinds = S.flatten_args(args, objects, _kind)[0]
+                return _derived(f, self._tree_kind(), wrt, self.optimize, kinds)
         kinds = tuple(map(_kind, example_args)) if example_args else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
 
@@ -170,13 +189,6 @@ class Transformed:
         """Refuse arguments that cannot be differentiated (or not yet)."""
         filename, lineno = derived.def_line
         for name, a in zip(derived.params, args):
-            structured = isinstance(a, (tuple, list, dict))
-            if structured and (name in derived.wrt or name in derived.active_params):
-                raise ArgumentError(
-                    f"parameter {name!r} holds a {type(a).__name__}: structured arguments are "
-                    "not supported yet where derivatives flow through them",
-                    filename=filename, lineno=lineno,
-                    hint="pass its arrays and floats as separate parameters")
             if name in derived.wrt and not numeric(a):
                 raise ArgumentError(
                     f"cannot differentiate with respect to {name!r}: it holds a "
@@ -208,6 +220,64 @@ class Transformed:
         self._entries.clear()
         self._fast.clear()
 
+    # -- trees, methods and auxiliary outputs (adjoint.structured) -------------------------------
+    def _route(self, full):
+        """(function to derive, its arguments, which to flatten as objects, wrt) when the call
+        takes the tree path — tree arguments, a bound method's ``self``, an object in
+        ``wrt``, or ``has_aux`` — else None."""
+        f, args, wrt = self.f, tuple(full), self.wrt
+        objects = [False] * len(args)
+        if self._bound is not None:
+            f, args, objects = self.f.__func__, (self._bound,) + args, [True] + objects
+            wrt = _shift(wrt)
+        names = None
+        for item in wrt if isinstance(wrt, (tuple, list)) else (wrt,):
+            if names is None:
+                names = list(parameters(f)) if f is not self.f else list(self._signature())
+            k = names.index(item) if isinstance(item, str) and item in names else item
+            if isinstance(k, int) and not isinstance(k, bool) and -len(args) <= k < len(args) \
+                    and _plain_object(args[k]):
+                objects[k] = True
+        if any(objects) or self.has_aux or any(T.is_tree(a) for a in args):
+            return f, args, objects, wrt
+        return None
+
+    def _tree_kind(self):
+        if self.has_aux:
+            return "aux"
+        return "value_and_grad" if self.kind in ("grad", "value_and_grad") else self.kind
+
+    def _tree_entry(self, route, kind=None):
+        """(what to call, Derived, flat arguments, leaves per argument) for a routed call."""
+        f, args, objects, wrt = route
+        kinds, flat_args, per_arg = S.flatten_args(args, objects, _kind)
+        kind = kind or self._tree_kind()
+        key = ("tree", kind, kinds)
+        entry = self._entries.get(key)
+        if entry is None:
+            derived = _derived(f, kind, wrt, self.optimize, kinds)
+            S.check_wrt(args, derived)
+            entry = self._entries[key] = (self._caller(derived), derived)
+        self._last = entry[1]
+        return entry[0], entry[1], flat_args, per_arg
+
+    def _tree_call(self, route):
+        call, derived, flat_args, per_arg = self._tree_entry(route)
+        args = route[1]
+        try:
+            value, grads = call(*flat_args)
+        except Stale:
+            self._reset()
+            return self._tree_call(route)
+        value = S.output(derived, value)
+        grads = S.gradients(derived, grads, args, per_arg)
+        if self.has_aux:
+            loss, aux = S.split_aux(derived, value)
+            require_scalar(loss, self.f, derived.return_line)
+            return (grads, aux) if self.kind == "grad" else ((loss, aux), grads)
+        require_scalar(value, self.f, derived.return_line)
+        return grads if self.kind == "grad" else (value, grads)
+
     def _entry(self, args):
         """(what to call, Derived) for arguments of these kinds, prepared on first use."""
         key = tuple(map(_kind, args))
@@ -219,6 +289,9 @@ class Transformed:
 
     def _slow(self, args):
         full = self._complete(args)
+        route = self._route(full)
+        if route is not None:
+            return self._tree_call(route)
         call, derived = self._entry(full)
         self._check_args(full, derived)
         tail = full[len(args):]
@@ -321,11 +394,24 @@ class Transformed:
                      for gr, w in zip(grads, derived.wrt))
 
 
-def _transform(kind, f, wrt, jit, optimize):
+def _transform(kind, f, wrt, jit, optimize, has_aux=False):
     cls = {"vjp": VJP, "jvp": JVP}.get(kind, Transformed)
     if f is None:
-        return lambda fn: cls(fn, kind, wrt, jit, optimize)
-    return cls(f, kind, wrt, jit, optimize)
+        return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux)
+    return cls(f, kind, wrt, jit, optimize, has_aux)
+
+
+def _shift(wrt):
+    """``wrt`` of a bound method, for its function (``self`` first): positions move by one."""
+    if isinstance(wrt, (tuple, list)):
+        return tuple(_shift(w) for w in wrt)
+    return wrt + 1 if isinstance(wrt, int) and not isinstance(wrt, bool) and wrt >= 0 else wrt
+
+
+def _plain_object(a):
+    """An object flattened by its attributes when named in ``wrt`` (a model)."""
+    return hasattr(a, "__dict__") and not isinstance(a, (type, types.ModuleType)) and \
+        not callable(a) and not T.is_tree(a) and not T.is_leaf(a)
 
 
 class JVP(Transformed):
@@ -341,6 +427,16 @@ class JVP(Transformed):
             raise TypeError(f"{self.__name__}() takes f's arguments followed by {k} "
                             f"tangent(s), but {len(args)} argument(s) were given")
         primal, tangents = self._complete(args[:-k]), args[-k:]
+        route = self._route(primal)
+        if route is not None:
+            call, derived, flat_args, per_arg = self._tree_entry(route, "jvp")
+            flat_tangents = S.tangents(derived, tangents, route[1], per_arg)
+            try:
+                value, tangent = call(*flat_args, *flat_tangents)
+            except Stale:
+                self._reset()
+                return self(*args)
+            return S.output(derived, value), S.output(derived, tangent)
         call, derived = self._entry(primal)
         self._check_args(primal, derived)
         for w, t in zip(derived.wrt, tangents):
@@ -379,6 +475,9 @@ class VJP(Transformed):
 
     def __call__(self, *args, **kwargs):
         args = self._bind(args, kwargs) if kwargs else self._complete(args)
+        route = self._route(args)
+        if route is not None:
+            return self._tree_vjp(route)
         (primal, pull), derived = self._entry(args)
         self._check_args(args, derived)
         try:
@@ -410,6 +509,28 @@ class VJP(Transformed):
 
         return value, pullback
 
+    def _tree_vjp(self, route):
+        pull, derived, flat_args, per_arg = self._tree_entry(route, "vjp")
+        primal, primal_derived = self._tree_entry(route, "primal")[:2]
+        self._last = derived
+        try:
+            value = primal(*flat_args)
+        except Stale:
+            self._reset()
+            return self._tree_vjp(route)
+        flat_args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in flat_args)
+        args = route[1]
+
+        def pullback(cotangent):
+            try:
+                grads = pull(*flat_args, S.cotangent(derived, cotangent, value))
+            except Stale:
+                self._reset()
+                return self._tree_vjp(route)[1](cotangent)
+            return S.gradients(derived, grads, args, per_arg)
+
+        return S.output(primal_derived, value), pullback
+
     def _prepare(self, key, args):
         derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)
         primal = _derived(self.f, "primal", self.wrt, self.optimize, key)
@@ -418,15 +539,18 @@ class VJP(Transformed):
         return self._entries[key]
 
 
-def grad(f=None, *, wrt=0, jit=False, optimize=True):
+def grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
     """Reverse mode: a callable with ``f``'s parameters returning the gradient of ``f``'s
-    scalar output with respect to ``wrt`` (an int, a name, or a tuple of them)."""
-    return _transform("grad", f, wrt, jit, optimize)
+    scalar output with respect to ``wrt`` (an int, a name, or a tuple of them; ``"self"`` for
+    a method's object). ``has_aux=True``: ``f`` returns ``(loss, aux)`` and the result is
+    ``(gradient, aux)``."""
+    return _transform("grad", f, wrt, jit, optimize, has_aux)
 
 
-def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True):
-    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
-    return _transform("value_and_grad", f, wrt, jit, optimize)
+def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
+    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass
+    (``((loss, aux), gradient)`` with ``has_aux=True``)."""
+    return _transform("value_and_grad", f, wrt, jit, optimize, has_aux)
 
 
 def vjp(f=None, *, wrt=0, jit=False, optimize=True):
