@@ -117,6 +117,9 @@ class Specialized:
     def parse(self):
         return g.clone(self.fdef), self.info
 
+    def __repr__(self):
+        return f"<{self.fn.__qualname__} specialised for its tree arguments>"
+
     @property
     def __name__(self):
         return self.fn.__name__
@@ -192,11 +195,19 @@ class SpecializeStructures:
     def _constant(self, value, base="const"):
         if value is None or type(value) in (str, bool, int, float):
             return Constant(value, g.const(value))
-        name = self.namer.fresh(base)
+        name = self.bind_global(base, value)
         self.stable.add(name)
+        return Constant(value, g.name(name))
+
+    def bind_global(self, base, value):
+        """A fresh name, free in the function and its namespace, bound to ``value`` for the
+        code (a constant of the specialisation)."""
+        name = self.namer.fresh(base)
+        while self.info.lookup(name)[0]:
+            name = self.namer.fresh(base)
         self.info.constants[name] = value
         self.info.closure[name] = value
-        return Constant(value, g.name(name))
+        return name
 
     # -- statements ----------------------------------------------------------------------------
     def block(self, stmts):
@@ -375,56 +386,67 @@ class SpecializeStructures:
 
     def static_iteration(self, stmt):
         """The elements a for loop visits when they are known statically (the loop is then
-        unrolled), or None for a loop that runs as written."""
+        unrolled), or None for a loop that runs as written (``stmt.iter`` is then rewritten)."""
         it = stmt.iter
-        if isinstance(it, g.Call) and isinstance(it.func, g.Name) and not it.keywords:
-            found, fn = self.info.lookup(it.func.id) if it.func.id not in self.env else \
-                (False, None)
-            if found and fn is range and self._indexes_tree(stmt):
-                bounds = [self.static(a) for a in it.args]
-                if all(isinstance(b, int) for b in bounds) and 1 <= len(bounds) <= 3:
-                    return [g.const(k) for k in range(*bounds)]
-            if found and fn in (zip, enumerate, reversed):
-                args = [self.ev(a) for a in it.args]
-                if not any(isinstance(a, STree) for a in args):
-                    stmt.iter.args = args
-                    return None
-                if fn is zip:
-                    seqs = [self.sequence(a, stmt) for a in args]
-                    return [STree(T.Node("tuple", tuple, None, (None,) * len(row)), row)
-                            for row in zip(*seqs)]
-                if fn is enumerate:
-                    start = self.static(it.args[1]) if len(args) > 1 else 0
-                    seq = self.sequence(args[0], stmt)
-                    return [STree(T.Node("tuple", tuple, None, (None, None)),
-                                  [g.const(start + k), e]) for k, e in enumerate(seq)]
-                return list(reversed(self.sequence(args[0], stmt)))
-        if isinstance(it, g.Call) and isinstance(it.func, g.Attribute) and not it.args and \
-                it.func.attr in ("items", "keys", "values"):
-            base = self.ev(it.func.value)
-            if isinstance(base, STree):
-                if base.tdef.kind != "dict":
-                    raise self.error(f"{base.describe()} has no method {it.func.attr}", it)
-                keys = [g.const(k) for k in base.tdef.keys]
-                values = [self.item_value(v) for v in base.items]
-                if it.func.attr == "keys":
-                    return keys
-                if it.func.attr == "values":
-                    return values
-                return [STree(T.Node("tuple", tuple, None, (None, None)), [k, v])
-                        for k, v in zip(keys, values)]
-            it.func.value = base
+        unroll_range = self._is_call_of(it, range) and self._indexes_tree(stmt)
+        if not unroll_range and not any(
+                isinstance(n, g.Name) and (isinstance(self.env.get(n.id), STree) or
+                                           self.env.get(n.id) is POISON) for n in g.walk(it)):
+            stmt.iter = self.plain(it)
             return None
-        value = self.ev(it)
-        if isinstance(value, STree):
-            return self.sequence(value, stmt)
-        stmt.iter = value
-        return None
+        return self.elements(it, stmt)
+
+    def _is_call_of(self, node, fn):
+        if not (isinstance(node, g.Call) and isinstance(node.func, g.Name)) or \
+                node.func.id in self.env:
+            return False
+        found, obj = self.info.lookup(node.func.id)
+        return found and obj is fn
+
+    def elements(self, it, stmt):
+        """The elements of a statically known iterable: a tree, ``range`` with constant
+        bounds, and ``zip``, ``enumerate``, ``reversed``, ``.items()/.keys()/.values()`` of
+        them."""
+        if isinstance(it, g.Call) and not it.keywords:
+            if self._is_call_of(it, range):
+                bounds = [self.static(a) for a in it.args]
+                if not (all(isinstance(b, int) for b in bounds) and 1 <= len(bounds) <= 3):
+                    raise self.error("a loop indexing a tree needs constant range bounds", it,
+                                     "loop over range(len(tree)), or over the tree itself")
+                return [g.const(k) for k in range(*bounds)]
+            if self._is_call_of(it, zip):
+                seqs = [self.elements(a, stmt) for a in it.args]
+                return [STree(T.Node("tuple", tuple, None, (None,) * len(row)), row)
+                        for row in zip(*seqs)]
+            if self._is_call_of(it, enumerate) and 1 <= len(it.args) <= 2:
+                start = self.static(it.args[1]) if len(it.args) > 1 else 0
+                if not isinstance(start, int):
+                    raise self.error("enumerate over a tree needs a constant start", it)
+                return [STree(T.Node("tuple", tuple, None, (None, None)), [g.const(start + k), e])
+                        for k, e in enumerate(self.elements(it.args[0], stmt))]
+            if self._is_call_of(it, reversed) and len(it.args) == 1:
+                return list(reversed(self.elements(it.args[0], stmt)))
+            if isinstance(it.func, g.Attribute) and not it.args and \
+                    it.func.attr in ("items", "keys", "values"):
+                base = self.ev(it.func.value)
+                if isinstance(base, STree):
+                    if base.tdef.kind != "dict":
+                        raise self.error(f"{base.describe()} has no method {it.func.attr}", it)
+                    keys = [g.const(k) for k in base.tdef.keys]
+                    values = [self.item_value(v) for v in base.items]
+                    if it.func.attr == "keys":
+                        return keys
+                    if it.func.attr == "values":
+                        return values
+                    return [STree(T.Node("tuple", tuple, None, (None, None)), [k, v])
+                            for k, v in zip(keys, values)]
+        return self.sequence(self.ev(it), it)
 
     def sequence(self, value, node):
         if not isinstance(value, STree):
-            raise self.error("a loop over a tree can zip or enumerate only trees", node,
-                             "zip trees with trees; index arrays inside the loop")
+            raise self.error("a loop over a tree can zip or enumerate only trees and constant "
+                             "ranges", node, "zip trees with trees; index arrays inside the "
+                             "loop")
         if value.tdef.kind == "dict":
             return [g.const(k) for k in value.tdef.keys]
         if value.tdef.kind in ("dataclass", "object"):
@@ -721,9 +743,7 @@ class SpecializeStructures:
         fdef.args.defaults = []
         flat = inner(fdef)
         spec = Specialized(fn, fdef, info, flat.out)
-        name = self.namer.fresh(fn.__name__)
-        self.info.constants[name] = spec
-        self.info.closure[name] = spec
+        name = self.bind_global(fn.__name__, spec)
         call = g.copy_location(g.call(g.name(name), *flat_args), node)
         if flat.out is None:
             return call
