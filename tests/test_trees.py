@@ -334,6 +334,14 @@ def tree_on_one_path(p, x):
     return q[0] * x
 
 
+def index_after_loop(layers, n):
+    i = 0
+    s = 0.0
+    for i in range(n):  # i is a run-time value after the loop, not 0
+        s = s + i
+    return layers[i] * s
+
+
 def break_in_unrolled(p):
     s = 0.0
     for v in p:
@@ -349,6 +357,7 @@ def break_in_unrolled(p):
     (tree_to_numpy, ((1.0, 2.0),), "not a Python function of yours", "np.sum(p)"),
     (tree_on_one_path, ((1.0, 2.0), 0.5), "some paths only", "q[0]"),
     (break_in_unrolled, ((1.0, 2.0),), "break and continue", "        break"),
+    (index_after_loop, ((1.0, 2.0), 2), "known only at run time", "layers[i]"),
 ])
 def test_refusals_are_located(fn, args, text, where):
     with pytest.raises(UnsupportedSyntaxError, match=text) as info:

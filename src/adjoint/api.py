@@ -109,6 +109,7 @@ class Transformed:
         # a bound method of an object with attributes: ``self`` is a tree argument
         self._bound = f.__self__ if isinstance(f, types.MethodType) and isinstance(
             f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
+        self._names = None  # the parameters of what is derived (self first for a method)
         self._entries = {}  # argument kinds -> (callable, Derived)
         self._fast = {}  # argument types (no arrays) -> ready callable
         self._last = None
@@ -230,10 +231,11 @@ class Transformed:
         if self._bound is not None:
             f, args, objects = self.f.__func__, (self._bound,) + args, [True] + objects
             wrt = _shift(wrt)
-        names = None
         for item in wrt if isinstance(wrt, (tuple, list)) else (wrt,):
-            if names is None:
-                names = list(parameters(f)) if f is not self.f else list(self._signature())
+            if self._names is None:
+                self._names = list(parameters(f)) if f is not self.f else list(
+                    self._signature())
+            names = self._names
             k = names.index(item) if isinstance(item, str) and item in names else item
             if isinstance(k, int) and not isinstance(k, bool) and -len(args) <= k < len(args) \
                     and _plain_object(args[k]):

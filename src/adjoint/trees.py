@@ -8,9 +8,9 @@ is asked to treat it as one (a method's ``self``: see :func:`flatten`'s ``object
   ``ndarray``s: what derivatives flow through, returned by :func:`flatten` in a fixed order
   (containers in order, dicts in insertion order, dataclasses in field order);
 * **constants** — everything else (``str``, ``None``, ``bool``, functions, other objects): part
-  of the structure, never differentiated. Literal constants (str, None, bool, and the ints of a
-  plain object's attributes, which are configuration such as sizes) compare by value, other
-  objects by identity.
+  of the structure, never differentiated. Literal constants (str, None, bool, the ints of a
+  plain object's attributes, which are configuration such as sizes, and tuples of them) compare
+  by value, other objects by identity.
 
 :func:`flatten` returns the numeric leaves and a hashable *definition* of everything else, so
 that two trees with equal definitions can share code derived for one of them; the definition is
@@ -52,15 +52,22 @@ class Leaf:
 LEAF = Leaf()
 
 
+def _literal(value):
+    """None, str, bool, int, float, or a tuple of them: compared by value."""
+    if type(value) is tuple:
+        return all(_literal(v) for v in value)
+    return value is None or type(value) in (str, bool, int, float)
+
+
 class Const:
-    """A constant leaf: compared by value for literals (str, None, bool, int), by identity for
-    other objects."""
+    """A constant leaf: compared by value for literals (str, None, bool, int, float, tuples of
+    them), by identity for other objects."""
 
     __slots__ = ("value", "literal")
 
     def __init__(self, value):
         self.value = value
-        self.literal = value is None or type(value) in (str, bool, int, float)
+        self.literal = _literal(value)
 
     def __eq__(self, other):
         if type(other) is not Const or self.literal != other.literal:

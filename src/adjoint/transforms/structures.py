@@ -152,6 +152,9 @@ class SpecializeStructures:
 
     # -- entry ---------------------------------------------------------------------------------
     def __call__(self, fdef):
+        for node in g.walk(fdef):  # globals too: a leaf's name must not shadow one
+            if isinstance(node, g.Name):
+                self.namer.reserve(node.id)
         params = [a.id for a in fdef.args.args]
         kinds = list(self.kinds or ()) + [None] * (len(params) - len(self.kinds or ()))
         new_args, new_defaults, flat_kinds = [], [], []
@@ -193,6 +196,8 @@ class SpecializeStructures:
         return STree(tdef, items)
 
     def _constant(self, value, base="const"):
+        """A constant leaf: written into the code (None, str, bool, int, float), or read from
+        a fresh global bound to it."""
         if value is None or type(value) in (str, bool, int, float):
             return Constant(value, g.const(value))
         name = self.bind_global(base, value)
@@ -277,10 +282,10 @@ class SpecializeStructures:
                 out[name] = POISON
         return out
 
-    def loop_body(self, body):
+    def loop_body(self, body, targets=()):
         """A loop body run any number of times: a name bound to a tree in it holds the tree
         of the last iteration (or the one before the loop) — known only if they agree."""
-        assigned = g.assigned_names(body)
+        assigned = g.assigned_names(body) | set(targets)
         saved = dict(self.env)
         probe = SpecializeStructures(self.info, Namer(set(self.namer.taken)), self.kinds,
                                      self.stack)
@@ -365,7 +370,10 @@ class SpecializeStructures:
     def for_(self, stmt):
         elements = self.static_iteration(stmt)  # None: stmt.iter is rewritten, not unrolled
         if elements is None:
-            stmt.body = self.loop_body(stmt.body)
+            targets = {n.id for n in g.walk(stmt.target) if isinstance(n, g.Name)}
+            for name in targets:  # the loop binds them to run-time values
+                self.env.pop(name, None)
+            stmt.body = self.loop_body(stmt.body, targets)
             return [stmt]
         if stmt.orelse:
             raise self.error("for/else over a tree is not supported", stmt,
