@@ -97,7 +97,9 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
         path = tmp_path / f"{page.stem}_block{k:02d}_line{line}.py"
         path.write_text(source, encoding="utf-8")
         try:
-            exec(compile(source, str(path), "exec"), namespace)  # noqa: S102
+            # dont_inherit: a block runs as a file would, without this module's
+            # `from __future__ import annotations` (a dataclass needs its module then)
+            exec(compile(source, str(path), "exec", dont_inherit=True), namespace)  # noqa: S102
         except Exception as err:
             raise AssertionError(f"{page.name}, the python block at line {line} raised "
                                  f"{type(err).__name__}: {err}") from err
