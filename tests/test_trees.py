@@ -243,6 +243,44 @@ def test_wrt_self_gives_an_object_of_the_same_class(mode):
     assert_tree_close(g4, want, objects=True)
 
 
+class Scale:
+    def __init__(self, w):
+        self.w = w
+        self.owner = None
+
+    def __call__(self, h):
+        return self.w * h
+
+
+class Stack:
+    """A model of sub-models, as an nn.Module holds modules (with a cycle back to itself)."""
+
+    def __init__(self):
+        self.blocks = [Scale(np.array([0.5, -1.0])), Scale(np.array([2.0, 0.3]))]
+        self.head = Scale(1.5)
+        for block in self.blocks:
+            block.owner = self
+
+    def loss(self, x):
+        h = x
+        for block in self.blocks:
+            h = np.tanh(block(h))
+        return np.sum(self.head(h) ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_objects_inside_objects(mode):
+    model = Stack()
+    x = np.array([0.3, 0.8])
+    g = adjoint.grad(model.loss, wrt="self", jit=mode == "jit")(x)
+    assert type(g.blocks[1]) is Scale and type(g.head.w) is float
+    assert g.blocks[0].owner is model  # the cycle is a constant, kept
+    got = T.leaves_like(T.flatten(model, objects=True)[1], g)  # g.blocks[0].owner is model
+    want = numeric_tree(lambda m, x_: m.loss(x_), [model, x], 0, objects=True)
+    assert len(got) == len(want) == 3
+    assert all(np.allclose(a, b, rtol=1e-6) for a, b in zip(got, want))
+
+
 # ------------------------------------------------------------------ has_aux, vjp, jvp
 def with_aux(w, X, y):
     logits = X * w

@@ -412,8 +412,7 @@ def _shift(wrt):
 
 def _plain_object(a):
     """An object flattened by its attributes when named in ``wrt`` (a model)."""
-    return hasattr(a, "__dict__") and not isinstance(a, (type, types.ModuleType)) and \
-        not callable(a) and not T.is_tree(a) and not T.is_leaf(a)
+    return T.plain_object(a) and not T.is_tree(a)
 
 
 class JVP(Transformed):

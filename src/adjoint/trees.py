@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
+import types
 
 import numpy as np
 
@@ -140,22 +142,32 @@ def _float_leaf(x):
     return isinstance(x, (float, complex, np.floating, np.complexfloating))
 
 
-def _has_float_leaf(x):
+_NOT_OBJECTS = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType,
+                types.MethodType, functools.partial)
+
+
+def plain_object(x):
+    """An instance of a user class (a model, a layer — callable ones too), flattened by its
+    attributes in ``objects`` mode; not a function, class or module."""
+    return hasattr(x, "__dict__") and not isinstance(x, _NOT_OBJECTS) and not is_leaf(x)
+
+
+def differentiated_attribute(x, path=()):
+    """Whether an attribute of a plain object is part of its tree: a float, a float array, or
+    a container or object holding one (ints, int arrays, strings, methods ... are constants).
+    ``path``: the ids of the objects being flattened (a cycle back to one is a constant)."""
     if _float_leaf(x):
         return True
-    if isinstance(x, dict):
-        return any(_has_float_leaf(v) for v in x.values())
-    if isinstance(x, (tuple, list)):
-        return any(_has_float_leaf(v) for v in x)
+    if type(x) is dict:
+        return any(differentiated_attribute(v, path) for v in x.values())
+    if type(x) in (tuple, list) or _is_namedtuple(x):
+        return any(differentiated_attribute(v, path) for v in x)
     if _is_dataclass(x):
-        return any(_has_float_leaf(getattr(x, f.name)) for f in dataclasses.fields(x))
+        return any(differentiated_attribute(getattr(x, f.name), path)
+                   for f in dataclasses.fields(x))
+    if plain_object(x) and id(x) not in path:
+        return any(differentiated_attribute(v, path + (id(x),)) for v in vars(x).values())
     return False
-
-
-def differentiated_attribute(value):
-    """Whether an attribute of a plain object is part of its tree: a float, a float array, or
-    a container holding one (ints, int arrays, strings, methods ... are constants)."""
-    return _has_float_leaf(value)
 
 
 def _children(x, objects):
@@ -173,29 +185,31 @@ def _children(x, objects):
     if _is_dataclass(x):
         names = tuple(f.name for f in dataclasses.fields(x))
         return "dataclass", names, [getattr(x, n) for n in names]
-    if objects and not is_leaf(x) and hasattr(x, "__dict__") and not isinstance(x, type) \
-            and not callable(x):
+    if objects and plain_object(x):
         attrs = vars(x)
         return "object", tuple(attrs), list(attrs.values())
     return None
 
 
-def flatten(x, objects=False, leaves=None):
-    """(numeric leaves in order, definition). ``objects=True`` makes a plain object a
-    container of its attributes: those :func:`differentiated_attribute` selects are trees, the
-    others constants."""
+def flatten(x, objects=False, leaves=None, path=()):
+    """(numeric leaves in order, definition). ``objects=True`` makes a plain object — and the
+    plain objects inside it, such as the layers of a model — a container of its attributes:
+    those :func:`differentiated_attribute` selects are trees, the others constants."""
     if leaves is None:
         leaves = []
     if is_leaf(x):
         leaves.append(x)
         return leaves, LEAF
     parts = _children(x, objects)
-    if parts is None:
+    if parts is None or (parts[0] == "object" and id(x) in path):
         return leaves, Const(x)
     kind, keys, values = parts
-    # inside an object's attributes the usual container rules apply
-    defs = tuple(flatten(v, False, leaves)[1] if kind != "object" or
-                 differentiated_attribute(v) else Const(v) for v in values)
+    if kind == "object":
+        inner = path + (id(x),)
+        defs = tuple(flatten(v, True, leaves, inner)[1] if differentiated_attribute(v, inner)
+                     else Const(v) for v in values)
+    else:
+        defs = tuple(flatten(v, objects, leaves, path)[1] for v in values)
     return leaves, Node(kind, type(x), keys, defs)
 
 
@@ -204,20 +218,22 @@ def tree_leaves(tree):
     return flatten(tree)[0]
 
 
-def _rebuild(x, make_leaf, make_const, objects):
+def _rebuild(x, make_leaf, make_const, objects, path=()):
+    """``x`` rebuilt, deciding as :func:`flatten` does."""
     if is_leaf(x):
         return make_leaf(x)
     parts = _children(x, objects)
-    if parts is None:
+    if parts is None or (parts[0] == "object" and id(x) in path):
         return make_const(x)
     kind, keys, values = parts
     if kind != "object":
-        new = [_rebuild(v, make_leaf, make_const, False) for v in values]
+        new = [_rebuild(v, make_leaf, make_const, objects, path) for v in values]
         return _rebuild_level(x, kind, keys, new)
     out = copy.copy(x)  # a plain object: its other attributes are kept
+    inner = path + (id(x),)
     for k, v in zip(keys, values):
-        if differentiated_attribute(v):
-            object.__setattr__(out, k, _rebuild(v, make_leaf, make_const, False))
+        if differentiated_attribute(v, inner):
+            object.__setattr__(out, k, _rebuild(v, make_leaf, make_const, True, inner))
     return out
 
 

@@ -643,11 +643,17 @@ class SpecializeStructures:
         if isinstance(func, g.Attribute):
             base = self.ev(func.value)
             if isinstance(base, STree):
-                return self.method_call(base, node)
-            func.value = base
-        elif isinstance(func, g.Name) and (isinstance(self.env.get(func.id), STree) or
-                                           self.env.get(func.id) is POISON):
-            raise self.error(f"{func.id!r} holds a tree; it cannot be called", node)
+                if func.attr not in (base.tdef.keys or ()):
+                    return self.method_call(base, node)
+                func = node.func = self.attribute(base, func)  # a field called
+                if isinstance(func, STree):
+                    return self.method_call(func, node, "__call__")
+            else:
+                func.value = base
+        else:
+            callee = self.ev(func)
+            if isinstance(callee, STree):  # a model object called like a function
+                return self.method_call(callee, node, "__call__")
         args = [self.ev(a) for a in node.args]
         keywords = [(k.arg, self.ev(k.value)) for k in node.keywords]
         trees = any(isinstance(a, STree) for a in args) or any(
@@ -674,8 +680,8 @@ class SpecializeStructures:
             k.value = v
         return node
 
-    def method_call(self, base, node):
-        name = node.func.attr
+    def method_call(self, base, node, name=None):
+        name = name or node.func.attr
         cls = base.tdef.cls
         if base.tdef.kind in ("dataclass", "object") and name not in base.tdef.keys:
             static = inspect.getattr_static(cls, name, None)
