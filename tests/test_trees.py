@@ -27,7 +27,12 @@ import pytest
 
 import adjoint
 from adjoint import trees as T
-from adjoint.errors import CotangentError, NonScalarOutputError, UnsupportedSyntaxError
+from adjoint.errors import (
+    ArgumentError,
+    CotangentError,
+    NonScalarOutputError,
+    UnsupportedSyntaxError,
+)
 
 MODES = ("python", "jit")
 RNG = np.random.default_rng(7)
@@ -402,3 +407,18 @@ def test_refusals_are_located(fn, args, text, where):
         adjoint.grad(fn)(*args)
     assert info.value.lineno == line_of(fn, where)
     assert info.value.hint
+
+
+def with_tree_default(x, cfg={"a": 2.0}):  # noqa: B006 (read, never written)
+    return cfg["a"] * x * x
+
+
+def test_tree_defaults_and_higher_order_refusals():
+    assert adjoint.grad(with_tree_default)(3.0) == pytest.approx(12.0)
+    assert adjoint.grad(with_tree_default, wrt="cfg")(3.0) == {"a": pytest.approx(9.0)}
+    with pytest.raises(ArgumentError, match="float or an array, not a dict") as info:
+        adjoint.jacobian(with_tree_default, wrt=1)(3.0, {"a": 2.0})
+    assert info.value.lineno == line_of(with_tree_default, "def ")
+    with pytest.raises(ArgumentError, match="cannot take trees") as info:
+        adjoint.grad(adjoint.grad(with_tree_default))(3.0, {"a": 2.0})
+    assert info.value.lineno == line_of(with_tree_default, "def ")

@@ -93,9 +93,12 @@ def front(fn, kinds=None):
     from .api import Transformed
     if isinstance(fn, Transformed):
         if kinds and any(isinstance(k, TreeKind) for k in kinds):
+            code = getattr(inspect.unwrap(getattr(fn.f, "__func__", fn.f)), "__code__", None)
             raise ArgumentError(
-                "a transform of a transformed function cannot take trees (tuples, lists, "
-                "dicts, dataclasses) yet", filename=None, lineno=None,
+                "a transform of a transformed function (grad of grad, hessian, hvp) cannot "
+                "take trees (tuples, lists, dicts, dataclasses, objects)",
+                filename=getattr(code, "co_filename", None),
+                lineno=getattr(code, "co_firstlineno", None),
                 hint="pass the arrays and floats of the tree as separate parameters")
         fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_callable(fn)

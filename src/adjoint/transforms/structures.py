@@ -167,16 +167,15 @@ class SpecializeStructures:
                 new_args += [g.copy_location(g.name(n, store=True), arg) for n in names]
                 flat_kinds += list(kind.leaf_kinds) if kind.leaf_kinds else [None] * len(names)
                 trees[arg.id], leaves[arg.id] = kind, names
-                if default is not None:
-                    raise self.error(f"parameter {arg.id!r} holds a tree but has a default",
-                                     arg, "pass the tree explicitly, or drop the default")
             else:
                 new_args.append(arg)
                 flat_kinds.append(kind)
                 if default is not None:
                     new_defaults.append(default)
         fdef.args.args = new_args
-        fdef.args.defaults = new_defaults
+        # callers pass every argument (defaults filled in by the API): with a tree parameter
+        # in the middle, the defaults of the others would not line up
+        fdef.args.defaults = [] if trees else new_defaults
         fdef.body = self.block(fdef.body)
         return T.Flattening(params=params, trees=trees, leaves=leaves, out=self.out,
                             kinds=tuple(flat_kinds))
