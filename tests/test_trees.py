@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
+import textwrap
 from typing import NamedTuple
 
 import numpy as np
 import pytest
 
 import adjoint
+from adjoint import grammar as g
 from adjoint import trees as T
 from adjoint.errors import (
     ArgumentError,
@@ -72,6 +74,38 @@ def assert_tree_close(got, want_leaves, objects=False):
     assert len(leaves) == len(want_leaves)
     for a, b in zip(leaves, want_leaves):
         assert np.allclose(a, b, rtol=1e-6, atol=1e-8), (a, b)
+
+
+# ------------------------------------------------------------------ the pass, before and after
+def pass_example(params, x):
+    w, b, scales = params
+    for k, v in scales.items():
+        x = x * v
+    return {"out": np.sum(w * x + b), "n": len(params)}
+
+
+def test_structures_pass_before_after():
+    from adjoint.naming import Namer
+    from adjoint.source import parse_function
+    from adjoint.transforms.structures import SpecializeStructures
+    fdef, info = parse_function(pass_example)
+    _, tdef = T.flatten((np.ones(2), 0.5, {"a": 2.0, "b": 3.0}))
+    kinds = (T.TreeKind(tdef, (1, "scalar", "scalar", "scalar")), 1)
+    flat = SpecializeStructures(info, Namer(), kinds)(fdef)
+    assert g.unparse(fdef).strip() == textwrap.dedent("""\
+        def pass_example(params_0, params_1, params_2_a, params_2_b, x):
+            w = params_0
+            b = params_1
+            k = 'a'
+            v = params_2_a
+            x = x * v
+            k = 'b'
+            v = params_2_b
+            x = x * v
+            return (np.sum(w * x + b), 3)""")
+    assert flat.leaves == {"params": ["params_0", "params_1", "params_2_a", "params_2_b"]}
+    assert flat.out == T.Node("dict", dict, ("out", "n"), (T.LEAF, T.LEAF))
+    assert flat.kinds == (1, "scalar", "scalar", "scalar", 1)
 
 
 # ------------------------------------------------------------------ containers, nested

@@ -226,6 +226,14 @@ class SpecializeStructures:
     def stmt(self, stmt):
         if isinstance(stmt, g.Assign):
             value = self.ev(stmt.value, literal=True)
+            if not isinstance(value, STree):  # one statement, as written (``a = b = f(x)``)
+                for target in stmt.targets:
+                    self.bind_plain(target)
+                stmt.value = value
+                if len(stmt.targets) == 1 and isinstance(stmt.targets[0], g.Name) and \
+                        isinstance(value, g.Constant) and type(value.value) in (int, str):
+                    self.env[stmt.targets[0].id] = Constant(value.value, value)
+                return [stmt]
             out = []
             for target in stmt.targets:
                 out += self.bind(target, value, stmt)
@@ -238,7 +246,7 @@ class SpecializeStructures:
                                      "tree is not supported", stmt)
                 self.env.pop(target.id, None)
             else:
-                target.value = self.plain(target.value, what="assigned into")
+                self.bind_plain(target)
             stmt.value = self.plain(stmt.value)
             return [stmt]
         if isinstance(stmt, g.For):
@@ -314,7 +322,7 @@ class SpecializeStructures:
                 return []
             self.env.pop(target.id, None)
             if isinstance(value, g.Constant) and type(value.value) in (int, str):
-                self.env[target.id] = Constant(value.value, value)
+                self.env[target.id] = Constant(value.value, value)  # a loop index, unrolled
             return [g.copy_location(g.assign(g.name(target.id, store=True), value), stmt)]
         if isinstance(target, (g.Tuple, g.List)):
             if isinstance(value, STree):
@@ -328,15 +336,25 @@ class SpecializeStructures:
                 for elt, item in zip(target.elts, value.items):
                     out += self.bind(elt, self.item_value(item), stmt)
                 return out
-            for name in g.assigned_names([g.assign(target, g.const(0))]):
-                self.env.pop(name, None)
+            self.bind_plain(target)
             return [g.copy_location(g.assign(target, value), stmt)]
         if isinstance(value, STree):
             raise self.error("a tree can only be assigned to a name or unpacked", stmt)
-        target.value = self.plain(target.value, what="assigned into")
-        if isinstance(target, g.Subscript):
-            target.slice = self.plain(target.slice)
+        self.bind_plain(target)
         return [g.copy_location(g.assign(target, value), stmt)]
+
+    def bind_plain(self, target):
+        """A target that receives a run-time value: its names forget what they held; a
+        subscript or attribute target must not write into a tree."""
+        if isinstance(target, g.Name):
+            self.env.pop(target.id, None)
+        elif isinstance(target, (g.Tuple, g.List)):
+            for elt in target.elts:
+                self.bind_plain(elt.value if isinstance(elt, g.Starred) else elt)
+        elif isinstance(target, (g.Subscript, g.Attribute)):
+            target.value = self.plain(target.value, what="assigned into")
+            if isinstance(target, g.Subscript):
+                target.slice = self.plain(target.slice)
 
     @staticmethod
     def item_value(item):
