@@ -456,3 +456,22 @@ def test_tree_defaults_and_higher_order_refusals():
     with pytest.raises(ArgumentError, match="cannot take trees") as info:
         adjoint.grad(adjoint.grad(with_tree_default))(3.0, {"a": 2.0})
     assert info.value.lineno == line_of(with_tree_default, "def ")
+
+
+def part(p, x):
+    return p["a"] * x
+
+
+def calls_part(p, x):
+    return part(p, x) * x
+
+
+def test_rebinding_a_helper_that_receives_a_tree_derives_again(monkeypatch):
+    dcalls = adjoint.grad(calls_part)
+    assert dcalls({"a": 2.0}, 3.0) == {"a": pytest.approx(9.0)}
+
+    def other(p, x):
+        return p["a"] * p["a"]
+
+    monkeypatch.setitem(globals(), "part", other)
+    assert dcalls({"a": 2.0}, 3.0) == {"a": pytest.approx(12.0)}  # d(a² x)/da = 2 a x

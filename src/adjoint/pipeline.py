@@ -21,7 +21,7 @@ from .analysis.defuse import int_names, mutated_names, needed_names
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
-from .bindings import stale
+from .bindings import Binding, stale
 from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
 from .errors import AdjointError, ArgumentError, NonScalarOutputError, NoRuleError, WrtError
@@ -33,7 +33,7 @@ from .transforms.inline import InlineCalls
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
-from .transforms.structures import SpecializeStructures, needs_specializing
+from .transforms.structures import SpecializeStructures, needs_specializing, watched
 from .transforms.views import SeparateViews
 from .trees import TreeKind
 
@@ -107,6 +107,8 @@ def front(fn, kinds=None):
     if needs_specializing(fdef, kinds):
         ctx.flattening = SpecializeStructures(info, ctx.namer, kinds)(fdef)
         ctx.kinds = kinds = ctx.flattening.kinds
+        for k, (container, key, helper) in enumerate(watched(info)):
+            ctx.bindings[f"<specialised {k}>"] = Binding(key, container, key, helper, False)
     _rename_apart(fdef, ctx.namer)
     user_names = _local_names(fdef)
     fdef, locals_ = normalize(fdef, info, ctx.namer)

@@ -113,6 +113,9 @@ class Specialized:
     fdef: object
     info: object
     out: object  # the definition of what it returns, or None
+    # where the user's name of each function specialised (this one, and those it calls with
+    # trees) lives: (container, key, function), so that rebinding it derives the code again
+    watch: list = dataclasses.field(default_factory=list)
 
     def parse(self):
         return g.clone(self.fdef), self.info
@@ -773,7 +776,12 @@ class SpecializeStructures:
         inner = SpecializeStructures(info, namer, tuple(kinds), self.stack + (fn,))
         fdef.args.defaults = []
         flat = inner(fdef)
-        spec = Specialized(fn, fdef, info, flat.out)
+        watch = [w for v in info.constants.values() if isinstance(v, Specialized)
+                 for w in v.watch]
+        where = self.info.where(node.func.id) if isinstance(node.func, g.Name) else None
+        if where is not None:
+            watch.append((*where, fn))
+        spec = Specialized(fn, fdef, info, flat.out, watch)
         name = self.bind_global(fn.__name__, spec)
         call = g.copy_location(g.call(g.name(name), *flat_args), node)
         if flat.out is None:
@@ -842,6 +850,13 @@ def _user_function(fn):
 
 def _is_tree_leaves(fn):
     return fn is T.tree_leaves
+
+
+def watched(info):
+    """(container, key, function) of every user function specialised for the root function
+    whose SourceInfo is ``info``: where its name lives, to notice it being rebound."""
+    return [w for v in list(info.constants.values()) if isinstance(v, Specialized)
+            for w in v.watch]
 
 
 def needs_specializing(fdef, kinds):
