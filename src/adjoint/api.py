@@ -368,10 +368,14 @@ class Transformed:
                 peak[0] = max(peak[0], held(frame))
             return trace
 
+        full = self._complete(args)
+        route = self._route(full)
+        if route is not None:  # the generated code takes the leaves of tree arguments
+            full = S.flatten_args(route[1], route[2], _kind)[1]
         previous = sys.gettrace()
         sys.settrace(trace)
         try:
-            caller(derived.function, derived)(*self._complete(args))
+            caller(derived.function, derived)(*full)
         finally:
             sys.settrace(previous)
         return peak[0]

@@ -29,6 +29,7 @@ import copy
 import dataclasses
 import functools
 import types
+from typing import NamedTuple
 
 import numpy as np
 
@@ -37,18 +38,16 @@ __all__ = ["Node", "Leaf", "Const", "flatten", "rebuild", "unflatten", "tree_map
 
 
 class Leaf:
-    """A numeric leaf's place in a definition."""
+    """A numeric leaf's place in a definition: the one instance ``LEAF`` (compared by
+    identity, hashed by C code: definitions are hashed on every call of a transform)."""
 
     __slots__ = ()
 
     def __repr__(self):
         return "*"
 
-    def __eq__(self, other):
-        return type(other) is Leaf
-
-    def __hash__(self):
-        return 0x1EAF
+    def __reduce__(self):
+        return "LEAF"
 
 
 LEAF = Leaf()
@@ -85,11 +84,11 @@ class Const:
         return repr(self.value) if self.literal else f"<{type(self.value).__name__}>"
 
 
-@dataclasses.dataclass(frozen=True)
-class Node:
+class Node(NamedTuple):
     """A container's place in a definition: its kind ("tuple", "list", "dict", "namedtuple",
     "dataclass", "object"), its class, the keys of its children (dict keys, field or attribute
-    names; None for tuples and lists), and the children's definitions."""
+    names; None for tuples and lists), and the children's definitions. (A NamedTuple: built
+    and hashed on every call of a transform with trees, so cheap to make and to hash.)"""
 
     kind: str
     cls: type
@@ -315,8 +314,7 @@ def _rebuild_level(x, kind, keys, new):
     return out
 
 
-@dataclasses.dataclass(frozen=True)
-class TreeKind:
+class TreeKind(NamedTuple):
     """What code is specialised to for a tree argument: its definition, the kinds of its
     number/array leaves (as the API computes them for plain arguments), and whether plain
     objects were flattened (a method's ``self``)."""
