@@ -226,6 +226,24 @@ def test_range_len_slices_and_helpers_returning_trees(mode):
     assert_tree_close(g, numeric_tree(layers_by_index, [layers, x], 0))
 
 
+def forward_with_cache(W, x):
+    h = np.tanh(W * x)
+    return np.sum(h), {"h": h, "pre": W * x}
+
+
+def loss_from_cache(W, x):
+    out, cache = forward_with_cache(W, x)
+    return out + np.sum(cache["pre"] ** 2)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_helper_returning_a_dict_without_tree_arguments(mode):
+    W, x = np.array([0.5, -0.3]), np.array([1.0, 2.0])
+    g = adjoint.grad(loss_from_cache, jit=mode == "jit")(W, x)
+    want = numeric_tree(lambda t, x_: loss_from_cache(t[0], x_), [(W,), x], 0)[0]
+    assert np.allclose(g, want, rtol=1e-6)
+
+
 # ------------------------------------------------------------------ objects and methods
 class Model:
     scale = 2.0  # a class attribute: a constant

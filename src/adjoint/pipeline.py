@@ -104,7 +104,7 @@ def front(fn, kinds=None):
     fdef, info = parse_callable(fn)
     ctx = Context(info, _local_names(fdef))
     ctx.kinds = kinds
-    if needs_specializing(fdef, kinds):
+    if needs_specializing(fdef, kinds, info):
         ctx.flattening = SpecializeStructures(info, ctx.namer, kinds)(fdef)
         ctx.kinds = kinds = ctx.flattening.kinds
         for k, (container, key, helper) in enumerate(watched(info)):

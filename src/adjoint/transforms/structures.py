@@ -38,7 +38,7 @@ import types
 
 from .. import grammar as g
 from .. import trees as T
-from ..errors import UnsupportedSyntaxError
+from ..errors import AdjointError, UnsupportedSyntaxError
 from ..naming import Namer
 
 HINT = ("use the tree as Python allows for a fixed structure: unpack it, index it with a "
@@ -687,9 +687,10 @@ class SpecializeStructures:
         if found and isinstance(fn, type) and (dataclasses.is_dataclass(fn) or (
                 issubclass(fn, tuple) and hasattr(fn, "_fields"))):
             return self.construct(fn, args, keywords, node)
+        if found and _user_function(fn) and not isinstance(fn, Specialized) and (
+                trees or _builds_trees(fn, self.stack)):
+            return self.specialized_call(fn, args, dict(keywords), node)
         if trees:
-            if found and _user_function(fn):
-                return self.specialized_call(fn, args, dict(keywords), node)
             what = getattr(fn, "__name__", "this function") if found else "this function"
             raise self.error(f"a tree is passed to {what}, which is not a Python function of "
                              "yours that adjoint can specialise", node,
@@ -859,9 +860,10 @@ def watched(info):
             for w in v.watch]
 
 
-def needs_specializing(fdef, kinds):
-    """Whether the function takes trees (``kinds``) or builds one it returns: a dict display,
-    or a return of nested tuple and list displays."""
+def needs_specializing(fdef, kinds, info=None, stack=()):
+    """Whether the function takes trees (``kinds``), builds one (a dict display, a return of
+    nested tuple and list displays), or calls a helper of the user's that does (resolved
+    through ``info``)."""
     if kinds and any(isinstance(k, T.TreeKind) for k in kinds):
         return True
     for node in g.walk(fdef):
@@ -870,4 +872,22 @@ def needs_specializing(fdef, kinds):
         if isinstance(node, g.Return) and isinstance(node.value, g.Tuple) and any(
                 isinstance(e, (g.Tuple, g.List, g.Dict)) for e in node.value.elts):
             return True
+        if info is not None and isinstance(node, g.Call):
+            found, fn = _resolve(node.func, info)
+            if found and _user_function(fn) and not isinstance(fn, Specialized) and \
+                    _builds_trees(fn, stack):
+                return True
     return False
+
+
+def _builds_trees(fn, stack=()):
+    """Whether the user function ``fn`` (or a helper it calls) builds a tree: it is then
+    specialised at each call, so that what it returns is known to the caller."""
+    if fn in stack or len(stack) > 20:
+        return False
+    from ..source import parse_function
+    try:
+        fdef, info = parse_function(fn)
+    except AdjointError:
+        return False  # refused where it is inlined, with its own message
+    return needs_specializing(fdef, None, info, stack + (fn,))
