@@ -40,7 +40,6 @@ import numpy as np
 
 from . import pipeline
 from . import structured as S
-from . import trees as T
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .errors import ArgumentError, CotangentError, InternalError
@@ -96,8 +95,14 @@ def _parameters(f):
     return parameters(f)
 
 
-class Transformed:
-    """A transformed function: call it like ``f``; read ``.source`` for the generated code."""
+class Transformed(S.TreeCalls):
+    """A transformed function: call it like ``f``; read ``.source`` for the generated code.
+    Calls with trees, a bound method's object or ``has_aux`` take :class:`S.TreeCalls`' path."""
+
+    _kind_of = staticmethod(_kind)
+
+    def _derive_for(self, f, kind, wrt, kinds):
+        return _derived(f, kind, wrt, self.optimize, kinds)
 
     def __init__(self, f, kind, wrt, jit, optimize, has_aux=False):
         self.f = f
@@ -220,65 +225,6 @@ class Transformed:
     def _reset(self):
         self._entries.clear()
         self._fast.clear()
-
-    # -- trees, methods and auxiliary outputs (adjoint.structured) -------------------------------
-    def _route(self, full):
-        """(function to derive, its arguments, which to flatten as objects, wrt) when the call
-        takes the tree path — tree arguments, a bound method's ``self``, an object in
-        ``wrt``, or ``has_aux`` — else None."""
-        f, args, wrt = self.f, tuple(full), self.wrt
-        objects = [False] * len(args)
-        if self._bound is not None:
-            f, args, objects = self.f.__func__, (self._bound,) + args, [True] + objects
-            wrt = _shift(wrt)
-        for item in wrt if isinstance(wrt, (tuple, list)) else (wrt,):
-            if self._names is None:
-                self._names = list(parameters(f)) if f is not self.f else list(
-                    self._signature())
-            names = self._names
-            k = names.index(item) if isinstance(item, str) and item in names else item
-            if isinstance(k, int) and not isinstance(k, bool) and -len(args) <= k < len(args) \
-                    and _plain_object(args[k]):
-                objects[k] = True
-        if any(objects) or self.has_aux or any(T.is_tree(a) for a in args):
-            return f, args, objects, wrt
-        return None
-
-    def _tree_kind(self):
-        if self.has_aux:
-            return "aux"
-        return "value_and_grad" if self.kind in ("grad", "value_and_grad") else self.kind
-
-    def _tree_entry(self, route, kind=None):
-        """(what to call, Derived, flat arguments, leaves per argument) for a routed call."""
-        f, args, objects, wrt = route
-        kinds, flat_args, per_arg = S.flatten_args(args, objects, _kind)
-        kind = kind or self._tree_kind()
-        key = ("tree", kind, kinds)
-        entry = self._entries.get(key)
-        if entry is None:
-            derived = _derived(f, kind, wrt, self.optimize, kinds)
-            S.check_wrt(args, derived)
-            entry = self._entries[key] = (self._caller(derived), derived)
-        self._last = entry[1]
-        return entry[0], entry[1], flat_args, per_arg
-
-    def _tree_call(self, route):
-        call, derived, flat_args, per_arg = self._tree_entry(route)
-        args = route[1]
-        try:
-            value, grads = call(*flat_args)
-        except Stale:
-            self._reset()
-            return self._tree_call(route)
-        value = S.output(derived, value)
-        grads = S.gradients(derived, grads, args, per_arg)
-        if self.has_aux:
-            loss, aux = S.split_aux(derived, value)
-            require_scalar(loss, self.f, derived.return_line)
-            return (grads, aux) if self.kind == "grad" else ((loss, aux), grads)
-        require_scalar(value, self.f, derived.return_line)
-        return grads if self.kind == "grad" else (value, grads)
 
     def _entry(self, args):
         """(what to call, Derived) for arguments of these kinds, prepared on first use."""
@@ -407,18 +353,6 @@ def _transform(kind, f, wrt, jit, optimize, has_aux=False):
     return cls(f, kind, wrt, jit, optimize, has_aux)
 
 
-def _shift(wrt):
-    """``wrt`` of a bound method, for its function (``self`` first): positions move by one."""
-    if isinstance(wrt, (tuple, list)):
-        return tuple(_shift(w) for w in wrt)
-    return wrt + 1 if isinstance(wrt, int) and not isinstance(wrt, bool) and wrt >= 0 else wrt
-
-
-def _plain_object(a):
-    """An object flattened by its attributes when named in ``wrt`` (a model)."""
-    return T.plain_object(a) and not T.is_tree(a)
-
-
 class JVP(Transformed):
     """``jvp(f, wrt=...)(*args, *tangents) -> (value, directional derivative)``. The last
     ``len(wrt)`` arguments are the tangents; ``f``'s arguments before them may omit the ones
@@ -513,28 +447,6 @@ class VJP(Transformed):
             return self._convert_grads(grads, args, derived, derived.params)
 
         return value, pullback
-
-    def _tree_vjp(self, route):
-        pull, derived, flat_args, per_arg = self._tree_entry(route, "vjp")
-        primal, primal_derived = self._tree_entry(route, "primal")[:2]
-        self._last = derived
-        try:
-            value = primal(*flat_args)
-        except Stale:
-            self._reset()
-            return self._tree_vjp(route)
-        flat_args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in flat_args)
-        args = route[1]
-
-        def pullback(cotangent):
-            try:
-                grads = pull(*flat_args, S.cotangent(derived, cotangent, value))
-            except Stale:
-                self._reset()
-                return self._tree_vjp(route)[1](cotangent)
-            return S.gradients(derived, grads, args, per_arg)
-
-        return S.output(primal_derived, value), pullback
 
     def _prepare(self, key, args):
         derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)

@@ -33,7 +33,8 @@ from .transforms.inline import InlineCalls
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
-from .transforms.structures import SpecializeStructures, needs_specializing, watched
+from .transforms.structures import SpecializeStructures
+from .transforms.tree_expressions import needs_specializing, watched
 from .transforms.views import SeparateViews
 from .trees import TreeKind
 

@@ -19,8 +19,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import trees as T
-from .conventions import as_result, check_like, plain
+from .bindings import Stale
+from .conventions import as_result, check_like, plain, require_scalar
 from .errors import ArgumentError, CotangentError, InternalError, NonScalarOutputError
+from .source import parameters
 
 
 def flatten_args(args, objects, kind_of):
@@ -162,3 +164,103 @@ def tangents(derived, given, args, per_arg):
             check_like(f"the tangent for {p!r}", t, args[i], where)
             out.append(t)
     return out
+
+
+class TreeCalls:
+    """The tree path of :class:`adjoint.api.Transformed` (a mixin): calls with tree arguments,
+    a bound method's ``self``, an object named in ``wrt``, or ``has_aux``. The class provides
+    ``_derive_for(f, kind, wrt, kinds)``, ``_kind_of(arg)``, ``_caller(derived)``,
+    ``_signature()``, ``_reset()`` and the attributes ``f``, ``wrt``, ``kind``, ``has_aux``,
+    ``_bound``, ``_names``, ``_entries``, ``_last``."""
+
+    def _route(self, full):
+        """(function to derive, its arguments, which to flatten as objects, wrt) when the call
+        takes the tree path — tree arguments, a bound method's ``self``, an object in
+        ``wrt``, or ``has_aux`` — else None."""
+        f, args, wrt = self.f, tuple(full), self.wrt
+        objects = [False] * len(args)
+        if self._bound is not None:
+            f, args, objects = self.f.__func__, (self._bound,) + args, [True] + objects
+            wrt = _shift(wrt)
+        for item in wrt if isinstance(wrt, (tuple, list)) else (wrt,):
+            if self._names is None:
+                self._names = list(parameters(f)) if f is not self.f else list(
+                    self._signature())
+            names = self._names
+            k = names.index(item) if isinstance(item, str) and item in names else item
+            if isinstance(k, int) and not isinstance(k, bool) and -len(args) <= k < len(args) \
+                    and _plain_object(args[k]):
+                objects[k] = True
+        if any(objects) or self.has_aux or any(T.is_tree(a) for a in args):
+            return f, args, objects, wrt
+        return None
+
+    def _tree_kind(self):
+        if self.has_aux:
+            return "aux"
+        return "value_and_grad" if self.kind in ("grad", "value_and_grad") else self.kind
+
+    def _tree_entry(self, route, kind=None):
+        """(what to call, Derived, flat arguments, leaves per argument) for a routed call."""
+        f, args, objects, wrt = route
+        kinds, flat_args, per_arg = flatten_args(args, objects, self._kind_of)
+        kind = kind or self._tree_kind()
+        key = ("tree", kind, kinds)
+        entry = self._entries.get(key)
+        if entry is None:
+            derived = self._derive_for(f, kind, wrt, kinds)
+            check_wrt(args, derived)
+            entry = self._entries[key] = (self._caller(derived), derived)
+        self._last = entry[1]
+        return entry[0], entry[1], flat_args, per_arg
+
+    def _tree_call(self, route):
+        call, derived, flat_args, per_arg = self._tree_entry(route)
+        args = route[1]
+        try:
+            value, grads = call(*flat_args)
+        except Stale:
+            self._reset()
+            return self._tree_call(route)
+        value = output(derived, value)
+        grads = gradients(derived, grads, args, per_arg)
+        if self.has_aux:
+            loss, aux = split_aux(derived, value)
+            require_scalar(loss, self.f, derived.return_line)
+            return (grads, aux) if self.kind == "grad" else ((loss, aux), grads)
+        require_scalar(value, self.f, derived.return_line)
+        return grads if self.kind == "grad" else (value, grads)
+
+    def _tree_vjp(self, route):
+        pull, derived, flat_args, per_arg = self._tree_entry(route, "vjp")
+        primal, primal_derived = self._tree_entry(route, "primal")[:2]
+        self._last = derived
+        try:
+            value = primal(*flat_args)
+        except Stale:
+            self._reset()
+            return self._tree_vjp(route)
+        flat_args = tuple(a.copy() if isinstance(a, np.ndarray) else a for a in flat_args)
+        args = route[1]
+
+        def pullback(ct):
+            try:
+                grads = pull(*flat_args, cotangent(derived, ct, value))
+            except Stale:
+                self._reset()
+                return self._tree_vjp(route)[1](ct)
+            return gradients(derived, grads, args, per_arg)
+
+        return output(primal_derived, value), pullback
+
+
+def _shift(wrt):
+    """``wrt`` of a bound method, for its function (``self`` first): positions move by one."""
+    if isinstance(wrt, (tuple, list)):
+        return tuple(_shift(w) for w in wrt)
+    return wrt + 1 if isinstance(wrt, int) and not isinstance(wrt, bool) and wrt >= 0 else wrt
+
+
+def _plain_object(a):
+    """An object flattened by its attributes when named in ``wrt`` (a model)."""
+    return T.plain_object(a) and not T.is_tree(a)

@@ -27,7 +27,7 @@ from ..analysis.syntax import check_syntax
 from ..errors import AdjointError, NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
 from ..source import parse_function
-from .structures import Specialized
+from .tree_expressions import Specialized
 
 
 def is_user_function(obj):
