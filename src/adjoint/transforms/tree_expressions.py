@@ -504,8 +504,9 @@ def needs_specializing(fdef, kinds, info=None, stack=()):
 def _builds_trees(fn, stack=()):
     """Whether the user function ``fn`` (or a helper it calls) builds a tree: it is then
     specialised at each call, so that what it returns is known to the caller."""
-    if fn in stack or len(stack) > 20:
-        return False
+    from .inline import _is_library
+    if fn in stack or len(stack) > 20 or _is_library(fn):
+        return False  # a library function builds no tree of the user's
     from ..source import parse_function
     try:
         fdef, info = parse_function(fn)
