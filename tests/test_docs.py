@@ -98,9 +98,12 @@ def test_python_blocks_run(page, tmp_path, monkeypatch):
         path = tmp_path / f"{page.stem}_block{k:02d}_line{line}.py"
         path.write_text(source, encoding="utf-8")
         try:
-            # pages show nan and inf on purpose (the np.where pitfall): NumPy need not warn
+            # pages show nan and inf on purpose (the np.where pitfall): NumPy need not warn;
+            # dont_inherit: a block runs as a file would, without this module's
+            # `from __future__ import annotations` (a dataclass needs its module then)
             with np.errstate(divide="ignore", invalid="ignore"):
-                exec(compile(source, str(path), "exec"), namespace)  # noqa: S102
+                exec(compile(source, str(path), "exec", dont_inherit=True),  # noqa: S102
+                     namespace)
         except Exception as err:
             raise AssertionError(f"{page.name}, the python block at line {line} raised "
                                  f"{type(err).__name__}: {err}") from err

@@ -27,6 +27,9 @@ EXPECTED = {
     "hessian.py": ["Newton with the dense Hessian", "Newton-CG", "minimum found at [1. 1.]"],
     "ode_fit.py": ["fitted k =", "def value_and_grad_trajectory_loss"],
     "quickstart.py": ["f'(2.0) = 7.0"],
+    "mlp_dataclass_adam.py": ["epoch 300", "Adam on a dataclass MLP"],
+    "dict_params_sgd.py": ["step 200", "SGD with momentum on a dict of parameters"],
+    "logistic_aux.py": ["accuracy", "logistic regression: accuracy"],
 }
 
 # Numba compiles on the first call of a jitted example: seconds alone, much longer on a

@@ -11,7 +11,7 @@ try:
 except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
     __version__ = "0+unknown"
 
-from . import rules  # noqa: F401,E402  (registers every derivative rule)
+from . import optim, rules  # noqa: F401,E402  (adjoint.optim; rules registers every rule)
 from .api import grad, jvp, source, value_and_grad, vjp
 from .compose import hessian, hvp, jacobian
 from .custom import custom_vjp, defvjp, stop_gradient
@@ -28,10 +28,12 @@ from .errors import (
                      WrtError,
 )
 from .testing import check_grad
+from .trees import tree_leaves, tree_map
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "source", "check_grad",
     "jacobian", "hessian", "hvp", "custom_vjp", "defvjp", "stop_gradient",
+    "tree_map", "tree_leaves", "optim",
     "AdjointError", "ArgumentError", "CotangentError", "GradientCheckError", "JitError",
     "NoRuleError", "NonScalarOutputError", "SourceUnavailableError", "UnsupportedSyntaxError",
     "WrtError",

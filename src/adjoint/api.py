@@ -13,8 +13,12 @@ Calling conventions kept here, not in generated code:
   raise ``TypeError``; omitted arguments take their defaults (``wrt`` may name a defaulted
   parameter). The output seed of generated code is never a caller's parameter;
 - globals are read when the transform is called, in both modes (:mod:`adjoint.bindings`);
-- a parameter in ``wrt`` must hold a number or a numeric array (``ArgumentError`` otherwise);
-  tuple, list and dict arguments are refused where derivatives flow through them;
+- a parameter in ``wrt`` must hold a number, a numeric array or a tree of them
+  (``ArgumentError`` otherwise). Tree arguments (tuple, list, dict, NamedTuple, dataclass, and
+  a bound method's ``self`` or an object named in ``wrt``) are flattened to their leaves and
+  their gradients rebuilt in the same structure (:mod:`adjoint.structured`);
+- ``has_aux=True``: ``f`` returns ``(loss, aux)``; ``grad`` gives ``(gradient, aux)`` and
+  ``value_and_grad`` ``((loss, aux), gradient)``;
 - the gradient of a float or int argument is a Python float (a NumPy float32/float16 scalar
   keeps its type), of an array an ndarray of its shape and float dtype (float64 for integer
   arrays). A gradient of any other shape is a bug of adjoint, raised as ``InternalError`` —
@@ -29,11 +33,13 @@ from __future__ import annotations
 
 import functools
 import inspect
+import types
 import weakref
 
 import numpy as np
 
 from . import pipeline
+from . import structured as S
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .errors import ArgumentError, CotangentError, InternalError
@@ -55,7 +61,10 @@ def _derived(f, kind, wrt, optimize, kinds=None):
         per_fn = {}
     cached = per_fn.get(key)
     if cached is None or cached.stale():
-        if kind == "jvp":
+        if kind == "aux":
+            cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
+                                     mode="grad", aux=True)
+        elif kind == "jvp":
             from .forward_pipeline import derive_jvp
             cached = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
         else:
@@ -87,15 +96,26 @@ def _parameters(f):
     return parameters(f)
 
 
-class Transformed:
-    """A transformed function: call it like ``f``; read ``.source`` for the generated code."""
+class Transformed(S.TreeCalls):
+    """A transformed function: call it like ``f``; read ``.source`` for the generated code.
+    Calls with trees, a bound method's object or ``has_aux`` take :class:`S.TreeCalls`' path."""
 
-    def __init__(self, f, kind, wrt, jit, optimize):
+    _kind_of = staticmethod(_kind)
+
+    def _derive_for(self, f, kind, wrt, kinds):
+        return _derived(f, kind, wrt, self.optimize, kinds)
+
+    def __init__(self, f, kind, wrt, jit, optimize, has_aux=False):
         self.f = f
         self.kind = kind
         self.wrt = wrt
         self.jit = jit
         self.optimize = optimize
+        self.has_aux = has_aux
+        # a bound method of an object with attributes: ``self`` is a tree argument
+        self._bound = f.__self__ if isinstance(f, types.MethodType) and isinstance(
+            f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
+        self._names = None  # the parameters of what is derived (self first for a method)
         self._entries = {}  # argument kinds -> (callable, Derived)
         self._fast = FastPath()  # calls prepared before -> ready callables
         self._last = None
@@ -108,6 +128,11 @@ class Transformed:
         """The Derived code for arguments like ``example_args`` (generic without them)."""
         if example_args:
             example_args = self._complete(example_args)
+            route = self._route(example_args)
+            if route is not None:
+                f, args, objects, wrt = route
+                kinds = S.flatten_args(args, objects, _kind)[0]
+                return _derived(f, self._tree_kind(), wrt, self.optimize, kinds)
         kinds = tuple(map(_kind, example_args)) if example_args else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
 
@@ -171,13 +196,6 @@ class Transformed:
         """Refuse arguments that cannot be differentiated (or not yet)."""
         filename, lineno = derived.def_line
         for name, a in zip(derived.params, args):
-            structured = isinstance(a, (tuple, list, dict))
-            if structured and (name in derived.wrt or name in derived.active_params):
-                raise ArgumentError(
-                    f"parameter {name!r} holds a {type(a).__name__}: structured arguments are "
-                    "not supported yet where derivatives flow through them",
-                    filename=filename, lineno=lineno,
-                    hint="pass its arrays and floats as separate parameters")
             if name in derived.wrt and not numeric(a):
                 raise ArgumentError(
                     f"cannot differentiate with respect to {name!r}: it holds a "
@@ -212,6 +230,9 @@ class Transformed:
 
     def _slow(self, args):
         full = self._complete(args)
+        route = self._route(full)
+        if route is not None:
+            return self._tree_call(route)
         call, derived = self._entry(full)
         self._check_args(full, derived)
         tail = full[len(args):]
@@ -283,10 +304,14 @@ class Transformed:
                 peak[0] = max(peak[0], held(frame))
             return trace
 
+        full = self._complete(args)
+        route = self._route(full)
+        if route is not None:  # the generated code takes the leaves of tree arguments
+            full = S.flatten_args(route[1], route[2], _kind)[1]
         previous = sys.gettrace()
         sys.settrace(trace)
         try:
-            caller(derived.function, derived)(*self._complete(args))
+            caller(derived.function, derived)(*full)
         finally:
             sys.settrace(previous)
         return peak[0]
@@ -311,11 +336,11 @@ class Transformed:
                      for gr, w in zip(grads, derived.wrt))
 
 
-def _transform(kind, f, wrt, jit, optimize):
+def _transform(kind, f, wrt, jit, optimize, has_aux=False):
     cls = {"vjp": VJP, "jvp": JVP}.get(kind, Transformed)
     if f is None:
-        return lambda fn: cls(fn, kind, wrt, jit, optimize)
-    return cls(f, kind, wrt, jit, optimize)
+        return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux)
+    return cls(f, kind, wrt, jit, optimize, has_aux)
 
 
 class JVP(Transformed):
@@ -331,6 +356,16 @@ class JVP(Transformed):
             raise TypeError(f"{self.__name__}() takes f's arguments followed by {k} "
                             f"tangent(s), but {len(args)} argument(s) were given")
         primal, tangents = self._complete(args[:-k]), args[-k:]
+        route = self._route(primal)
+        if route is not None:
+            call, derived, flat_args, per_arg = self._tree_entry(route, "jvp")
+            flat_tangents = S.tangents(derived, tangents, route[1], per_arg)
+            try:
+                value, tangent = call(*flat_args, *flat_tangents)
+            except Stale:
+                self._reset()
+                return self(*args)
+            return S.output(derived, value), S.output(derived, tangent)
         call, derived = self._entry(primal)
         self._check_args(primal, derived)
         for w, t in zip(derived.wrt, tangents):
@@ -369,6 +404,9 @@ class VJP(Transformed):
 
     def __call__(self, *args, **kwargs):
         args = self._bind(args, kwargs) if kwargs else self._complete(args)
+        route = self._route(args)
+        if route is not None:
+            return self._tree_vjp(route)
         (primal, pull), derived = self._entry(args)
         self._check_args(args, derived)
         try:
@@ -408,15 +446,18 @@ class VJP(Transformed):
         return self._entries[key]
 
 
-def grad(f=None, *, wrt=0, jit=False, optimize=True):
+def grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
     """Reverse mode: a callable with ``f``'s parameters returning the gradient of ``f``'s
-    scalar output with respect to ``wrt`` (an int, a name, or a tuple of them)."""
-    return _transform("grad", f, wrt, jit, optimize)
+    scalar output with respect to ``wrt`` (an int, a name, or a tuple of them; ``"self"`` for
+    a method's object). ``has_aux=True``: ``f`` returns ``(loss, aux)`` and the result is
+    ``(gradient, aux)``."""
+    return _transform("grad", f, wrt, jit, optimize, has_aux)
 
 
-def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True):
-    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass."""
-    return _transform("value_and_grad", f, wrt, jit, optimize)
+def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
+    """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass
+    (``((loss, aux), gradient)`` with ``has_aux=True``)."""
+    return _transform("value_and_grad", f, wrt, jit, optimize, has_aux)
 
 
 def vjp(f=None, *, wrt=0, jit=False, optimize=True):

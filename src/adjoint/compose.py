@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 
 from . import api
+from .errors import ArgumentError
+from .trees import is_tree
 
 
 def _single(wrt):
@@ -44,6 +46,14 @@ def jacobian(f, *, wrt=0, mode="auto", jit=False):
 
     def jac(*args):
         k = _index_of(backward, wrt)
+        if is_tree(args[k]) or not api.numeric(args[k]):
+            code = getattr(getattr(f, "f", f), "__code__", None)
+            raise ArgumentError(
+                f"jacobian, hessian and hvp differentiate with respect to a float or an array, "
+                f"not a {type(args[k]).__name__}", filename=getattr(code, "co_filename", None),
+                lineno=getattr(code, "co_firstlineno", None),
+                hint="name an array or float parameter in wrt; for a tree, use grad, vjp or jvp "
+                     "(they take trees) or pass its arrays as separate parameters")
         x = np.asarray(args[k], dtype=float)
         out = np.asarray(f(*args), dtype=float)  # the output's shape picks the mode
         use_forward = mode == "forward" or (mode == "auto" and x.size < out.size)

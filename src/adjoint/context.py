@@ -28,6 +28,8 @@ class Context:
         self.namespace = dict(RULE_GLOBALS)
         self.namer = Namer(set(local_names) | set(RULE_GLOBALS) | {"d"})
         self.bindings = {}  # generated name -> Binding to the user's namespace
+        self.flattening = None  # how tree parameters became leaves (transforms/structures.py)
+        self.kinds = None  # the kinds of the generated parameters
 
     def lookup(self, name):
         if name in self.namespace:

@@ -14,7 +14,7 @@ from .analysis.activity import activity, resolve
 from .analysis.defuse import int_names, mutated_names
 from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
-from .pipeline import Derived, front, resolve_wrt, runtime_fields, user_located
+from .pipeline import Derived, _wrt, front, runtime_fields, user_located
 from .template import ZERO_NAME
 from .transforms.forward import ForwardAD
 from .transforms.simplify import Simplify
@@ -52,8 +52,9 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     """
     ctx, fdef, locals_, user_names = front(fn, kinds)
     info = ctx.info
+    kinds = ctx.kinds
     params = [a.id for a in fdef.args.args]
-    wrt_names, single = resolve_wrt(fdef, wrt, info)
+    wrt_user, single, wrt_names, _ = _wrt(fdef, wrt, ctx)
     ret = fdef.body[-1]
     outputs = len(ret.value.elts) if isinstance(ret.value, g.Tuple) else 1
     out_atoms = ret.value.elts if isinstance(ret.value, g.Tuple) else [ret.value]
@@ -88,6 +89,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     function, filename = compile_function(source, name, ctx.namespace, label, linemap=linemap)
     return Derived(source=source, function=function, name=name, params=params,
                    wrt=wrt_names, single=single, outputs=outputs, namespace=ctx.namespace,
+                   flattening=ctx.flattening, wrt_params=wrt_user,
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap, return_line=(info.filename, ret.lineno + info.line_offset),
                    **extra)

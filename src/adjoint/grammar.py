@@ -282,6 +282,11 @@ def is_stmt(node):
     return isinstance(node, gast.stmt)
 
 
+def is_node(x):
+    """Whether ``x`` is a syntax node (statement, expression, or a part such as a keyword)."""
+    return isinstance(x, gast.AST)
+
+
 def is_atom(node):
     return isinstance(node, (Name, Constant))
 

@@ -1,7 +1,7 @@
 """The pipeline: the one place where the order of the stages lives.
 
-    source ─parse─▶ gast ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶ ─ssa─▶ ─tbr─▶
-           ─reverse─▶ ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
+    source ─parse─▶ gast ─structures─▶ ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶
+           ─ssa─▶ ─tbr─▶ ─reverse─▶ ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
 returns a :class:`Derived`: the generated source, the compiled function and what the API needs
@@ -21,10 +21,10 @@ from .analysis.defuse import int_names, mutated_names, needed_names
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
-from .bindings import stale
+from .bindings import Binding, stale
 from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
-from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
+from .errors import AdjointError, ArgumentError, NonScalarOutputError, NoRuleError, WrtError
 from .naming import Namer
 from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
@@ -33,7 +33,10 @@ from .transforms.inline import InlineCalls
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
+from .transforms.structures import SpecializeStructures
+from .transforms.tree_expressions import needs_specializing, watched
 from .transforms.views import SeparateViews
+from .trees import TreeKind
 
 
 @dataclass
@@ -56,6 +59,8 @@ class Derived:
     def_line: tuple = (None, None)  # the user's def statement: (file, line)
     bindings: tuple = ()  # the user's globals the code reads (adjoint.bindings.Binding)
     active_params: frozenset = frozenset()  # parameters that carry derivatives
+    flattening: object = None  # adjoint.trees.Flattening: tree arguments -> these params
+    wrt_params: list = field(default_factory=list)  # wrt as the function's own parameters
 
     def stale(self):
         """Whether a global this code was derived for has been rebound (derive again)."""
@@ -88,9 +93,23 @@ def front(fn, kinds=None):
     a transformed function: its generated code is what gets transformed (higher order)."""
     from .api import Transformed
     if isinstance(fn, Transformed):
+        if kinds and any(isinstance(k, TreeKind) for k in kinds):
+            code = getattr(inspect.unwrap(getattr(fn.f, "__func__", fn.f)), "__code__", None)
+            raise ArgumentError(
+                "a transform of a transformed function (grad of grad, hessian, hvp) cannot "
+                "take trees (tuples, lists, dicts, dataclasses, objects)",
+                filename=getattr(code, "co_filename", None),
+                lineno=getattr(code, "co_firstlineno", None),
+                hint="pass the arrays and floats of the tree as separate parameters")
         fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_callable(fn)
     ctx = Context(info, _local_names(fdef))
+    ctx.kinds = kinds
+    if needs_specializing(fdef, kinds, info):
+        ctx.flattening = SpecializeStructures(info, ctx.namer, kinds)(fdef)
+        ctx.kinds = kinds = ctx.flattening.kinds
+        for k, (container, key, helper) in enumerate(watched(info)):
+            ctx.bindings[f"<specialised {k}>"] = Binding(key, container, key, helper, False)
     _rename_apart(fdef, ctx.namer)
     user_names = _local_names(fdef)
     fdef, locals_ = normalize(fdef, info, ctx.namer)
@@ -114,7 +133,7 @@ def _rename_apart(fdef, namer):
             node.id = renames[node.id]
 
 
-STAGES = ("parse", "control", "anf", "inline", "views", "ssa")
+STAGES = ("parse", "control", "anf", "inline", "views", "ssa")  # "structures" needs trees
 
 
 def stages(fn, wrt=0):
@@ -152,8 +171,10 @@ def stages(fn, wrt=0):
     return out
 
 
-def resolve_wrt(fdef, wrt, info):
-    params = [a.id for a in fdef.args.args]
+def resolve_wrt(fdef, wrt, info, params=None):
+    """(wrt as parameter names, whether one was named). ``params``: the function's own
+    parameters, when tree parameters have been replaced by leaves in ``fdef``."""
+    params = [a.id for a in fdef.args.args] if params is None else params
     single = not isinstance(wrt, (tuple, list))
     items = [wrt] if single else list(wrt)
     if not items:
@@ -208,7 +229,7 @@ def user_located(derive_fn):
 
 
 @user_located
-def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
+def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", aux=False):
     """Reverse mode. ``mode`` is
 
     * ``"grad"``: ``(*params, dout=1.0) -> grads`` for a single output (``value=True``: returns
@@ -216,14 +237,22 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     * ``"vjp"``: ``(*params, dout) -> grads`` for any output; ``dout`` is the cotangent, a
       tuple of cotangents for a function returning a tuple;
     * ``"primal"``: ``(*params) -> out``, the normalized primal (what jit mode runs for values).
+
+    ``aux=True`` (with ``mode="grad", value=True``): the function returns ``(loss, *aux)``
+    (after flattening); only ``loss`` is differentiated, the whole output is the value.
+    Tree arguments (``kinds`` holding :class:`adjoint.trees.TreeKind`) become one parameter per
+    leaf (``Derived.flattening``); ``wrt`` then names the function's own parameters.
     """
     ctx, fdef, locals_, user_names = front(fn, kinds)
     params = [a.id for a in fdef.args.args]
-    kinds = _complete_kinds(kinds, fdef)
-    wrt_names, single = resolve_wrt(fdef, wrt, ctx.info) if mode != "primal" else ([], True)
+    kinds = _complete_kinds(ctx.kinds, fdef)
+    wrt_user, single, wrt_names, single_code = _wrt(fdef, wrt, ctx, mode)
     ret = fdef.body[-1]
     outputs = len(ret.value.elts) if isinstance(ret.value, g.Tuple) else 1
-    if outputs != 1 and mode == "grad":
+    if aux and outputs < 2:
+        raise ctx.info.error(NonScalarOutputError, "with has_aux=True the function must return "
+                             "a pair (loss, aux)", ret, "return loss, aux")
+    if outputs != 1 and mode == "grad" and not aux:
         raise ctx.info.error(NonScalarOutputError,
                              f"{fdef.name} returns {outputs} values; grad needs one scalar "
                              "output", ret, "use adjoint.vjp(f) for tuple or array outputs")
@@ -247,8 +276,9 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
                     local_names=locals_, mutated=mutated, int_names=ints, params=params,
                     scalar_type=_scalar_types(body, params, kinds, ints, ctx))
     is_tuple = isinstance(ret.value, g.Tuple)
-    seeds = [(atom.id, g.subscript(g.name(seed), g.const(k)) if is_tuple else g.name(seed))
-             for k, atom in enumerate(_outputs(ret))
+    seeds = [(atom.id, g.subscript(g.name(seed), g.const(k)) if is_tuple and not aux
+              else g.name(seed))
+             for k, atom in enumerate(_outputs(ret)[:1] if aux else _outputs(ret))
              if isinstance(atom, g.Name) and atom.id in active]
     backward = rev.backward(body, seeds) if mode != "primal" else []
     for stmt in backward:
@@ -256,8 +286,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     forward = rev.forward(body)
 
     # assemble the function
-    gfn, value_name = _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names, single,
-                                mode, value, seed, mutated)
+    gfn, value_name = _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names,
+                                single_code, mode, value, seed, mutated)
     scalar_output = False
     if optimize:
         shapes = _shapes(ctx, gfn.body, params, kinds, ints, plans, ret, seed, outputs)
@@ -273,13 +303,27 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     function, filename = compile_function(source, gfn.name, ctx.namespace,
                                           f"{gfn.name} of {fdef.name}", linemap=linemap)
     return Derived(source=source, function=function, name=gfn.name, params=params,
-                   wrt=wrt_names, single=single, outputs=outputs,
-                   namespace=ctx.namespace, tape_names=list(rev.tapes),
+                   wrt=wrt_names, single=single, outputs=outputs, flattening=ctx.flattening,
+                   wrt_params=wrt_user, namespace=ctx.namespace, tape_names=list(rev.tapes),
                    array_tapes=[t for p in plans.values() for t in p.arrays],
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap,
                    return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset),
                    **extra)
+
+
+def _wrt(fdef, wrt, ctx, mode="grad"):
+    """(wrt as the function's parameters, one was named, wrt as generated parameters, the
+    generated code returns one gradient rather than a tuple)."""
+    if mode == "primal":
+        return [], True, [], True
+    flat = ctx.flattening
+    if flat is None:
+        names, single = resolve_wrt(fdef, wrt, ctx.info)
+        return names, single, names, single
+    names, single = resolve_wrt(fdef, wrt, ctx.info, params=flat.params)
+    expanded = flat.expand(names)
+    return names, single, expanded, single and names[0] not in flat.trees
 
 
 def runtime_fields(ctx, active, params):

@@ -36,7 +36,9 @@ _REFUSED = {
     g.SetComp: ("set comprehensions", "write a for loop"),
     g.DictComp: ("dict comprehensions", "write a for loop"),
     g.GeneratorExp: ("generator expressions", "write a for loop, or use np.sum on an array"),
-    g.Dict: ("dict literals", "use separate variables or arrays"),
+    g.Dict: ("dict displays here (a dict is a tree only in a function that takes or returns "
+             "trees)", "return the dict from the function you differentiate, or pass trees to "
+             "this helper; or use separate variables"),
     g.Set: ("set literals", "use arrays"),
     g.JoinedStr: ("f-strings", "remove string formatting from the differentiated function"),
     g.NamedExpr: ("assignment expressions (:=)", "assign on a separate line"),

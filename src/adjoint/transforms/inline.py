@@ -27,11 +27,15 @@ from ..analysis.syntax import check_syntax
 from ..errors import AdjointError, NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
 from ..source import parse_function
+from .tree_expressions import Specialized
 
 
 def is_user_function(obj):
     """A plain Python function to differentiate through its source (not adjoint's own helpers,
-    which are differentiated by their rules or not at all)."""
+    which are differentiated by their rules or not at all), or one specialised for the trees
+    a call passes it (:class:`adjoint.transforms.structures.Specialized`)."""
+    if isinstance(obj, Specialized):
+        return True
     return (isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
             and not (obj.__module__ or "").startswith("adjoint."))
 
@@ -46,6 +50,7 @@ _LIBRARY_DIRS = _library_dirs()
 
 def _is_library(fn):
     """Whether ``fn`` comes from an installed package or the standard library."""
+    fn = getattr(fn, "fn", fn)  # a Specialized callee: the function it specialises
     return fn.__code__.co_filename.startswith(_LIBRARY_DIRS)
 
 
@@ -117,7 +122,7 @@ class InlineCalls:
                                  f"recursive call to {fn.__name__} cannot be differentiated",
                                  stmt, "rewrite the recursion as a loop")
         try:
-            fdef, info = parse_function(fn)
+            fdef, info = fn.parse() if isinstance(fn, Specialized) else parse_function(fn)
             check_syntax(fdef, info)
             for node in g.walk(fdef):
                 if g.is_stmt(node):
@@ -163,7 +168,7 @@ class InlineCalls:
 
     def _bind(self, stmt, fn, fdef, info):
         call = stmt.value
-        sig = inspect.signature(fn)
+        sig = fn.signature if isinstance(fn, Specialized) else inspect.signature(fn)
         try:
             bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
         except TypeError as exc:
