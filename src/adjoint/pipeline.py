@@ -1,7 +1,8 @@
 """The pipeline: the one place where the order of the stages lives.
 
-    source ─parse─▶ gast ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶ ─ssa─▶ ─tbr─▶
-           ─reverse─▶ ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
+    source ─parse─▶ gast ─check─▶ ─literals─▶ ─comprehensions─▶ ─control─▶ ─anf─▶ ─inline─▶
+           ─views─▶ ─activity─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶ ─simplify─▶ ─emit─▶ Python source
+           ─compile─▶ function
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
 returns a :class:`Derived`: the generated source, the compiled function and what the API needs
@@ -28,8 +29,10 @@ from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
 from .naming import Namer
 from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
+from .transforms.comprehensions import DesugarComprehensions
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls
+from .transforms.literals import SplitLiterals
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
@@ -71,11 +74,18 @@ def _local_names(fdef):
 def normalize(fdef, info, namer):
     """Check, control-normalize and ANF one parsed function: (fdef, local names)."""
     check_syntax(fdef, info)
-    locals_ = _local_names(fdef)
+    desugar(fdef, info, namer)
     NormalizeControl(namer, info)(fdef)
     locals_ = _local_names(fdef)
     ToANF(namer, info, locals_)(fdef)
     return fdef, _local_names(fdef)
+
+
+def desugar(fdef, info, namer):
+    """The front-end desugarings, before control normalization: tuple/list literals split
+    into names, then comprehensions and builtin ``sum`` into loops."""
+    SplitLiterals(namer, info, [a.id for a in fdef.args.args])(fdef)
+    DesugarComprehensions(namer, info, _local_names(fdef))(fdef)
 
 
 def _normalize_callee(fdef, info):
@@ -114,7 +124,7 @@ def _rename_apart(fdef, namer):
             node.id = renames[node.id]
 
 
-STAGES = ("parse", "control", "anf", "inline", "views", "ssa")
+STAGES = ("parse", "desugar", "control", "anf", "inline", "views", "ssa")
 
 
 def stages(fn, wrt=0):
@@ -126,6 +136,8 @@ def stages(fn, wrt=0):
     out = [("parse", g.unparse(fdef))]
     ctx = Context(info, _local_names(fdef))
     _rename_apart(fdef, ctx.namer)
+    desugar(fdef, info, ctx.namer)
+    out.append(("desugar", g.unparse(fdef)))
     NormalizeControl(ctx.namer, info)(fdef)
     out.append(("control", g.unparse(fdef)))
     ToANF(ctx.namer, info, _local_names(fdef))(fdef)

@@ -6,7 +6,9 @@ instead. After this check, later passes may assume the tree uses only: assignmen
 augmented, tuple-unpacking), ``if``/``for``/``while`` without ``else``, ``break``, ``continue``,
 ``return``, ``pass``, ``assert``, and expressions built from names, constants, operators,
 comparisons, boolean operators, conditional expressions, calls, attributes, subscripts, slices,
-tuples and lists.
+tuples, lists, list comprehensions and generator expressions (the last two are desugared into
+loops by :mod:`adjoint.transforms.comprehensions`, which refuses the uses it cannot turn into
+loops).
 """
 
 from __future__ import annotations
@@ -32,10 +34,8 @@ _REFUSED = {
     g.Import: ("import inside the function", "import at module level"),
     g.ImportFrom: ("import inside the function", "import at module level"),
     g.Raise: ("raise", "validate inputs before calling the gradient"),
-    g.ListComp: ("list comprehensions", "write a for loop that fills an array"),
     g.SetComp: ("set comprehensions", "write a for loop"),
     g.DictComp: ("dict comprehensions", "write a for loop"),
-    g.GeneratorExp: ("generator expressions", "write a for loop, or use np.sum on an array"),
     g.Dict: ("dict literals", "use separate variables or arrays"),
     g.Set: ("set literals", "use arrays"),
     g.JoinedStr: ("f-strings", "remove string formatting from the differentiated function"),

@@ -1,0 +1,242 @@
+"""The Python people write in numeric code: comprehensions, generator expressions, builtin
+``sum``, tuple and list literals of differentiated values, side effects, callables and bounded
+recursion.
+
+Each case is checked against central finite differences in float64 with ``grad`` in Python mode
+and under ``jit=True`` (one compiled function per case, reused), and with ``jvp`` in Python
+mode along a random direction. Refusals are checked for their location and hint.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import adjoint
+from adjoint.errors import UnsupportedSyntaxError
+from adjoint.testing import check_grad
+
+CASES = []
+
+
+def case(*args, wrt=0, jit=True):
+    def register(fn):
+        CASES.append(pytest.param(fn, args, wrt, jit, id=fn.__name__))
+        return fn
+    return register
+
+
+V3 = np.array([0.7, -1.3, 2.1])
+V4 = np.array([0.4, 1.1, -0.8, 1.6])
+
+
+# -- comprehensions and generator expressions ---------------------------------------------------
+
+@case(V3)
+def sum_of_generator_over_range(x):
+    return sum(x[i] * x[i] for i in range(len(x)))
+
+
+@case(V4)
+def sum_of_generator_with_filter(x):
+    return sum(v * v * v for v in x if v > 0)
+
+
+@case(V3, 0.5, wrt=(0, 1))
+def np_sum_of_list_comprehension(x, w):
+    return np.sum([w * np.sin(v) for v in x])
+
+
+@case(V4)
+def max_of_generator(x):
+    return max(math.sin(v) for v in x)
+
+
+@case(V3, V3[::-1].copy(), wrt=(0, 1))
+def min_over_zip(x, y):
+    return min(a * b + a for a, b in zip(x, y))
+
+
+@case(V3)
+def np_array_of_comprehension(x):
+    r = np.array([x[i] ** 2 for i in range(len(x))])
+    return np.sum(r * x)
+
+
+@case(V3)
+def np_stack_of_arrays(x):
+    rows = np.stack([x * k + np.cos(x) for k in range(3)])
+    return np.sum(rows ** 2)
+
+
+@case(V4)
+def np_concatenate_of_slices(x):
+    r = np.concatenate([x[:k] * k for k in range(1, 4)])
+    return np.sum(r * r)
+
+
+@case(V4)
+def enumerate_with_filter(x):
+    r = np.array([k * v for k, v in enumerate(x) if k != 1])
+    return np.sum(np.sin(r))
+
+
+@case(V3)
+def list_comprehension_bound_to_a_name(x):
+    squares = [v * v for v in x]
+    s = 0.0
+    for k in range(len(squares)):
+        s = s + squares[k] * (k + 1)
+    return s + squares[0]
+
+
+@case(V3)
+def loop_over_a_generator(x):
+    s = 0.0
+    for v in (t * 2.0 for t in x if t < 2.0):
+        s = s + v * v
+    return s
+
+
+@case(V3)
+def nested_generators(x):
+    return sum(sum(a * b for b in x) for a in x) + sum(a * b for a in x for b in x if a < b)
+
+
+@case(V3)
+def comprehension_variable_does_not_leak(x):
+    v = 2.0
+    s = sum(v * v for v in x)
+    return s * v
+
+
+@case(V3)
+def builtin_sum_of_array(x):
+    return sum(x * x)
+
+
+@case(1.3, 0.4, wrt=(0, 1))
+def builtin_sum_of_list_literal(x, y):
+    return sum([x, y, x * y], 1.0)
+
+
+@case(np.arange(6.0).reshape(2, 3) / 5.0, jit=False)  # Numba: an int start unified with rows
+def builtin_sum_of_matrix_rows(m):
+    return np.sum(sum(m) ** 2)
+
+
+# -- tuple and list literals of differentiated values -------------------------------------------
+
+@case(1.3, 0.4, wrt=(0, 1))
+def tuple_literal_indexed(x, y):
+    p = (x * y, x - y)
+    return p[0] + 2.0 * p[-1]
+
+
+@case(1.3, 0.4, wrt=(0, 1))
+def tuple_literal_unpacked(x, y):
+    p = (x * y, x - y)
+    q = p
+    a, b = q
+    return a * b + len(p)
+
+
+@case(1.3, 0.4, wrt=(0, 1))
+def list_literal_to_numpy(x, y):
+    parts = [x * y, np.sin(x), y]
+    v = np.array(parts)
+    return np.sum(v * v) + sum(parts)
+
+
+@case(1.3, wrt=0)
+def nested_tuple_literal(x):
+    t = ((x, x * 2.0), 3.0)
+    (a, b), c = t
+    inner = t[0]
+    return a * b * c + inner[1]
+
+
+@case(V3)
+def tuple_literal_in_a_loop(x):
+    s = 0.0
+    for v in x:
+        pair = (v * v, np.cos(v))
+        s = s + pair[0] * pair[1]
+    return s
+
+
+_BUILT = {}
+
+
+def _jitted(fn, wrt, mode):
+    key = (fn, mode)
+    if key not in _BUILT:
+        _BUILT[key] = adjoint.grad(fn, wrt=wrt, jit=(mode == "jit"))
+    return _BUILT[key]
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+@pytest.mark.parametrize("fn, args, wrt, jit", CASES)
+def test_grad_against_finite_differences(fn, args, wrt, jit, mode):
+    if mode == "jit" and not jit:
+        pytest.skip("Numba cannot compile this case (documented)")
+    check_grad(fn, *args, wrt=wrt, grad_fn=_jitted(fn, wrt, mode))
+    if mode == "jit":
+        expected = _jitted(fn, wrt, "python")(*args)
+        got = _jitted(fn, wrt, "jit")(*args)
+        for e, o in zip(np.atleast_1d(expected) if not isinstance(expected, tuple) else expected,
+                        np.atleast_1d(got) if not isinstance(got, tuple) else got):
+            np.testing.assert_allclose(o, e, rtol=1e-10)
+
+
+@pytest.mark.parametrize("fn, args, wrt, jit", CASES)
+def test_jvp_against_finite_differences(fn, args, wrt, jit):
+    positions = wrt if isinstance(wrt, tuple) else (wrt,)
+    rng = np.random.default_rng(7)
+    tangents = [rng.standard_normal(np.shape(args[p])) if np.ndim(args[p]) else
+                float(rng.standard_normal()) for p in positions]
+    value, tangent = adjoint.jvp(fn, wrt=wrt)(*args, *tangents)
+    eps = 1e-6
+
+    def moved(sign):
+        out = list(args)
+        for p, t in zip(positions, tangents):
+            out[p] = args[p] + sign * eps * np.asarray(t) if np.ndim(args[p]) else \
+                args[p] + sign * eps * t
+        return fn(*out)
+
+    assert value == pytest.approx(fn(*args), rel=1e-12)
+    assert tangent == pytest.approx((moved(1) - moved(-1)) / (2 * eps), rel=1e-5, abs=1e-7)
+
+
+# -- refusals ---------------------------------------------------------------------------------
+
+def comprehension_in_conditional(x, flag):
+    return sum(v for v in x) if flag else 0.0
+
+
+def comprehension_passed_elsewhere(x):
+    return np.prod([v for v in x])
+
+
+def list_literal_indexed_by_a_variable(x, k):
+    p = [x, x * x]
+    return p[k]
+
+
+@pytest.mark.parametrize("fn, args, message, hint", [
+    (comprehension_in_conditional, (V3, True), "may be skipped or evaluated again",
+     "on a line of its own"),
+    (comprehension_passed_elsewhere, (V3,), "this use of a comprehension", "feed it to sum"),
+    (list_literal_indexed_by_a_variable, (1.0, 1), "list or tuple of differentiated values",
+     "np.array"),
+])
+def test_refusals_are_located(fn, args, message, hint):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        adjoint.grad(fn)(*args)
+    err = info.value
+    assert message in str(err) and hint in (err.hint or "")
+    assert err.filename == __file__
+    assert fn.__code__.co_firstlineno < err.lineno <= fn.__code__.co_firstlineno + 2
