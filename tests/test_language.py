@@ -240,3 +240,86 @@ def test_refusals_are_located(fn, args, message, hint):
     assert message in str(err) and hint in (err.hint or "")
     assert err.filename == __file__
     assert fn.__code__.co_firstlineno < err.lineno <= fn.__code__.co_firstlineno + 2
+
+
+# -- side effects: print, assert, discarded calls ------------------------------------------------
+
+RECORDED = []
+
+
+def _record(value):
+    RECORDED.append(value)
+
+
+def noisy(x, n):
+    print("start", n)
+    y = 0.0
+    for i in range(n):
+        y = y + math.sin(x * i)
+        print("step", i)
+    assert y < 100.0, "y too large"
+    return y * x
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+def test_print_and_assert_run_once_in_order(mode, capfd):
+    dnoisy = adjoint.grad(noisy, jit=(mode == "jit"))
+    check_grad(noisy, 0.5, 3, grad_fn=dnoisy)
+    capfd.readouterr()
+    dnoisy(0.5, 3)
+    assert capfd.readouterr().out.split("\n") == [
+        "start 3", "step 0", "step 1", "step 2", ""]
+
+
+def logged(x, n):
+    _record(n)
+    return x * n
+
+
+def test_discarded_call_on_other_values_runs_once():
+    RECORDED.clear()
+    assert adjoint.grad(logged)(0.5, 3) == 3.0
+    assert RECORDED == [3]
+    with pytest.raises(adjoint.JitError):  # Numba cannot append to a global list
+        adjoint.grad(logged, jit=True)(0.5, 3)
+
+
+def printed(x):
+    y = x * x
+    print("y", y)
+    assert np.all(y >= 0.0), "a square is never negative"
+    return np.sum(y)
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+def test_print_of_differentiated_values(mode, capfd):
+    dprinted = adjoint.grad(printed, jit=(mode == "jit"))
+    np.testing.assert_allclose(dprinted(np.array([1.0, 2.0])), [2.0, 4.0])
+    out = capfd.readouterr().out
+    assert out.count("y [") == 1 and "1." in out and "4." in out
+    value, tangent = adjoint.jvp(printed)(np.array([1.0, 2.0]), np.ones(2))
+    assert tangent == pytest.approx(6.0) and capfd.readouterr().out.count("y [") == 1
+
+
+def asserting(x):
+    assert x < 1.0, "x must be below 1"
+    return x * x
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+def test_assert_keeps_its_message(mode):
+    dasserting = adjoint.grad(asserting, jit=(mode == "jit"))
+    assert dasserting(0.5) == pytest.approx(1.0)
+    with pytest.raises(AssertionError, match="x must be below 1"):
+        dasserting(2.0)
+
+
+def records_a_differentiated_value(x):
+    _record(x)
+    return x * x
+
+
+def test_discarded_call_on_a_differentiated_value_is_refused():
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        adjoint.grad(records_a_differentiated_value)(1.0)
+    assert "is discarded" in str(info.value) and "stop_gradient" in info.value.hint

@@ -12,6 +12,7 @@ from __future__ import annotations
 from . import grammar as g
 from .analysis.activity import activity, resolve
 from .analysis.defuse import int_names, mutated_names
+from .analysis.effects import check_effects
 from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
 from .pipeline import Derived, front, resolve_wrt, runtime_fields, user_located
@@ -60,6 +61,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     out_names = [a.id for a in out_atoms if isinstance(a, g.Name)]
     body = fdef.body[:-1]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
+    check_effects(body, wrt_names, ctx, locals_)
     name = ctx.namer.fresh("jvp_" + fdef.name)
     ints = int_names(body, ctx, locals_)
     forward = ForwardAD(ctx, active=active, local_names=locals_, mutated=mutated_names(body),

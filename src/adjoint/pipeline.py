@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from . import grammar as g
 from .analysis.activity import activity
 from .analysis.defuse import int_names, mutated_names, needed_names
+from .analysis.effects import check_effects
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
@@ -245,6 +246,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     body = fdef.body[:-1]
     out_names = [a.id for a in _outputs(ret) if isinstance(a, g.Name)]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
+    check_effects(body, wrt_names, ctx, locals_)
     mutated = mutated_names(body)
     ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params, ctx)
     *body, ret = ssa(body + [ret])

@@ -59,14 +59,11 @@ def check_syntax(fdef, info):
                 raise info.error(UnsupportedSyntaxError, f"{kind}/else cannot be differentiated",
                                  node, "use a flag variable set before break instead of else")
             if isinstance(node, g.Expr) and not isinstance(
-                    node.value, (g.Constant, g.Yield, g.YieldFrom, g.Await)) and \
-                    not is_list_append(node) and not is_helper_call(node, info):
+                    node.value, (g.Constant, g.Yield, g.YieldFrom, g.Await, g.Call)):
                 raise info.error(
                     UnsupportedSyntaxError,
-                    "expression statements (a call whose result is discarded) cannot be "
-                    "differentiated", node,
-                    "assign the result to a variable, or move side effects such as print "
-                    "outside the differentiated function")
+                    "an expression statement that is not a call does nothing", node,
+                    "drop it, or assign the value to a variable")
             if isinstance(node, g.AnnAssign):
                 raise info.error(UnsupportedSyntaxError, "annotated assignments are not "
                                  "supported", node, "drop the annotation: `x = value`")

@@ -100,14 +100,22 @@ class ToANF:
         elif isinstance(stmt, (g.Break, g.Pass)):
             self._emit(stmt)
         elif isinstance(stmt, g.Assert):
-            self._emit(g.Assert(test=self._atom(stmt.test), msg=None))
+            test = self._atom(stmt.test)
+            msg = None if stmt.msg is None else self._atom(stmt.msg)
+            self._emit(g.Assert(test=test, msg=msg))
         elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Constant):
             pass  # docstring or bare constant
         elif isinstance(stmt, g.Expr) and is_helper_call(stmt, self.info):
             self._bind(self._expr(stmt.value))  # inlined later; the result is dropped
-        elif isinstance(stmt, g.Expr) and is_list_append(stmt):
+        elif isinstance(stmt, g.Expr) and is_list_append(stmt) and \
+                stmt.value.func.value.id in self.locals:
             call = stmt.value
             self._emit(g.expr_stmt(g.call(g.clone(call.func), self._atom(call.args[0]))))
+        elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Call):
+            # print(...), log(x): kept for its side effect (never dead), in order
+            effect = g.assign(self.namer.fresh("effect"), self._expr(stmt.value))
+            effect.adjoint_effect = True
+            self._emit(effect)
         else:
             raise self.info.error(UnsupportedSyntaxError,
                                   f"{type(stmt).__name__} statements are not supported", stmt,

@@ -119,6 +119,9 @@ class InlineCalls:
         try:
             fdef, info = parse_function(fn)
             check_syntax(fdef, info)
+            if not fdef.body or not isinstance(fdef.body[-1], g.Return):
+                # falling off the end returns None (a helper called for its side effect)
+                fdef.body.append(g.copy_location(g.return_(g.const(None)), fdef.body[-1]))
             for node in g.walk(fdef):
                 if g.is_stmt(node):
                     node.adjoint_origin = info  # errors in the callee point at its file
