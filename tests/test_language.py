@@ -9,8 +9,11 @@ mode along a random direction. Refusals are checked for their location and hint.
 
 from __future__ import annotations
 
+import functools
+import linecache
 import math
 
+import numba
 import numpy as np
 import pytest
 
@@ -323,3 +326,136 @@ def test_discarded_call_on_a_differentiated_value_is_refused():
     with pytest.raises(UnsupportedSyntaxError) as info:
         adjoint.grad(records_a_differentiated_value)(1.0)
     assert "is discarded" in str(info.value) and "stop_gradient" in info.value.hint
+
+
+# -- callables: partial, lambda, closures, notebook cells, numba.njit -----------------------------
+
+def _power(x, p, scale=1.0):
+    return scale * x ** p
+
+
+cube = functools.partial(_power, p=3)
+two_to_the = functools.partial(_power, 2.0, scale=0.5)
+square = lambda x: x * x  # noqa: E731 (a lambda at module level is the point)
+WEIGHTS = np.array([0.5, -1.0, 2.0])
+weighted_power = functools.partial(_power, scale=WEIGHTS)
+
+
+def _make_closure(a):
+    def scaled_sin(x):
+        return np.sum(a * np.sin(x) + square(x))
+    return scaled_sin
+
+
+scaled_sin = _make_closure(1.7)
+
+
+@numba.njit
+def _nb_energy(x, y):
+    s = 0.0
+    for i in range(x.shape[0]):
+        s += math.sin(x[i]) * y
+    return s
+
+
+@case(1.3)
+def calls_partials_and_a_lambda(x):
+    return cube(x) + two_to_the(x) + square(x)
+
+
+@case(V3)
+def calls_a_partial_bound_to_an_array(x):
+    return np.sum(weighted_power(x, 2))
+
+
+@case(V3)
+def calls_a_closure(x):
+    return scaled_sin(x) * 2.0
+
+
+@case(V3, 0.8, wrt=(0, 1))
+def calls_an_njit_function(x, y):
+    return _nb_energy(x, y) * y
+
+
+CALLABLES = [
+    pytest.param(cube, (1.3,), id="partial"),
+    pytest.param(square, (1.3,), id="module_lambda"),
+    pytest.param(lambda v: np.sum(v ** 3) + v[0], (V3,), id="inline_lambda"),
+    pytest.param(scaled_sin, (V3,), id="closure"),
+    pytest.param(_nb_energy, (V3, 0.8), id="njit"),
+]
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+@pytest.mark.parametrize("fn, args", CALLABLES)
+def test_transforming_callables(fn, args, mode):
+    check_grad(fn, *args, grad_fn=adjoint.grad(fn, jit=(mode == "jit")))
+
+
+def test_function_defined_in_a_notebook_cell():
+    source = "def cell_cube(x):\n    return x ** 3 + x\n"
+    filename = "<ipython-input-7-0123456789ab>"
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {}
+    exec(compile(source, filename, "exec"), namespace)
+    assert adjoint.grad(namespace["cell_cube"])(2.0) == pytest.approx(13.0)
+    assert adjoint.grad(namespace["cell_cube"], jit=True)(2.0) == pytest.approx(13.0)
+
+
+def two_lambdas_on_one_line():
+    return (lambda x: x * x), (lambda x: x + x)
+
+
+def test_two_lambdas_on_one_line_are_refused():
+    first, _ = two_lambdas_on_one_line()
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        adjoint.grad(first)(1.0)
+    assert "2 lambdas" in str(info.value) and "line of its own" in info.value.hint
+    assert info.value.lineno == two_lambdas_on_one_line.__code__.co_firstlineno + 1
+
+
+# -- recursion bounded by an int argument ---------------------------------------------------------
+
+def power(x, n):
+    return 1.0 if n == 0 else x * power(x, n - 1)
+
+
+def fib_like(x, n):
+    if n <= 1:
+        return x
+    return fib_like(x, n - 1) + math.sin(fib_like(x, n - 2))
+
+
+@case(1.3)
+def calls_bounded_recursion(x):
+    return power(x, 3) + fib_like(x, 4)
+
+
+@pytest.mark.parametrize("mode", ["python", "jit"])
+def test_recursive_function_specialised_per_int_value(mode):
+    dpower = adjoint.grad(power, jit=(mode == "jit"))
+    for n in (0, 1, 4, 2):
+        assert dpower(1.3, n) == pytest.approx(n * 1.3 ** (n - 1) if n else 0.0, rel=1e-12)
+    value, tangent = adjoint.jvp(fib_like)(0.4, 5, 1.0)
+    assert value == pytest.approx(fib_like(0.4, 5))
+    check_grad(fib_like, 0.4, 5)
+
+
+def recursion_with_a_runtime_depth(x, n):
+    k = n + 1
+    return power(x, k)
+
+
+def recursion_without_an_int(x):
+    return x if x < 0.1 else recursion_without_an_int(x * 0.5)
+
+
+@pytest.mark.parametrize("fn, line", [(recursion_with_a_runtime_depth, 2),
+                                      (recursion_without_an_int, 1)])
+def test_unbounded_recursion_is_refused(fn, line):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        adjoint.grad(fn)(1.0, 2) if fn is recursion_with_a_runtime_depth else \
+            adjoint.grad(fn)(1.0)
+    assert "recursive call" in str(info.value) and "int argument" in info.value.hint
+    assert info.value.lineno == fn.__code__.co_firstlineno + line

@@ -99,6 +99,9 @@ class Transformed:
         self._fast = {}  # argument types (no arrays) -> ready callable
         self._last = None
         self._params = None
+        # positions of int parameters of a recursive function: their values are part of the
+        # kinds (the recursion is inlined to the depth they give), and no fast path skips them
+        self._values = pipeline.value_parameters(f)
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{kind}({getattr(f, '__name__', 'f')})"
 
@@ -107,7 +110,7 @@ class Transformed:
         """The Derived code for arguments like ``example_args`` (generic without them)."""
         if example_args:
             example_args = self._complete(example_args)
-        kinds = tuple(map(_kind, example_args)) if example_args else None
+        kinds = self._kinds(example_args) if example_args else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
 
     def derive_for_kinds(self, kinds):
@@ -210,12 +213,19 @@ class Transformed:
 
     def _entry(self, args):
         """(what to call, Derived) for arguments of these kinds, prepared on first use."""
-        key = tuple(map(_kind, args))
+        key = self._kinds(args)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._prepare(key, args)
         self._last = entry[1]
         return entry
+
+    def _kinds(self, args):
+        kinds = tuple(map(_kind, args))
+        if self._values:
+            kinds = tuple(("int", a) if k in self._values and type(a) is int else kind
+                          for k, (kind, a) in enumerate(zip(kinds, args)))
+        return kinds
 
     def _slow(self, args):
         full = self._complete(args)
@@ -239,7 +249,9 @@ class Transformed:
             # array for each array (checked on this first call): nothing to convert on later
             # calls with these types; the dispatcher is called directly.
             ready = caller(target.dispatcher, derived, "hidden", arity=len(args))
-        if any(t is np.ndarray for t in types):
+        if self._values:
+            pass  # int values select the code: every call goes through _entry
+        elif any(t is np.ndarray for t in types):
             arrays = tuple([(a.ndim, a.dtype) for a in args if type(a) is np.ndarray])
             self._fast.setdefault(types, {})[arrays] = ready
         elif all(t in (float, int, bool) for t in types):

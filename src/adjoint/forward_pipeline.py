@@ -15,7 +15,7 @@ from .analysis.defuse import int_names, mutated_names
 from .analysis.effects import check_effects
 from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
-from .pipeline import Derived, front, resolve_wrt, runtime_fields, user_located
+from .pipeline import Derived, front, plain_kinds, resolve_wrt, runtime_fields, user_located
 from .template import ZERO_NAME
 from .transforms.forward import ForwardAD
 from .transforms.simplify import Simplify
@@ -52,6 +52,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     source compiles with ``numba.njit`` (:func:`adjoint.jit.njit_derived`).
     """
     ctx, fdef, locals_, user_names = front(fn, kinds)
+    kinds = plain_kinds(kinds)
     info = ctx.info
     params = [a.id for a in fdef.args.args]
     wrt_names, single = resolve_wrt(fdef, wrt, info)

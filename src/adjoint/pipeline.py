@@ -36,6 +36,7 @@ from .transforms.inline import InlineCalls
 from .transforms.literals import SplitLiterals
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
+from .transforms.specialize import recursive, specialize_ints
 from .transforms.ssa import RenameNeeded
 from .transforms.views import SeparateViews
 
@@ -94,13 +95,38 @@ def _normalize_callee(fdef, info):
     return normalize(fdef, info, namer)
 
 
+def value_parameters(fn):
+    """Positions of the parameters whose int values the code for a recursive ``fn`` is
+    specialised to (all of them: the recursion is inlined as deep as the values take it);
+    empty for other functions (and for anything that cannot be parsed here: the transform
+    reports that when it is called)."""
+    try:
+        fdef, _ = parse_callable(fn)
+    except (AdjointError, TypeError, ValueError):
+        return frozenset()
+    return frozenset(range(len(fdef.args.args))) if recursive(fdef) else frozenset()
+
+
+def plain_kinds(kinds):
+    """Kinds without int values: ``("int", 3)`` is a ``"scalar"``."""
+    if kinds is None:
+        return None
+    return tuple("scalar" if isinstance(k, tuple) else k for k in kinds)
+
+
 def front(fn, kinds=None):
     """Parse, normalize and inline ``fn``: (ctx, fdef, local names, user names). ``fn`` may be
-    a transformed function: its generated code is what gets transformed (higher order)."""
+    a transformed function: its generated code is what gets transformed (higher order). A kind
+    ``("int", value)`` fixes an int parameter of a recursive function to its value."""
     from .api import Transformed
     if isinstance(fn, Transformed):
         fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_callable(fn)
+    values = {a.id: k[1] for a, k in zip(fdef.args.args, kinds or ())
+              if isinstance(k, tuple) and k[0] == "int"}
+    if values:
+        specialize_ints(fdef, values, keep_parameters=True)
+    kinds = plain_kinds(kinds)
     ctx = Context(info, _local_names(fdef))
     _rename_apart(fdef, ctx.namer)
     user_names = _local_names(fdef)
@@ -232,7 +258,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
     """
     ctx, fdef, locals_, user_names = front(fn, kinds)
     params = [a.id for a in fdef.args.args]
-    kinds = _complete_kinds(kinds, fdef)
+    kinds = _complete_kinds(plain_kinds(kinds), fdef)
     wrt_names, single = resolve_wrt(fdef, wrt, ctx.info) if mode != "primal" else ([], True)
     ret = fdef.body[-1]
     outputs = len(ret.value.elts) if isinstance(ret.value, g.Tuple) else 1

@@ -83,10 +83,10 @@ def is_list_append(stmt):
 def is_helper_call(stmt, info):
     """``helper(...)`` as a statement, ``helper`` a plain Python function of the user's: it is
     inlined, so what it writes into its array arguments is seen (its result is dropped)."""
-    from ..transforms.inline import is_user_function
+    from ..transforms.inline import peel_callable
     from .activity import resolve
     v = stmt.value if isinstance(stmt, g.Expr) else None
     if not isinstance(v, g.Call) or not isinstance(v.func, (g.Name, g.Attribute)):
         return False
     found, obj = resolve(v.func, info)
-    return found and is_user_function(obj)
+    return found and peel_callable(obj) is not None

@@ -17,6 +17,7 @@ exists at run time.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sysconfig
 import types
@@ -26,7 +27,10 @@ from ..analysis.activity import dotted_name, resolve
 from ..analysis.syntax import check_syntax
 from ..errors import AdjointError, NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
-from ..source import parse_function
+from ..source import numba_py_func, parse_function
+from .specialize import recursive, specialize_ints
+
+MAX_DEPTH = 64  # calls inlined into each other, recursion included
 
 
 def is_user_function(obj):
@@ -34,6 +38,23 @@ def is_user_function(obj):
     which are differentiated by their rules or not at all)."""
     return (isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
             and not (obj.__module__ or "").startswith("adjoint."))
+
+
+def peel_callable(obj):
+    """``(function, bound positional values, bound keyword values)`` for a callable whose
+    source adjoint inlines: a plain user function, a ``functools.partial`` of one (its bound
+    arguments are constants of the call), or an ``@numba.njit`` function (its Python source,
+    ``.py_func``; under ``jit=True`` the inlined code is compiled with the rest). None for
+    anything else."""
+    if isinstance(obj, functools.partial):
+        inner = peel_callable(obj.func)
+        if inner is None:
+            return None
+        fn, args, keywords = inner
+        return fn, args + list(obj.args), {**keywords, **obj.keywords}
+    if registry.lookup(obj) is None:
+        obj = numba_py_func(obj) or obj
+    return (obj, [], {}) if is_user_function(obj) else None
 
 
 def _library_dirs():
@@ -69,8 +90,9 @@ class InlineCalls:
                 if isinstance(value, g.Call):
                     found, obj = resolve(value.func, self.info) if not self._is_method(
                         value) else (False, None)
-                    if found and is_user_function(obj):
-                        out.extend(self._inline(stmt, obj))
+                    peeled = peel_callable(obj) if found else None
+                    if peeled is not None:
+                        out.extend(self._inline(stmt, *peeled))
                         continue
                 if isinstance(value, g.Subscript) and isinstance(value.value, g.Name) and \
                         value.value.id in self.tuples and g.is_const(value.slice):
@@ -111,14 +133,12 @@ class InlineCalls:
                     f"the tuple returned by a helper ({node.id}) can only be unpacked or "
                     "indexed with a constant", stmt, "unpack it: `a, b = helper(x)`")
 
-    def _inline(self, stmt, fn):
-        if fn in self.stack or len(self.stack) > 20:
-            raise self.ctx.error(UnsupportedSyntaxError,
-                                 f"recursive call to {fn.__name__} cannot be differentiated",
-                                 stmt, "rewrite the recursion as a loop")
+    def _inline(self, stmt, fn, bound_args=(), bound_keywords=None):
+        binding = self._bind(stmt, fn, bound_args, bound_keywords or {})
         try:
             fdef, info = parse_function(fn)
             check_syntax(fdef, info)
+            key = self._specialize(stmt, fn, fdef, binding)
             if not fdef.body or not isinstance(fdef.body[-1], g.Return):
                 # falling off the end returns None (a helper called for its side effect)
                 fdef.body.append(g.copy_location(g.return_(g.const(None)), fdef.body[-1]))
@@ -134,7 +154,7 @@ class InlineCalls:
                 for node in g.walk(s):
                     if isinstance(node, g.Name) and node.id in renames:
                         node.id = renames[node.id]
-            body = InlineCalls(self.ctx, self.normalize, self.stack + (fn,))(
+            body = InlineCalls(self.ctx, self.normalize, self.stack + (key,))(
                 fdef.body, info, set(renames.values()))
         except AdjointError as err:
             if not _is_library(fn):
@@ -147,7 +167,6 @@ class InlineCalls:
                 "returning one cotangent per input; or wrap the call in "
                 "adjoint.stop_gradient(...) if its derivative should be zero") from err
         self.ctx.collect_globals(body, set(renames.values()), info)
-        binding = self._bind(stmt, fn, fdef, info)
         out = [g.copy_location(g.assign(renames[p], binding[p]), stmt) for p in params]
         ret = body[-1]
         assert isinstance(ret, g.Return)
@@ -164,11 +183,35 @@ class InlineCalls:
         self.locals |= set(renames.values())
         return out
 
-    def _bind(self, stmt, fn, fdef, info):
+    def _specialize(self, stmt, fn, fdef, binding):
+        """The key of this inlining on the stack of calls being inlined: the function, and
+        for a recursive one the values of its int arguments, which are substituted into its
+        body (:mod:`.specialize`) so that the recursion ends where Python's does."""
+        ints = {p: v.value for p, v in binding.items()
+                if isinstance(v, g.Constant) and type(v.value) is int}
+        is_recursive = recursive(fdef) or any(k[0] is fn for k in self.stack)
+        key = (fn, tuple(sorted(ints.items())) if is_recursive else ())
+        if key in self.stack or len(self.stack) >= MAX_DEPTH or (is_recursive and not ints):
+            deep = len(self.stack) >= MAX_DEPTH
+            raise self.ctx.error(
+                UnsupportedSyntaxError,
+                f"recursive call to {fn.__name__} cannot be differentiated" + (
+                    f": it recurses deeper than {MAX_DEPTH} calls" if deep else ""),
+                stmt, "rewrite the recursion as a loop; recursion is differentiated when "
+                "an int argument known where it is called (a literal, or an int argument of "
+                "the function you differentiate) bounds its depth")
+        if is_recursive:
+            specialize_ints(fdef, ints)
+        return key
+
+    def _bind(self, stmt, fn, bound_args, bound_keywords):
         call = stmt.value
         sig = inspect.signature(fn)
+        prefix = [self._constant(fn, v) for v in bound_args]
+        keywords = {k: self._constant(fn, v) for k, v in bound_keywords.items()}
+        keywords.update({k.arg: k.value for k in call.keywords})
         try:
-            bound = sig.bind(*call.args, **{k.arg: k.value for k in call.keywords})
+            bound = sig.bind(*prefix, *call.args, **keywords)
         except TypeError as exc:
             raise self.ctx.error(UnsupportedSyntaxError, f"bad call to {fn.__name__}: {exc}",
                                  stmt, "check the arguments") from None
@@ -185,3 +228,10 @@ class InlineCalls:
                         "pass the argument explicitly")
                 values[name] = g.const(default)
         return values
+
+    def _constant(self, fn, value):
+        """An atom for a value bound by a ``functools.partial``."""
+        if isinstance(value, (int, float, bool, str, type(None))):
+            return g.const(value)
+        base = fn.__name__ if fn.__name__.isidentifier() else "lambda"
+        return g.name(self.ctx.bind_global(self.ctx.namer.fresh(f"{base}_bound"), value))
