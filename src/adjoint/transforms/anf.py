@@ -9,7 +9,9 @@ this core grammar (an *atom* is a name, a constant, or a reference to a global s
     if atom: ... else: ...
     for name in range(atom, atom, atom): ...
     while atom: ...                          # the test is recomputed at the end of the body
-    break | pass | assert atom | return atom(s)
+    break | pass | assert atom[, atom] | return atom(s)
+    effect = f(atom, ...)                    # a call made for its side effect (print(...)):
+                                             # marked ``adjoint_effect``, never dead
 
 Desugared on the way: augmented assignment, tuple unpacking, conditional expressions,
 ``and``/``or`` (short-circuit kept, as ``if``), chained comparisons, ``for`` over arrays,
