@@ -135,8 +135,9 @@ def defines_class(x):
 
 
 def defines_nested_function(x):
-    def inner(v):  # refused
-        return v * v
+    if x > 0:
+        def inner(v):  # refused: a local function defined in a branch
+            return v * v
 
     return inner(x)
 
@@ -164,7 +165,7 @@ SYNTAX_CASES = [
     pytest.param(star_args, ("*args",), id="star-args"),
     pytest.param(star_kwargs, ("**kwargs",), id="star-kwargs"),
     pytest.param(defines_class, ("class",), id="class-def"),
-    pytest.param(defines_nested_function, ("nested", "def"), id="nested-def"),
+    pytest.param(defines_nested_function, ("def", "branch"), id="nested-def"),
     pytest.param(uses_del, ("del",), id="del"),
     pytest.param(imports_inside, ("import",), id="import"),
 ]

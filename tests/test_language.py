@@ -459,3 +459,47 @@ def test_unbounded_recursion_is_refused(fn, line):
             adjoint.grad(fn)(1.0)
     assert "recursive call" in str(info.value) and "int argument" in info.value.hint
     assert info.value.lineno == fn.__code__.co_firstlineno + line
+
+
+# -- functions defined inside the differentiated function ---------------------------------------
+
+@case(0.7, 1.5, wrt=(0, 1))
+def local_def_lambda_and_closure(x, a):
+    def scaled(v):
+        return a * math.sin(v)
+    sq = lambda v: v * v  # noqa: E731
+    def both(v, k=2.0):
+        return scaled(v) + sq(v) * k
+    a = a * 2.0  # a closure reads the value at the call
+    return both(x) + scaled(x * 2.0)
+
+
+@case(1.3)
+def local_recursive_def(x):
+    def fact(v, n):
+        return 1.0 if n == 0 else v * fact(v, n - 1)
+    return fact(x, 3)
+
+
+def local_function_returned(x):
+    def h(v):
+        return v
+    return h
+
+
+def local_function_in_a_branch(x):
+    if x > 0:
+        def h(v):
+            return v
+    return x
+
+
+@pytest.mark.parametrize("fn, line, message", [
+    (local_function_returned, 3, "can only be called"),
+    (local_function_in_a_branch, 2, "inside a branch"),
+])
+def test_local_functions_used_otherwise_are_refused(fn, line, message):
+    with pytest.raises(UnsupportedSyntaxError) as info:
+        adjoint.grad(fn)(1.0)
+    assert message in str(info.value) and "module level" in info.value.hint
+    assert info.value.lineno == fn.__code__.co_firstlineno + line

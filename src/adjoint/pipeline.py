@@ -1,8 +1,8 @@
 """The pipeline: the one place where the order of the stages lives.
 
-    source ─parse─▶ gast ─check─▶ ─literals─▶ ─comprehensions─▶ ─control─▶ ─anf─▶ ─inline─▶
-           ─views─▶ ─activity─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶ ─simplify─▶ ─emit─▶ Python source
-           ─compile─▶ function
+    source ─parse─▶ gast ─check─▶ ─local functions─▶ ─literals─▶ ─comprehensions─▶ ─control─▶
+           ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶ ─effects─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶ ─simplify─▶
+           ─emit─▶ Python source ─compile─▶ function
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
 returns a :class:`Derived`: the generated source, the compiled function and what the API needs
@@ -34,6 +34,7 @@ from .transforms.comprehensions import DesugarComprehensions
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls
 from .transforms.literals import SplitLiterals
+from .transforms.local_functions import HoistLocalFunctions, local_functions
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.specialize import recursive, specialize_ints
@@ -84,8 +85,10 @@ def normalize(fdef, info, namer):
 
 
 def desugar(fdef, info, namer):
-    """The front-end desugarings, before control normalization: tuple/list literals split
-    into names, then comprehensions and builtin ``sum`` into loops."""
+    """The front-end desugarings, before control normalization: local functions hoisted
+    (inlined later, with the other helpers), tuple/list literals split into names, then
+    comprehensions and builtin ``sum`` into loops."""
+    HoistLocalFunctions(info)(fdef)
     SplitLiterals(namer, info, [a.id for a in fdef.args.args])(fdef)
     DesugarComprehensions(namer, info, _local_names(fdef))(fdef)
 
@@ -132,7 +135,7 @@ def front(fn, kinds=None):
     user_names = _local_names(fdef)
     fdef, locals_ = normalize(fdef, info, ctx.namer)
     ctx.collect_globals(fdef.body, locals_, info)
-    inliner = InlineCalls(ctx, _normalize_callee)
+    inliner = InlineCalls(ctx, _normalize_callee, local_functions=local_functions(fdef))
     fdef.body = inliner(fdef.body, info, set(locals_))
     fdef.body = SeparateViews(ctx, kinds)(fdef.body, [a.id for a in fdef.args.args],
                                           _local_names(fdef))
@@ -171,7 +174,8 @@ def stages(fn, wrt=0):
     out.append(("anf", g.unparse(fdef)))
     locals_ = _local_names(fdef)
     ctx.collect_globals(fdef.body, locals_, info)
-    fdef.body = InlineCalls(ctx, _normalize_callee)(fdef.body, info, set(locals_))
+    fdef.body = InlineCalls(ctx, _normalize_callee, local_functions=local_functions(fdef))(
+        fdef.body, info, set(locals_))
     out.append(("inline", g.unparse(fdef)))
     fdef.body = SeparateViews(ctx)(fdef.body, [a.id for a in fdef.args.args],
                                    _local_names(fdef))

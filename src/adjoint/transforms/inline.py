@@ -28,6 +28,7 @@ from ..analysis.syntax import check_syntax
 from ..errors import AdjointError, NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
 from ..source import numba_py_func, parse_function
+from .local_functions import LocalFunction, local_functions
 from .specialize import recursive, specialize_ints
 
 MAX_DEPTH = 64  # calls inlined into each other, recursion included
@@ -71,10 +72,11 @@ def _is_library(fn):
 
 
 class InlineCalls:
-    def __init__(self, ctx, normalize, stack=()):
+    def __init__(self, ctx, normalize, stack=(), local_functions=None):
         self.ctx = ctx
         self.normalize = normalize  # fdef, info -> normalized (ANF) fdef, local names
         self.stack = tuple(stack)
+        self.local_functions = dict(local_functions or {})  # defined in the function
 
     def __call__(self, body, info, local_names):
         self.info = info
@@ -87,6 +89,11 @@ class InlineCalls:
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
                 value = stmt.value
+                if isinstance(value, g.Call) and isinstance(value.func, g.Name) and \
+                        value.func.id in self.local_functions and \
+                        value.func.id not in self.locals:
+                    out.extend(self._inline(stmt, self.local_functions[value.func.id]))
+                    continue
                 if isinstance(value, g.Call):
                     found, obj = resolve(value.func, self.info) if not self._is_method(
                         value) else (False, None)
@@ -136,7 +143,8 @@ class InlineCalls:
     def _inline(self, stmt, fn, bound_args=(), bound_keywords=None):
         binding = self._bind(stmt, fn, bound_args, bound_keywords or {})
         try:
-            fdef, info = parse_function(fn)
+            local = isinstance(fn, LocalFunction)
+            fdef, info = fn.parse() if local else parse_function(fn)
             check_syntax(fdef, info)
             key = self._specialize(stmt, fn, fdef, binding)
             if not fdef.body or not isinstance(fdef.body[-1], g.Return):
@@ -154,10 +162,11 @@ class InlineCalls:
                 for node in g.walk(s):
                     if isinstance(node, g.Name) and node.id in renames:
                         node.id = renames[node.id]
-            body = InlineCalls(self.ctx, self.normalize, self.stack + (key,))(
+            visible = {**(self.local_functions if local else {}), **local_functions(fdef)}
+            body = InlineCalls(self.ctx, self.normalize, self.stack + (key,), visible)(
                 fdef.body, info, set(renames.values()))
         except AdjointError as err:
-            if not _is_library(fn):
+            if isinstance(fn, LocalFunction) or not _is_library(fn):
                 raise
             name = dotted_name(stmt.value.func)  # as the user wrote it
             raise self.ctx.error(
