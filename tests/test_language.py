@@ -503,3 +503,13 @@ def test_local_functions_used_otherwise_are_refused(fn, line, message):
         adjoint.grad(fn)(1.0)
     assert message in str(info.value) and "module level" in info.value.hint
     assert info.value.lineno == fn.__code__.co_firstlineno + line
+
+
+@case(0.6, 1.7, wrt=(0, 1), jit=True)
+def comprehensions_over_literals(x, y):
+    parts = (x * y, np.sin(x), y)
+    total = 0.0
+    for p in parts:
+        total = total + p * p
+    r = np.array([v * 2.0 for v in [x, y, x * y] if v > 0.0])
+    return total + sum(q * x for q in (y, 2.0)) + max(v for v in parts) + np.sum(r)

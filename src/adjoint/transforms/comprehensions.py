@@ -12,6 +12,9 @@ on what consumes it:
 * the iterable of a ``for`` loop: the loops are fused (a generator's items are made as the loop
   asks for them, as Python does).
 
+A ``for`` loop over a tuple or list literal (``for v in (a, b)``, also a comprehension's) is
+unrolled, unless it breaks or continues.
+
 Builtin ``sum`` over a list or tuple literal becomes a chain of ``+``; over anything else (an
 array, a list) a loop. Comprehension variables get fresh names (they are local to the
 comprehension in Python). The generated loops are ordinary user code for the later passes
@@ -84,6 +87,9 @@ class DesugarComprehensions:
         elif isinstance(stmt, g.For):
             if isinstance(stmt.iter, _COMPREHENSIONS) and self._fusable(stmt):
                 return self._fuse(stmt)
+            unrolled = self._unroll(stmt)
+            if unrolled is not None:
+                return self._block(unrolled)
             stmt.iter = self._expr(stmt.iter, pre, stmt)
             stmt.body = self._block(stmt.body)
         elif isinstance(stmt, g.Assign) and isinstance(stmt.value, g.ListComp) and \
@@ -289,6 +295,9 @@ class DesugarComprehensions:
 
     def _bound_iterable(self, it, pre):
         """The iterable with its parts bound to names, so that it can be read twice."""
+        if isinstance(it, (g.Tuple, g.List)) and not any(
+                isinstance(e, g.Starred) for e in it.elts):
+            return type(it)(elts=[self._bound(e, pre) for e in it.elts], ctx=g.Load())
         if isinstance(it, g.Call) and any(self._builtin(it.func, f) for f in (
                 "range", "zip", "enumerate")) and not it.keywords:
             it.args = [self._bound(a, pre) for a in it.args]
@@ -332,6 +341,39 @@ class DesugarComprehensions:
         body = [g.copy_location(g.assign(loop.target, comp.elt), loop)] + loop.body
         return self._block([g.copy_location(s, loop) for s in self._loops(
             comp.generators, body)])
+
+    def _unroll(self, loop):
+        """A loop over a tuple or list literal (``for v in (a, b * c)``), unrolled: there is
+        then no sequence of differentiated values to index. None if the loop breaks or
+        continues, except a body ending in its only ``break`` (the first item only)."""
+        items = loop.iter
+        if not isinstance(items, (g.Tuple, g.List)) or any(
+                isinstance(e, g.Starred) for e in items.elts):
+            return None
+        jumps = [s for s in _own_level(loop.body) if isinstance(s, (g.Break, g.Continue))]
+        body = loop.body
+        if jumps == [body[-1]] and isinstance(body[-1], g.Break):
+            items, body = items.elts[:1], body[:-1]
+        elif len(body) == 1 and isinstance(body[0], g.If) and not body[0].orelse and \
+                jumps == [body[0].body[-1]] and isinstance(jumps[0], g.Break):
+            # for v in (a, b): if c: ...; break  ->  a flag skips the items after the break
+            done = self.namer.fresh("done")
+            out = [g.copy_location(g.assign(done, g.const(False)), loop)]
+            for item in items.elts:
+                branch = g.clone(body[0])
+                branch.body[-1] = g.assign(done, g.const(True))
+                out.append(g.copy_location(g.if_(g.unary(g.Not, g.name(done)), [
+                    g.assign(g.clone(loop.target), item), branch]), loop))
+            return out
+        elif jumps:
+            return None
+        else:
+            items = items.elts
+        out = []
+        for item in items:
+            out.append(g.copy_location(g.assign(g.clone(loop.target), item), loop))
+            out.extend(g.clone(s) for s in body)
+        return out or [g.copy_location(g.Pass(), loop)]
 
     # -- helpers -----------------------------------------------------------------------------
     def _scoped(self, comp):

@@ -10,7 +10,8 @@ a tuple or list literal of one length ``n`` (no starred items), and each read of
   (``q = p``: ``q`` is then split too),
 * ``len(p)`` (the constant ``n``),
 * a positional argument of a call (``np.array(p)``, ``sum(p)``), an element of another
-  literal, or the value returned: the literal of its element names is used instead.
+  literal, the iterable of a ``for`` loop or of a comprehension (then unrolled), or the value
+  returned: the literal of its element names is used instead.
 
     p = (x * y, x - y)            p_0, p_1 = x * y, x - y
     return p[0] + 2 * p[1]        return p_0 + 2 * p_1
@@ -82,6 +83,8 @@ class SplitLiterals:
             return True
         if isinstance(parent, (g.Tuple, g.List)) and isinstance(parent.ctx, g.Load):
             return True  # an element of another literal
+        if getattr(parent, "iter", None) is node:
+            return True  # a loop or comprehension over it: unrolled by DesugarComprehensions
         return isinstance(parent, g.Return)
 
     def _in_range(self, node, parent, length):
