@@ -3,7 +3,8 @@
 Takes a checked function (before :mod:`.comprehensions` and :mod:`.control`); returns it with
 every *splittable* name replaced by names of its elements, so that no tuple or list of
 differentiated values exists at run time. A name is splittable when each assignment to it binds
-a tuple or list literal of one length ``n`` (no starred items), and each read of it is
+a tuple or list literal of one length ``n`` (no starred items; not only constants, such as a
+``shape = (3, 4)``, which stay as they are), and each read of it is
 
 * an index by an integer constant (``p[0]``, ``p[-1]``),
 * the right-hand side of an unpacking into ``n`` targets (``a, b = p``) or of a plain copy
@@ -66,7 +67,9 @@ class SplitLiterals:
                     ok = False
                     break
             if ok and length is not None and all(
-                    self._in_range(n, parents.get(id(n)), length) for n in nodes):
+                    self._in_range(n, parents.get(id(n)), length) for n in nodes) and any(
+                    not _constant(self.paired[id(n)]) for n in nodes
+                    if isinstance(n.ctx, g.Store)):
                 found[name] = (length, kind)
         return found
 
@@ -121,6 +124,13 @@ class SplitLiterals:
         func = call.func
         return isinstance(func, g.Name) and func.id == "len" and len(call.args) == 1 and \
             self.info.lookup("len")[1] is builtins.len
+
+
+def _constant(expr):
+    """A literal made of constants only (``shape = (3, 4)``): left as it is."""
+    if isinstance(expr, (g.Tuple, g.List)):
+        return all(_constant(e) for e in expr.elts)
+    return isinstance(expr, g.Constant)
 
 
 def _constant_index(index):
