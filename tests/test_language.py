@@ -442,6 +442,16 @@ def test_recursive_function_specialised_per_int_value(mode):
     check_grad(fib_like, 0.4, 5)
 
 
+def calls_recursion_with_its_int_argument(x, n):
+    return power(x, n) * 2.0
+
+
+def test_int_argument_of_the_differentiated_function_bounds_the_recursion():
+    dcalls = adjoint.grad(calls_recursion_with_its_int_argument)
+    for n in (2, 5):
+        check_grad(calls_recursion_with_its_int_argument, 1.1, n, grad_fn=dcalls)
+
+
 def recursion_with_a_runtime_depth(x, n):
     k = n + 1
     return power(x, k)

@@ -28,11 +28,11 @@ from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
 from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
 from .naming import Namer
-from .source import SOURCES, parse_callable
+from .source import SOURCES, parse_callable, parse_function
 from .transforms.anf import ToANF
 from .transforms.comprehensions import DesugarComprehensions
 from .transforms.control import NormalizeControl
-from .transforms.inline import InlineCalls
+from .transforms.inline import InlineCalls, peel_callable
 from .transforms.literals import SplitLiterals
 from .transforms.local_functions import HoistLocalFunctions, local_functions
 from .transforms.reverse import ReverseAD
@@ -99,15 +99,27 @@ def _normalize_callee(fdef, info):
 
 
 def value_parameters(fn):
-    """Positions of the parameters whose int values the code for a recursive ``fn`` is
-    specialised to (all of them: the recursion is inlined as deep as the values take it);
-    empty for other functions (and for anything that cannot be parsed here: the transform
-    reports that when it is called)."""
+    """Positions of the parameters whose int values the code for ``fn`` is specialised to: all
+    of them when ``fn`` is recursive or calls a recursive function (the recursion is inlined as
+    deep as the values take it); empty for other functions (and for anything that cannot be
+    parsed here: the transform reports that when it is called)."""
     try:
-        fdef, _ = parse_callable(fn)
+        fdef, info = parse_callable(fn)
+        calls_recursive = recursive(fdef) or any(
+            _is_recursive_callee(node.func, info) for node in g.walk(fdef)
+            if isinstance(node, g.Call) and isinstance(node.func, g.Name))
     except (AdjointError, TypeError, ValueError):
         return frozenset()
-    return frozenset(range(len(fdef.args.args))) if recursive(fdef) else frozenset()
+    return frozenset(range(len(fdef.args.args))) if calls_recursive else frozenset()
+
+
+def _is_recursive_callee(func, info):
+    found, obj = info.lookup(func.id)
+    peeled = peel_callable(obj) if found else None
+    if peeled is None:
+        return False
+    callee, _ = parse_function(peeled[0])
+    return recursive(callee)
 
 
 def plain_kinds(kinds):
