@@ -300,14 +300,15 @@ class DesugarComprehensions:
             return type(it)(elts=[self._bound(e, pre) for e in it.elts], ctx=g.Load())
         if isinstance(it, g.Call) and any(self._builtin(it.func, f) for f in (
                 "range", "zip", "enumerate")) and not it.keywords:
-            it.args = [self._bound(a, pre) for a in it.args]
+            base = "n" if self._builtin(it.func, "range") else "seq"
+            it.args = [self._bound(a, pre, base) for a in it.args]
             return it
         return self._bound(it, pre)
 
-    def _bound(self, expr, pre):
+    def _bound(self, expr, pre, base="seq"):
         if isinstance(expr, (g.Name, g.Constant)):
             return expr
-        name = self.namer.fresh("seq")
+        name = self.namer.fresh(base)
         pre.append(g.assign(name, expr))
         return g.name(name)
 
