@@ -161,6 +161,16 @@ def nested_tuple_literal(x):
     return a * b * c + inner[1]
 
 
+def _first_times_length(xs):
+    a, b = xs[0], xs[-1]
+    return a * b * len(xs)
+
+
+@case(1.3, 0.4, wrt=(0, 1))
+def literal_passed_to_a_helper(x, y):
+    return _first_times_length((x * y, y)) + _first_times_length([x, 2.0, y])
+
+
 @case(V3)
 def tuple_literal_in_a_loop(x):
     s = 0.0

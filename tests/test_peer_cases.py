@@ -61,7 +61,6 @@ REFUSED = {
     ("hessian", "log_softmax_cross_entropy"): NoRuleError,  # extreme_weights (np.max)
     ("hessian", "normalise_by_norm"): NoRuleError,  # norm_weights (np.linalg.norm)
     ("grad", "helper_with_array_default"): UnsupportedSyntaxError,  # array default value
-    ("grad", "helper_takes_tuple"): UnsupportedSyntaxError,  # a tuple of active values
     ("grad", "polyval_call"): NoRuleError,
     ("grad", "eigh_call"): NoRuleError,
     ("grad", "ufunc_reduce_method"): NoRuleError,  # np.logaddexp.reduce

@@ -146,6 +146,7 @@ class InlineCalls:
             local = isinstance(fn, LocalFunction)
             fdef, info = fn.parse() if local else parse_function(fn)
             check_syntax(fdef, info)
+            _unpack_literal_arguments(fdef, binding)
             key = self._specialize(stmt, fn, fdef, binding)
             if not fdef.body or not isinstance(fdef.body[-1], g.Return):
                 # falling off the end returns None (a helper called for its side effect)
@@ -244,3 +245,29 @@ class InlineCalls:
             return g.const(value)
         base = fn.__name__ if fn.__name__.isidentifier() else "lambda"
         return g.name(self.ctx.bind_global(self.ctx.namer.fresh(f"{base}_bound"), value))
+
+
+def _unpack_literal_arguments(fdef, binding):
+    """A parameter bound to a tuple or list literal of atoms (``helper((a, b))``) becomes one
+    parameter per element, and the body starts by building the literal from them, so that
+    :mod:`.literals` can split it like a literal of the callee's own."""
+    taken = g.assigned_names(fdef.body) | {a.id for a in fdef.args.args} | set(
+        g.names_in(fdef))
+    for p, value in list(binding.items()):
+        if not isinstance(value, (g.Tuple, g.List)) or not all(
+                isinstance(e, (g.Name, g.Constant)) for e in value.elts):
+            continue
+        parts = []
+        for k in range(len(value.elts)):
+            name, n = f"{p}_{k}", 0
+            while name in taken:
+                n += 1
+                name = f"{p}_{k}_{n}"
+            taken.add(name)
+            parts.append(name)
+        position = [a.id for a in fdef.args.args].index(p)
+        fdef.args.args[position:position + 1] = g.function(p, parts, []).args.args
+        literal = type(value)(elts=[g.name(q) for q in parts], ctx=g.Load())
+        fdef.body.insert(0, g.copy_location(g.assign(p, literal), fdef.body[0]))
+        del binding[p]
+        binding.update(zip(parts, value.elts))
