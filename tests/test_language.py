@@ -533,3 +533,16 @@ def comprehensions_over_literals(x, y):
         total = total + p * p
     r = np.array([v * 2.0 for v in [x, y, x * y] if v > 0.0])
     return total + sum(q * x for q in (y, 2.0)) + max(v for v in parts) + np.sum(r)
+
+
+def greets(x):
+    print("hello")
+    return x ** 3
+
+
+def test_print_survives_a_second_derivative(capfd):
+    ddgreets = adjoint.grad(adjoint.grad(greets))
+    assert ddgreets(2.0) == pytest.approx(12.0)
+    capfd.readouterr()
+    assert ddgreets(1.0) == pytest.approx(6.0)
+    assert capfd.readouterr().out == "hello\n"

@@ -139,6 +139,8 @@ class ToANF:
     def _assign(self, target, value, stmt):
         if isinstance(target, g.Name):
             self._emit(g.assign(target.id, self._expr(value)))
+            if _is_call_to(value, "print", self):  # generated code transformed again
+                self._out[-1].adjoint_effect = True
         elif isinstance(target, g.Subscript):
             # Python evaluates the right-hand side before the target's array and index (in
             # a[np.argmax(b)] = h(b), the index sees b as h left it).
