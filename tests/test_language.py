@@ -546,3 +546,20 @@ def test_print_survives_a_second_derivative(capfd):
     capfd.readouterr()
     assert ddgreets(1.0) == pytest.approx(6.0)
     assert capfd.readouterr().out == "hello\n"
+
+
+def test_int_argument_in_wrt_is_differentiated_not_specialised():
+    dpower = adjoint.grad(power, wrt=0)
+    assert dpower(2, 3) == pytest.approx(12.0)  # x = 2 (an int) is differentiated as 2.0
+    with pytest.raises(UnsupportedSyntaxError, match="recursive call"):
+        adjoint.grad(power, wrt=(0, 1))(2.0, 3)  # n differentiated: its depth is not known
+
+
+def ragged_items(x):
+    r = np.array([x[:k + 1] * 2.0 for k in range(2, -1, -1)])
+    return np.sum(r)
+
+
+def test_items_of_different_shapes_are_an_error_not_a_broadcast():
+    with pytest.raises(AssertionError, match="one shape"):
+        adjoint.grad(ragged_items)(V3)

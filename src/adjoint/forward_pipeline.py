@@ -51,7 +51,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     ``derived.scalar_output`` whether the output is provably a scalar for ``kinds``. The same
     source compiles with ``numba.njit`` (:func:`adjoint.jit.njit_derived`).
     """
-    ctx, fdef, locals_, user_names = front(fn, kinds)
+    ctx, fdef, locals_, user_names = front(fn, kinds, wrt)
     kinds = plain_kinds(kinds)
     info = ctx.info
     params = [a.id for a in fdef.args.args]

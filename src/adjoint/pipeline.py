@@ -129,16 +129,18 @@ def plain_kinds(kinds):
     return tuple("scalar" if isinstance(k, tuple) else k for k in kinds)
 
 
-def front(fn, kinds=None):
+def front(fn, kinds=None, wrt=()):
     """Parse, normalize and inline ``fn``: (ctx, fdef, local names, user names). ``fn`` may be
     a transformed function: its generated code is what gets transformed (higher order). A kind
-    ``("int", value)`` fixes an int parameter of a recursive function to its value."""
+    ``("int", value)`` fixes an int parameter of a recursive function to its value, unless it
+    is differentiated (named in ``wrt``)."""
     from .api import Transformed
     if isinstance(fn, Transformed):
         fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_callable(fn)
+    differentiated = set(resolve_wrt(fdef, wrt, info)[0]) if wrt != () else set()
     values = {a.id: k[1] for a, k in zip(fdef.args.args, kinds or ())
-              if isinstance(k, tuple) and k[0] == "int"}
+              if isinstance(k, tuple) and k[0] == "int" and a.id not in differentiated}
     if values:
         specialize_ints(fdef, values, keep_parameters=True)
     kinds = plain_kinds(kinds)
@@ -272,7 +274,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad"):
       tuple of cotangents for a function returning a tuple;
     * ``"primal"``: ``(*params) -> out``, the normalized primal (what jit mode runs for values).
     """
-    ctx, fdef, locals_, user_names = front(fn, kinds)
+    ctx, fdef, locals_, user_names = front(fn, kinds, wrt if mode != "primal" else ())
     params = [a.id for a in fdef.args.args]
     kinds = _complete_kinds(plain_kinds(kinds), fdef)
     wrt_names, single = resolve_wrt(fdef, wrt, ctx.info) if mode != "primal" else ([], True)

@@ -26,16 +26,21 @@ comprehension in Python). The generated loops are ordinary user code for the lat
                                                       total = total + w * v
                                               y = total
 
-    r = np.array([x[i] ** 2 for i in range(n)])    items = len(range(n))
-                                                   for i in range(n):
-                                                       first = x[i] ** 2      # its shape only
-                                                       break
-                                                   array = np.empty((items,) + np.shape(first))
-                                                   slot = 0
-                                                   for i in range(n):
-                                                       array[slot] = x[i] ** 2
-                                                       slot = slot + 1
-                                                   r = array
+    r = np.array([x[i] ** 2 for i in range(n)])
+
+        items = len(range(n))
+        for i in range(n):
+            first = x[i] ** 2                 # only its shape is used: no derivative
+            break
+        item_shape = np.shape(first)
+        array = np.empty((items,) + item_shape)
+        slot = 0
+        for i in range(n):
+            item = x[i] ** 2
+            assert np.shape(item) == item_shape, '...must have one shape'
+            array[slot] = item
+            slot = slot + 1
+        r = array
 
 A comprehension inside a conditional expression, an ``and``/``or`` operand or a ``while``
 condition (where it may not be evaluated, or evaluated again) is refused with a located
@@ -274,24 +279,37 @@ class DesugarComprehensions:
                                                                    size))]))
         # The element shape, from the first item (only its shape is used: no derivative).
         pre.extend(self._loops(gens, [g.assign(first, g.clone(comp.elt)), g.Break()]))
-        shape = g.call(g.dotted(f"{np_}.shape"), g.name(first))
-        if kind == "concatenate":
-            shape = g.subscript(shape, g.Slice(lower=g.const(1), upper=None, step=None))
+        item_shape = self.namer.fresh("item_shape")
+        pre.append(g.assign(item_shape, self._shape(np_, g.name(first), kind)))
         pre.append(g.assign(array, g.call(g.dotted(f"{np_}.empty"), g.binop(
-            g.tuple_([g.name(count)]), g.Add, shape))))
+            g.tuple_([g.name(count)]), g.Add, g.name(item_shape)))))
         pre.append(g.assign(slot, g.const(0)))
+        # every item has the first one's shape (NumPy would broadcast a smaller one silently)
+        part = self.namer.fresh("item" if kind == "stack" else "part")
+        check = g.Assert(test=g.compare(self._shape(np_, g.name(part), kind), g.Eq,
+                                        g.name(item_shape)),
+                         msg=g.const("the items of a comprehension made into an array must "
+                                     "have one shape"))
         if kind == "stack":
-            fill = [g.assign(g.subscript(g.name(array), g.name(slot), store=True), comp.elt),
+            fill = [g.assign(part, comp.elt), check,
+                    g.assign(g.subscript(g.name(array), g.name(slot), store=True),
+                             g.name(part)),
                     g.assign(slot, g.binop(g.name(slot), g.Add, g.const(1)))]
         else:
-            part = self.namer.fresh("part")
             end = g.binop(g.name(slot), g.Add, g.call("len", g.name(part)))
-            fill = [g.assign(part, comp.elt),
+            fill = [g.assign(part, comp.elt), check,
                     g.assign(g.subscript(g.name(array), g.Slice(
                         lower=g.name(slot), upper=end, step=None), store=True), g.name(part)),
                     g.assign(slot, g.clone(end))]
         pre.extend(self._loops(gens, fill))
         return g.name(array)
+
+    def _shape(self, np_, item, kind):
+        """``np.shape(item)``, without its first axis for ``np.concatenate``."""
+        shape = g.call(g.dotted(f"{np_}.shape"), item)
+        if kind == "concatenate":
+            shape = g.subscript(shape, g.Slice(lower=g.const(1), upper=None, step=None))
+        return shape
 
     def _bound_iterable(self, it, pre):
         """The iterable with its parts bound to names, so that it can be read twice."""

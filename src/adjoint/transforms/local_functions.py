@@ -19,6 +19,7 @@ before it. Anything else is refused with a located ``UnsupportedSyntaxError``.
 
 from __future__ import annotations
 
+import builtins
 import inspect
 
 from .. import grammar as g
@@ -66,6 +67,8 @@ class HoistLocalFunctions:
             name, inner = found
             if name in defs:
                 raise self._refuse(stmt, f"{name} is defined twice")
+            if hasattr(builtins, name):
+                raise self._refuse(stmt, f"a local function named {name} hides the builtin")
             defs[name] = inner
         nested = [n for s in body for n in g.walk(s) if isinstance(n, (g.FunctionDef, g.Lambda))]
         nested += [n for d in defs.values() for s in d.body for n in g.walk(s)

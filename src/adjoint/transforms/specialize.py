@@ -25,7 +25,9 @@ def recursive(fdef):
 def specialize_ints(fdef, values, keep_parameters=False):
     """Fix the parameters in ``values`` (never assigned in the body) to those values; they
     are removed from the signature unless ``keep_parameters`` (then the body ignores them)."""
-    assigned = g.assigned_names(fdef.body)
+    assigned = g.assigned_names(fdef.body) | {  # and the parameters of local functions
+        a.id for s in fdef.body for n in g.walk(s) if isinstance(n, (g.FunctionDef, g.Lambda))
+        for a in n.args.args}
     values = {p: v for p, v in values.items() if p not in assigned}
     fdef.body = [_Fold(values).visit(s) for s in fdef.body]
     if keep_parameters:
