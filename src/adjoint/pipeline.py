@@ -28,16 +28,16 @@ from .codegen import compile_function, emit, relocate
 from .context import RULE_GLOBALS, Context
 from .errors import AdjointError, NonScalarOutputError, NoRuleError, WrtError
 from .naming import Namer
-from .source import SOURCES, parse_callable, parse_function
+from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
 from .transforms.comprehensions import DesugarComprehensions
 from .transforms.control import NormalizeControl
-from .transforms.inline import InlineCalls, peel_callable
+from .transforms.inline import InlineCalls, value_parameters
 from .transforms.literals import SplitLiterals
 from .transforms.local_functions import HoistLocalFunctions, local_functions
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
-from .transforms.specialize import recursive, specialize_ints
+from .transforms.specialize import specialize_ints
 from .transforms.ssa import RenameNeeded
 from .transforms.views import SeparateViews
 
@@ -96,30 +96,6 @@ def desugar(fdef, info, namer):
 def _normalize_callee(fdef, info):
     namer = Namer(_local_names(fdef) | set(RULE_GLOBALS) | {"d"})
     return normalize(fdef, info, namer)
-
-
-def value_parameters(fn):
-    """Positions of the parameters whose int values the code for ``fn`` is specialised to: all
-    of them when ``fn`` is recursive or calls a recursive function (the recursion is inlined as
-    deep as the values take it); empty for other functions (and for anything that cannot be
-    parsed here: the transform reports that when it is called)."""
-    try:
-        fdef, info = parse_callable(fn)
-        calls_recursive = recursive(fdef) or any(
-            _is_recursive_callee(node.func, info) for node in g.walk(fdef)
-            if isinstance(node, g.Call) and isinstance(node.func, g.Name))
-    except (AdjointError, TypeError, ValueError):
-        return frozenset()
-    return frozenset(range(len(fdef.args.args))) if calls_recursive else frozenset()
-
-
-def _is_recursive_callee(func, info):
-    found, obj = info.lookup(func.id)
-    peeled = peel_callable(obj) if found else None
-    if peeled is None:
-        return False
-    callee, _ = parse_function(peeled[0])
-    return recursive(callee)
 
 
 def plain_kinds(kinds):
@@ -487,4 +463,4 @@ def signature_of(fn):
         return None
 
 
-__all__ = ["derive", "front", "normalize", "stages", "STAGES", "Derived"]
+__all__ = ["derive", "front", "normalize", "stages", "STAGES", "Derived", "value_parameters"]

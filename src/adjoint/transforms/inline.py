@@ -27,7 +27,7 @@ from ..analysis.activity import dotted_name, resolve
 from ..analysis.syntax import check_syntax
 from ..errors import AdjointError, NoRuleError, UnsupportedSyntaxError
 from ..rules import registry
-from ..source import numba_py_func, parse_function
+from ..source import numba_py_func, parse_callable, parse_function
 from .local_functions import LocalFunction, local_functions
 from .specialize import recursive, specialize_ints
 
@@ -56,6 +56,30 @@ def peel_callable(obj):
     if registry.lookup(obj) is None:
         obj = numba_py_func(obj) or obj
     return (obj, [], {}) if is_user_function(obj) else None
+
+
+def value_parameters(fn):
+    """Positions of the parameters whose int values the code for ``fn`` is specialised to: all
+    of them when ``fn`` is recursive or calls a recursive function (the recursion is inlined as
+    deep as the values take it); empty for other functions (and for anything that cannot be
+    parsed here: the transform reports that when it is called)."""
+    try:
+        fdef, info = parse_callable(fn)
+        calls_recursive = recursive(fdef) or any(
+            _is_recursive_callee(node.func, info) for node in g.walk(fdef)
+            if isinstance(node, g.Call) and isinstance(node.func, g.Name))
+    except (AdjointError, TypeError, ValueError):
+        return frozenset()
+    return frozenset(range(len(fdef.args.args))) if calls_recursive else frozenset()
+
+
+def _is_recursive_callee(func, info):
+    found, obj = info.lookup(func.id)
+    peeled = peel_callable(obj) if found else None
+    if peeled is None:
+        return False
+    callee, _ = parse_function(peeled[0])
+    return recursive(callee)
 
 
 def _library_dirs():
