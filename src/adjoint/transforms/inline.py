@@ -1,9 +1,16 @@
 """InlineCalls: calls to plain user functions are replaced by their normalized bodies.
 
 Takes an ANF body; returns one in which no statement calls a user-defined Python function that
-has no derivative rule. Each callee is parsed, checked and normalized like the root function,
-its own calls inlined first (recursion is refused), its local names renamed to fresh names of the
-caller (hygiene), and its globals bound in the shared namespace (aliased on clashes). A library
+has no derivative rule — a plain function, a ``functools.partial`` of one (bound values become
+constants), an ``@numba.njit`` function (its ``.py_func``), a lambda, or a function defined in
+the body (:mod:`.local_functions`). Each callee is parsed, checked and normalized like the root
+function, its own calls inlined first, its local names renamed to fresh names of the caller
+(hygiene), and its globals bound in the shared namespace (aliased on clashes). Recursion is
+inlined only with int arguments known at the call: they are substituted into the callee
+(:mod:`.specialize`), so the recursion ends where Python's does; other recursion, or deeper than
+``MAX_DEPTH`` calls, is refused. A tuple or list literal argument becomes one parameter per
+element. ``value_parameters`` says which arguments of a transformed function select its code
+(the int arguments of a recursive function). A library
 callee (installed package or standard library) that cannot be normalized is refused at the
 user's call, with ``adjoint.defvjp`` as the way out — not at a line of the library. A callee
 returning a tuple binds a *static* tuple: later ``t[0]`` reads become plain copies, so no tuple
