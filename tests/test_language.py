@@ -563,3 +563,19 @@ def ragged_items(x):
 def test_items_of_different_shapes_are_an_error_not_a_broadcast():
     with pytest.raises(AssertionError, match="one shape"):
         adjoint.grad(ragged_items)(V3)
+
+
+def prints_an_f_string(x, n):
+    y = np.sum(x * x)
+    print(f"loss {y:.3f} n={n} first={x[0] * 2.0}")
+    assert y > 0, f"y = {y}"
+    return y
+
+
+def test_f_strings_in_print_and_assert(capfd):
+    np.testing.assert_allclose(adjoint.grad(prints_an_f_string)(np.array([1.0, 2.0]), 3),
+                               [2.0, 4.0])
+    assert capfd.readouterr().out == "loss 5.000 n=3 first=2.0\n"
+    with pytest.raises(adjoint.JitError) as info:  # Numba cannot format with a spec
+        adjoint.grad(prints_an_f_string, jit=True)(np.array([1.0, 2.0]), 3)
+    assert info.value.lineno == prints_an_f_string.__code__.co_firstlineno + 2

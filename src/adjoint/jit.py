@@ -91,6 +91,9 @@ def njit_derived(derived):
         dispatcher = numba.njit(fn)
     state = {"compiled": False}
     hidden = [(b.container, b.key) for b in derived.bindings if b.data]
+    # f-strings with a format spec, and other bytecode Numba cannot compile (not a NumbaError)
+    unsupported_bytecode = getattr(numba.core.errors, "UnsupportedBytecodeError",
+                                   numba.core.errors.NumbaError)
 
     def call(*args):
         if hidden:
@@ -100,7 +103,8 @@ def njit_derived(derived):
         try:
             result = dispatcher(*args)
         except (numba.core.errors.TypingError, numba.core.errors.UnsupportedError,
-                numba.core.errors.LoweringError, numba.core.errors.NumbaError) as exc:
+                numba.core.errors.LoweringError, numba.core.errors.NumbaError,
+                unsupported_bytecode) as exc:
             raise _jit_error(exc, derived) from exc
         except AssertionError as exc:  # Numba's own asserts while compiling (no location)
             if not _raised_in_numba(exc):
@@ -128,8 +132,12 @@ def _jit_error(exc, derived):
     text = str(exc)
     lines = [int(m) for m in re.findall(
         re.escape(derived.filename) + r'", line (\d+)', text)]
+    lines += [int(m) for m in re.findall(  # UnsupportedBytecodeError: "Raised from <file> (7)"
+        "Raised from " + re.escape(derived.filename) + r" \((\d+)\)", text)]
     if not lines and _CACHE_DIR:
         lines = [int(m) for m in re.findall(r'adjoint_[0-9a-f]+\.py", line (\d+)', text)]
+        lines += [int(m) for m in re.findall(r"Raised from \S*adjoint_[0-9a-f]+\.py \((\d+)\)",
+                                             text)]
     where = next((derived.linemap[n] for n in reversed(lines) if n in derived.linemap),
                  None) or _untyped_tape_push(text, derived)
     reason = _first_reason(text)

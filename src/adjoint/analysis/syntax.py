@@ -35,7 +35,8 @@ _REFUSED = {
     g.DictComp: ("dict comprehensions", "write a for loop"),
     g.Dict: ("dict literals", "use separate variables or arrays"),
     g.Set: ("set literals", "use arrays"),
-    g.JoinedStr: ("f-strings", "remove string formatting from the differentiated function"),
+    g.JoinedStr: ("f-strings outside print(...) and assert messages",
+                  "remove string formatting from the differentiated function"),
     g.NamedExpr: ("assignment expressions (:=)", "assign on a separate line"),
     g.Starred: ("starred expressions", "pass arguments explicitly"),
     g.Match: ("match statements", "use if/elif/else"),
@@ -45,7 +46,11 @@ _REFUSED = {
 def check_syntax(fdef, info):
     """Raise UnsupportedSyntaxError at the first construct adjoint does not support."""
     for stmt in fdef.body:
+        messages = {id(part) for n in g.walk(stmt) for m in _messages(n)
+                    for part in g.walk(m) if isinstance(part, g.JoinedStr)}
         for node in g.walk(stmt):
+            if id(node) in messages:
+                continue
             entry = _REFUSED.get(type(node))
             if entry is not None:
                 what, hint = entry
@@ -67,6 +72,16 @@ def check_syntax(fdef, info):
             if isinstance(node, g.Attribute) and isinstance(node.ctx, g.Store):
                 raise info.error(UnsupportedSyntaxError, "assigning to attributes is not "
                                  "supported", node, "use local variables and arrays")
+
+
+def _messages(node):
+    """f-strings that are an argument of ``print`` or the message of ``assert``: allowed (they
+    only format values; ANF makes their parts atoms)."""
+    if isinstance(node, g.Assert) and isinstance(node.msg, g.JoinedStr):
+        return [node.msg]
+    if isinstance(node, g.Call) and g.is_name(node.func, "print"):
+        return [a for a in node.args if isinstance(a, g.JoinedStr)]
+    return []
 
 
 def is_list_append(stmt):

@@ -232,6 +232,8 @@ class ToANF:
 
     def _atom(self, expr):
         """An atom for ``expr``, emitting statements that compute it."""
+        if isinstance(expr, g.JoinedStr):
+            return self._expr(expr)  # kept whole: print and assert only read it
         if isinstance(expr, g.UnaryOp) and isinstance(expr.op, g.USub) and isinstance(
                 expr.operand, g.Constant) and isinstance(expr.operand.value, (int, float)):
             return g.const(-expr.operand.value)  # -1 is a constant, not an operation
@@ -274,6 +276,11 @@ class ToANF:
         if isinstance(expr, (g.Tuple, g.List)):
             cls = type(expr)
             return cls(elts=[self._atom(e) for e in expr.elts], ctx=g.Load())
+        if isinstance(expr, g.JoinedStr):  # an f-string printed or in an assert message
+            for part in expr.values:
+                if hasattr(part, "conversion"):  # a formatted value: its value becomes an atom
+                    part.value = self._atom(part.value)
+            return expr
         raise self.info.error(UnsupportedSyntaxError,
                               f"{type(expr).__name__} expressions are not supported", expr,
                               "rewrite it with arithmetic, calls and subscripts")
