@@ -579,3 +579,9 @@ def test_f_strings_in_print_and_assert(capfd):
     with pytest.raises(adjoint.JitError) as info:  # Numba cannot format with a spec
         adjoint.grad(prints_an_f_string, jit=True)(np.array([1.0, 2.0]), 3)
     assert info.value.lineno == prints_an_f_string.__code__.co_firstlineno + 2
+
+
+@case(V4, jit=True)
+def index_array_from_a_comprehension(x):
+    picked = np.array([k for k in range(len(x)) if x[k] > 0.5], dtype=np.int64)
+    return np.sum(x[picked] ** 2) + sum(x[k] for k in picked)

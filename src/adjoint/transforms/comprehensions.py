@@ -6,9 +6,9 @@ Takes a checked function (before :mod:`.control`); returns it with no ``ListComp
 on what consumes it:
 
 * a reduction — ``sum``, ``np.sum``, ``max``, ``min`` — becomes an accumulating loop;
-* ``np.array``, ``np.stack`` (axis 0), ``np.concatenate`` and a list comprehension bound to a
-  name become a loop that fills a preallocated array (a list bound to a name is an array from
-  then on: index it, iterate it, take ``len``, stack it);
+* ``np.array`` (float64, or its ``dtype=``), ``np.stack`` (axis 0), ``np.concatenate`` and a
+  list comprehension bound to a name become a loop that fills a preallocated array (a list
+  bound to a name is an array from then on: index it, iterate it, take ``len``, stack it);
 * the iterable of a ``for`` loop: the loops are fused (a generator's items are made as the loop
   asks for them, as Python does).
 
@@ -185,9 +185,10 @@ class DesugarComprehensions:
             return None
         if self._numpy(func, np.sum) and len(call.args) == 1 and not call.keywords:
             return self._reduce(first, "sum", g.const(0.0), pre, stmt, numpy_sum=True)
-        if self._numpy(func, np.array, np.asarray) and len(call.args) == 1 and \
-                not call.keywords:
-            return self._build(first, "stack", pre, stmt)
+        if self._numpy(func, np.array, np.asarray) and len(call.args) == 1 and all(
+                kw.arg == "dtype" for kw in call.keywords):
+            dtype = call.keywords[0].value if call.keywords else None
+            return self._build(first, "stack", pre, stmt, dtype)
         if self._numpy(func, np.stack) and len(call.args) == 1 and all(
                 kw.arg == "axis" and g.is_const(kw.value, 0) for kw in call.keywords):
             return self._build(first, "stack", pre, stmt)
@@ -256,7 +257,7 @@ class DesugarComprehensions:
         return "np"
 
     # -- arrays built from a comprehension ---------------------------------------------------
-    def _build(self, comp, kind, pre, stmt):
+    def _build(self, comp, kind, pre, stmt, dtype=None):
         comp = self._scoped(comp)
         gens = comp.generators
         if len(gens) != 1:
@@ -281,8 +282,9 @@ class DesugarComprehensions:
         pre.extend(self._loops(gens, [g.assign(first, g.clone(comp.elt)), g.Break()]))
         item_shape = self.namer.fresh("item_shape")
         pre.append(g.assign(item_shape, self._shape(np_, g.name(first), kind)))
+        keywords = [g.keyword("dtype", dtype)] if dtype is not None else []
         pre.append(g.assign(array, g.call(g.dotted(f"{np_}.empty"), g.binop(
-            g.tuple_([g.name(count)]), g.Add, g.name(item_shape)))))
+            g.tuple_([g.name(count)]), g.Add, g.name(item_shape)), keywords=keywords)))
         pre.append(g.assign(slot, g.const(0)))
         # every item has the first one's shape (NumPy would broadcast a smaller one silently)
         part = self.namer.fresh("item" if kind == "stack" else "part")
