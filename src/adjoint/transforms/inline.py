@@ -72,8 +72,10 @@ def value_parameters(fn):
     parsed here: the transform reports that when it is called)."""
     try:
         fdef, info = parse_callable(fn)
-        calls_recursive = recursive(fdef) or any(
-            _is_recursive_callee(node.func, info) for node in g.walk(fdef)
+        calls_recursive = any(  # itself (not a custom_vjp's wrapper: that calls its rule)
+            _is_recursive_callee(node.func, info) or node.func.id == fdef.name and
+            peel_callable(info.lookup(fdef.name)[1]) is not None and recursive(fdef)
+            for node in g.walk(fdef)
             if isinstance(node, g.Call) and isinstance(node.func, g.Name))
     except (AdjointError, TypeError, ValueError):
         return frozenset()
