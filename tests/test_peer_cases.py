@@ -49,7 +49,6 @@ JIT_RTOL = 1e-10
 # (test, case) adjoint refuses, with the error class: refusals are allowed, wrong numbers not.
 # A "grad" refusal takes the case out of every other test.
 REFUSED = {
-    ("grad", "tuple_temp_pass_through"): UnsupportedSyntaxError,
     ("grad", "list_append_idiom"): UnsupportedSyntaxError,  # a list passed to np.array
     # In-place writes whose aliasing the alias analysis cannot follow: refused at the write.
     ("grad", "array_rebound_in_branch_then_written"): UnsupportedSyntaxError,
@@ -57,9 +56,7 @@ REFUSED = {
     ("grad", "asarray_alias_written"): UnsupportedSyntaxError,
     ("grad", "reshape_view_written"): UnsupportedSyntaxError,
     ("grad", "ravel_then_augmented"): UnsupportedSyntaxError,
-    ("grad", "builtin_sum_of_array"): NoRuleError,  # the builtin sum() has no rule
     ("grad", "helper_with_array_default"): UnsupportedSyntaxError,  # array default value
-    ("grad", "helper_takes_tuple"): UnsupportedSyntaxError,  # a tuple of active values
     ("grad", "polyval_call"): NoRuleError,
     ("grad", "ufunc_reduce_method"): NoRuleError,  # np.logaddexp.reduce
     ("grad", "take_call"): NoRuleError,

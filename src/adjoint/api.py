@@ -120,6 +120,9 @@ class Transformed(S.TreeCalls):
         self._fast = FastPath()  # calls prepared before -> ready callables
         self._last = None
         self._params = None
+        # positions of int parameters of a recursive function: their values are part of the
+        # kinds (the recursion is inlined to the depth they give), and no fast path skips them
+        self._values = pipeline.value_parameters(f)
         functools.update_wrapper(self, f, updated=())
         self.__name__ = f"{kind}({getattr(f, '__name__', 'f')})"
 
@@ -133,7 +136,7 @@ class Transformed(S.TreeCalls):
                 f, args, objects, wrt = route
                 kinds = S.flatten_args(args, objects, _kind)[0]
                 return _derived(f, self._tree_kind(), wrt, self.optimize, kinds)
-        kinds = tuple(map(_kind, example_args)) if example_args else None
+        kinds = self._kinds(example_args) if example_args else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
 
     def derive_for_kinds(self, kinds):
@@ -221,12 +224,19 @@ class Transformed(S.TreeCalls):
 
     def _entry(self, args):
         """(what to call, Derived) for arguments of these kinds, prepared on first use."""
-        key = tuple(map(_kind, args))
+        key = self._kinds(args)
         entry = self._entries.get(key)
         if entry is None:
             entry = self._prepare(key, args)
         self._last = entry[1]
         return entry
+
+    def _kinds(self, args):
+        kinds = tuple(map(_kind, args))
+        if self._values:
+            kinds = tuple(("int", a) if k in self._values and type(a) is int else kind
+                          for k, (kind, a) in enumerate(zip(kinds, args)))
+        return kinds
 
     def _slow(self, args):
         full = self._complete(args)
@@ -253,7 +263,9 @@ class Transformed(S.TreeCalls):
             # array for each array (checked on this first call): nothing to convert on later
             # calls with these types; the dispatcher is called directly.
             ready = caller(target.dispatcher, derived, "hidden", arity=len(args))
-        if any(t is np.ndarray for t in types) or all(t in (float, int, bool) for t in types):
+        if self._values:
+            pass  # int values select the code: every call goes through _entry
+        elif any(t is np.ndarray for t in types) or all(t in (float, int, bool) for t in types):
             self._fast.add(args, ready)
         return result
 

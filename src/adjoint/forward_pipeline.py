@@ -12,9 +12,10 @@ from __future__ import annotations
 from . import grammar as g
 from .analysis.activity import activity, resolve
 from .analysis.defuse import int_names, mutated_names
+from .analysis.effects import check_effects
 from .analysis.shapes import Shapes
 from .codegen import compile_function, emit
-from .pipeline import Derived, _wrt, front, runtime_fields, user_located
+from .pipeline import Derived, _wrt, front, plain_kinds, runtime_fields, user_located
 from .template import ZERO_NAME
 from .transforms.forward import ForwardAD
 from .transforms.simplify import Simplify
@@ -50,7 +51,8 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     ``derived.scalar_output`` whether the output is provably a scalar for ``kinds``. The same
     source compiles with ``numba.njit`` (:func:`adjoint.jit.njit_derived`).
     """
-    ctx, fdef, locals_, user_names = front(fn, kinds)
+    ctx, fdef, locals_, user_names = front(fn, kinds, wrt)
+    kinds = plain_kinds(kinds)
     info = ctx.info
     kinds = ctx.kinds
     params = [a.id for a in fdef.args.args]
@@ -61,6 +63,7 @@ def derive_jvp(fn, wrt=0, *, optimize=True, kinds=None):
     out_names = [a.id for a in out_atoms if isinstance(a, g.Name)]
     body = fdef.body[:-1]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
+    check_effects(body, wrt_names, ctx, locals_)
     name = ctx.namer.fresh("jvp_" + fdef.name)
     ints = int_names(body, ctx, locals_)
     forward = ForwardAD(ctx, active=active, local_names=locals_, mutated=mutated_names(body),

@@ -141,6 +141,9 @@ def _compiled(derived, source, name):
     else:
         dispatcher = numba.njit(fn)
     state = {"compiled": False}
+    # f-strings with a format spec, and other bytecode Numba cannot compile (not a NumbaError)
+    unsupported_bytecode = getattr(numba.core.errors, "UnsupportedBytecodeError",
+                                   numba.core.errors.NumbaError)
 
     def run(*args):
         if state["compiled"]:
@@ -150,7 +153,8 @@ def _compiled(derived, source, name):
         try:
             result = dispatcher(*args)
         except (numba.core.errors.TypingError, numba.core.errors.UnsupportedError,
-                numba.core.errors.LoweringError, numba.core.errors.NumbaError) as exc:
+                numba.core.errors.LoweringError, numba.core.errors.NumbaError,
+                unsupported_bytecode) as exc:
             raise _jit_error(exc, derived) from exc
         except AssertionError as exc:  # Numba's own asserts while compiling (no location)
             if not _raised_in_numba(exc):
@@ -191,8 +195,12 @@ def _jit_error(exc, derived):
     text = str(exc)
     lines = [int(m) for m in re.findall(
         re.escape(derived.filename) + r'", line (\d+)', text)]
+    lines += [int(m) for m in re.findall(  # UnsupportedBytecodeError: "Raised from <file> (7)"
+        "Raised from " + re.escape(derived.filename) + r" \((\d+)\)", text)]
     if not lines and _CACHE_DIR:
         lines = [int(m) for m in re.findall(r'adjoint_[0-9a-f]+\.py", line (\d+)', text)]
+        lines += [int(m) for m in re.findall(r"Raised from \S*adjoint_[0-9a-f]+\.py \((\d+)\)",
+                                             text)]
     where = next((derived.linemap[n] for n in reversed(lines) if n in derived.linemap),
                  None) or _untyped_tape_push(text, derived)
     reason = _first_reason(text)

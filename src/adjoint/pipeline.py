@@ -1,7 +1,8 @@
 """The pipeline: the one place where the order of the stages lives.
 
-    source ─parse─▶ gast ─structures─▶ ─check─▶ ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶
-           ─ssa─▶ ─tbr─▶ ─reverse─▶ ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
+    source ─parse─▶ gast ─structures─▶ ─check─▶ ─local functions─▶ ─literals─▶ ─comprehensions─▶
+           ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶ ─effects─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶
+           ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
 returns a :class:`Derived`: the generated source, the compiled function and what the API needs
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from . import grammar as g
 from .analysis.activity import activity
 from .analysis.defuse import int_names, mutated_names, needed_names
+from .analysis.effects import check_effects
 from .analysis.shapes import Shapes
 from .analysis.syntax import check_syntax
 from .analysis.tbr import PlanTape
@@ -28,10 +30,14 @@ from .errors import AdjointError, ArgumentError, NonScalarOutputError, NoRuleErr
 from .naming import Namer
 from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
+from .transforms.comprehensions import DesugarComprehensions
 from .transforms.control import NormalizeControl
-from .transforms.inline import InlineCalls
+from .transforms.inline import InlineCalls, value_parameters
+from .transforms.literals import SplitLiterals
+from .transforms.local_functions import HoistLocalFunctions, local_functions
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
+from .transforms.specialize import specialize_ints
 from .transforms.ssa import RenameNeeded
 from .transforms.structures import SpecializeStructures
 from .transforms.tree_expressions import needs_specializing, watched
@@ -76,11 +82,20 @@ def _local_names(fdef):
 def normalize(fdef, info, namer):
     """Check, control-normalize and ANF one parsed function: (fdef, local names)."""
     check_syntax(fdef, info)
-    locals_ = _local_names(fdef)
+    desugar(fdef, info, namer)
     NormalizeControl(namer, info)(fdef)
     locals_ = _local_names(fdef)
     ToANF(namer, info, locals_)(fdef)
     return fdef, _local_names(fdef)
+
+
+def desugar(fdef, info, namer):
+    """The front-end desugarings, before control normalization: local functions hoisted
+    (inlined later, with the other helpers), tuple/list literals split into names, then
+    comprehensions and builtin ``sum`` into loops."""
+    HoistLocalFunctions(info)(fdef)
+    SplitLiterals(namer, info, [a.id for a in fdef.args.args])(fdef)
+    DesugarComprehensions(namer, info, _local_names(fdef))(fdef)
 
 
 def _normalize_callee(fdef, info):
@@ -88,9 +103,18 @@ def _normalize_callee(fdef, info):
     return normalize(fdef, info, namer)
 
 
-def front(fn, kinds=None):
+def plain_kinds(kinds):
+    """Kinds without int values: ``("int", 3)`` is a ``"scalar"``."""
+    if kinds is None:
+        return None
+    return tuple("scalar" if isinstance(k, tuple) else k for k in kinds)
+
+
+def front(fn, kinds=None, wrt=()):
     """Parse, normalize and inline ``fn``: (ctx, fdef, local names, user names). ``fn`` may be
-    a transformed function: its generated code is what gets transformed (higher order)."""
+    a transformed function: its generated code is what gets transformed (higher order). A kind
+    ``("int", value)`` fixes an int parameter of a recursive function to its value, unless it
+    is differentiated (named in ``wrt``)."""
     from .api import Transformed
     if isinstance(fn, Transformed):
         if kinds and any(isinstance(k, TreeKind) for k in kinds):
@@ -103,6 +127,12 @@ def front(fn, kinds=None):
                 hint="pass the arrays and floats of the tree as separate parameters")
         fn = fn.derive_for_kinds(kinds).function
     fdef, info = parse_callable(fn)
+    differentiated = set(resolve_wrt(fdef, wrt, info)[0]) if wrt != () else set()
+    values = {a.id: k[1] for a, k in zip(fdef.args.args, kinds or ())
+              if isinstance(k, tuple) and k[0] == "int" and a.id not in differentiated}
+    if values:
+        specialize_ints(fdef, values, keep_parameters=True)
+    kinds = plain_kinds(kinds)
     ctx = Context(info, _local_names(fdef))
     ctx.kinds = kinds
     if needs_specializing(fdef, kinds, info):
@@ -114,7 +144,7 @@ def front(fn, kinds=None):
     user_names = _local_names(fdef)
     fdef, locals_ = normalize(fdef, info, ctx.namer)
     ctx.collect_globals(fdef.body, locals_, info)
-    inliner = InlineCalls(ctx, _normalize_callee)
+    inliner = InlineCalls(ctx, _normalize_callee, local_functions=local_functions(fdef))
     fdef.body = inliner(fdef.body, info, set(locals_))
     fdef.body = SeparateViews(ctx, kinds)(fdef.body, [a.id for a in fdef.args.args],
                                           _local_names(fdef))
@@ -133,7 +163,7 @@ def _rename_apart(fdef, namer):
             node.id = renames[node.id]
 
 
-STAGES = ("parse", "control", "anf", "inline", "views", "ssa")  # "structures" needs trees
+STAGES = ("parse", "desugar", "control", "anf", "inline", "views", "ssa")  # "structures": trees
 
 
 def stages(fn, wrt=0):
@@ -145,13 +175,16 @@ def stages(fn, wrt=0):
     out = [("parse", g.unparse(fdef))]
     ctx = Context(info, _local_names(fdef))
     _rename_apart(fdef, ctx.namer)
+    desugar(fdef, info, ctx.namer)
+    out.append(("desugar", g.unparse(fdef)))
     NormalizeControl(ctx.namer, info)(fdef)
     out.append(("control", g.unparse(fdef)))
     ToANF(ctx.namer, info, _local_names(fdef))(fdef)
     out.append(("anf", g.unparse(fdef)))
     locals_ = _local_names(fdef)
     ctx.collect_globals(fdef.body, locals_, info)
-    fdef.body = InlineCalls(ctx, _normalize_callee)(fdef.body, info, set(locals_))
+    fdef.body = InlineCalls(ctx, _normalize_callee, local_functions=local_functions(fdef))(
+        fdef.body, info, set(locals_))
     out.append(("inline", g.unparse(fdef)))
     fdef.body = SeparateViews(ctx)(fdef.body, [a.id for a in fdef.args.args],
                                    _local_names(fdef))
@@ -243,7 +276,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", au
     Tree arguments (``kinds`` holding :class:`adjoint.trees.TreeKind`) become one parameter per
     leaf (``Derived.flattening``); ``wrt`` then names the function's own parameters.
     """
-    ctx, fdef, locals_, user_names = front(fn, kinds)
+    ctx, fdef, locals_, user_names = front(fn, kinds, wrt if mode != "primal" else ())
     params = [a.id for a in fdef.args.args]
     kinds = _complete_kinds(ctx.kinds, fdef)
     wrt_user, single, wrt_names, single_code = _wrt(fdef, wrt, ctx, mode)
@@ -262,6 +295,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", au
     body = fdef.body[:-1]
     out_names = [a.id for a in _outputs(ret) if isinstance(a, g.Name)]
     active, _ = activity(body, wrt_names, out_names, ctx, locals_)
+    check_effects(body, wrt_names, ctx, locals_)
     mutated = mutated_names(body)
     ssa = RenameNeeded(ctx.namer, needed_names(body, active, ctx, locals_), params, ctx)
     *body, ret = ssa(body + [ret])
@@ -479,4 +513,4 @@ def signature_of(fn):
         return None
 
 
-__all__ = ["derive", "front", "normalize", "stages", "STAGES", "Derived"]
+__all__ = ["derive", "front", "normalize", "stages", "STAGES", "Derived", "value_parameters"]

@@ -4,7 +4,9 @@ Takes a Python function; returns its ``FunctionDef`` (decorators removed) and a
 :class:`SourceInfo` that maps snippet positions back to the user's file and holds the names the
 body can see (globals, closure cells, builtins) and where each lives (``where``, for reading
 globals at call time). Refuses, with a located error, anything whose source cannot be read:
-builtins, lambdas, functions made by ``exec``, ``*args``/``**kwargs``.
+builtins, functions made by ``exec`` (unless their source is in ``linecache``, as a notebook
+cell's is), ``*args``/``**kwargs``, a lambda that shares its line with another lambda of the same
+parameters.
 
 ``parse_callable`` is the entry point for the function a transform is applied to. Besides plain
 functions it takes
@@ -89,19 +91,26 @@ def _unavailable(fn, why, hint):
         lineno=getattr(code, "co_firstlineno", None), hint=hint)
 
 
+def numba_py_func(obj):
+    """The Python function of an ``@numba.njit`` (or ``@numba.jit``) function, else None."""
+    if type(obj).__module__.startswith("numba.") and isinstance(
+            getattr(obj, "py_func", None), types.FunctionType):
+        return obj.py_func
+    return None
+
+
 def parse_function(fn):
     """Parse ``fn``'s source: (FunctionDef, SourceInfo). Raises a located AdjointError."""
     fn = inspect.unwrap(fn)
+    fn = numba_py_func(fn) or fn
     if not isinstance(fn, types.FunctionType):
         raise _unavailable(fn, "it is not a Python function (a builtin, ufunc or C extension?)",
                            "give it a rule with adjoint.custom_vjp, or wrap it in a def whose "
                            "body adjoint can differentiate")
     code = fn.__code__
     if fn.__name__ == "<lambda>":
-        raise UnsupportedSyntaxError(
-            "lambdas cannot be differentiated", filename=code.co_filename,
-            lineno=code.co_firstlineno,
-            hint="define the function with `def` so adjoint can read and transform its body")
+        fdef, info = _parse_lambda(fn)
+        return _check_parameters(fdef, info)
     try:
         lines, first = inspect.getsourcelines(fn)
     except (OSError, TypeError) as exc:
@@ -121,6 +130,10 @@ def parse_function(fn):
                            "define the function with `def`")
     info = _info(fn, code, first, col)
     fdef.decorator_list = []
+    return _check_parameters(fdef, info)
+
+
+def _check_parameters(fdef, info):
     args = fdef.args
     if args.kwonlyargs:
         raise info.error(UnsupportedSyntaxError, "keyword-only parameters are not supported",
@@ -130,6 +143,40 @@ def parse_function(fn):
         raise info.error(UnsupportedSyntaxError, "*args and **kwargs cannot be differentiated",
                          node, "name every parameter explicitly")
     return fdef, info
+
+
+def _parse_lambda(fn):
+    """A lambda as ``def name(params): return body``, found in its file (or notebook cell, in
+    ``linecache``) as the one lambda with its parameters on its first line. ``name`` is the
+    variable it is assigned to (``sq = lambda x: x * x``), else ``lambda_``."""
+    code = fn.__code__
+    lines = linecache.getlines(code.co_filename, fn.__globals__)
+    hint = "define the function with `def`, or put the lambda on a line of its own"
+    try:
+        tree = g.from_source("".join(lines)) if lines else None
+    except SyntaxError:
+        tree = None
+    if tree is None:
+        raise _unavailable(fn, "its file cannot be read", hint)
+    params = list(code.co_varnames[:code.co_argcount])
+    found, names = [], {}
+    for node in g.walk(tree):
+        if isinstance(node, g.Assign) and len(node.targets) == 1 and isinstance(
+                node.targets[0], g.Name) and isinstance(node.value, g.Lambda):
+            names[id(node.value)] = node.targets[0].id
+        if isinstance(node, g.Lambda) and node.lineno == code.co_firstlineno and [
+                a.id for a in node.args.args] == params:
+            found.append(node)
+    if len(found) != 1:
+        raise UnsupportedSyntaxError(
+            f"cannot tell which of {len(found)} lambdas on this line is the function to "
+            "differentiate" if found else "cannot find the source of this lambda",
+            filename=code.co_filename, lineno=code.co_firstlineno, hint=hint)
+    lam = found[0]
+    ret = g.copy_location(g.return_(lam.body), lam.body)
+    fdef = g.copy_location(g.function(names.get(id(lam), "lambda_"), [], [ret]), lam)
+    fdef.args = lam.args
+    return fdef, _info(fn, code, 1, 0)
 
 
 def _info(fn, code, first, col):
@@ -158,6 +205,8 @@ def _peel(fn):
             raise TypeError(f"{fn!r} binds unknown or repeated parameter(s) "
                             f"{', '.join(sorted(unknown))}")
         return inner, {**constants, **dict(zip(free, fn.args)), **fn.keywords}
+    if numba_py_func(fn) is not None and _rule_of(fn) is None:
+        return _peel(fn.py_func)
     if isinstance(fn, types.MethodType):
         inner, constants = _peel(fn.__func__)
         free = [p for p in _own_parameters(inner) if p not in constants]

@@ -6,7 +6,9 @@ instead. After this check, later passes may assume the tree uses only: assignmen
 augmented, tuple-unpacking), ``if``/``for``/``while`` without ``else``, ``break``, ``continue``,
 ``return``, ``pass``, ``assert``, and expressions built from names, constants, operators,
 comparisons, boolean operators, conditional expressions, calls, attributes, subscripts, slices,
-tuples and lists.
+tuples, lists, list comprehensions and generator expressions (the last two are desugared into
+loops by :mod:`adjoint.transforms.comprehensions`, which refuses the uses it cannot turn into
+loops).
 """
 
 from __future__ import annotations
@@ -24,23 +26,19 @@ _REFUSED = {
     g.Nonlocal: ("nonlocal", "pass the value in as an argument and return what you compute"),
     g.Yield: ("generators (yield)", "return a value (or an array of values) instead"),
     g.YieldFrom: ("generators (yield from)", "return a value instead"),
-    g.Lambda: ("lambda", "define a named helper function with def at module level"),
-    g.FunctionDef: ("nested function definitions",
-                    "define the helper at module level; adjoint differentiates calls to it"),
     g.ClassDef: ("class definitions", "define classes outside the differentiated function"),
     g.Delete: ("del", "drop the del; let the variable go out of scope"),
     g.Import: ("import inside the function", "import at module level"),
     g.ImportFrom: ("import inside the function", "import at module level"),
     g.Raise: ("raise", "validate inputs before calling the gradient"),
-    g.ListComp: ("list comprehensions", "write a for loop that fills an array"),
     g.SetComp: ("set comprehensions", "write a for loop"),
     g.DictComp: ("dict comprehensions", "write a for loop"),
-    g.GeneratorExp: ("generator expressions", "write a for loop, or use np.sum on an array"),
     g.Dict: ("dict displays here (a dict is a tree only in a function that takes or returns "
              "trees)", "return the dict from the function you differentiate, or pass trees to "
              "this helper; or use separate variables"),
     g.Set: ("set literals", "use arrays"),
-    g.JoinedStr: ("f-strings", "remove string formatting from the differentiated function"),
+    g.JoinedStr: ("f-strings outside print(...) and assert messages",
+                  "remove string formatting from the differentiated function"),
     g.NamedExpr: ("assignment expressions (:=)", "assign on a separate line"),
     g.Starred: ("starred expressions", "pass arguments explicitly"),
     g.Match: ("match statements", "use if/elif/else"),
@@ -50,7 +48,11 @@ _REFUSED = {
 def check_syntax(fdef, info):
     """Raise UnsupportedSyntaxError at the first construct adjoint does not support."""
     for stmt in fdef.body:
+        messages = {id(part) for n in g.walk(stmt) for m in _messages(n)
+                    for part in g.walk(m) if isinstance(part, g.JoinedStr)}
         for node in g.walk(stmt):
+            if id(node) in messages:
+                continue
             entry = _REFUSED.get(type(node))
             if entry is not None:
                 what, hint = entry
@@ -61,20 +63,27 @@ def check_syntax(fdef, info):
                 raise info.error(UnsupportedSyntaxError, f"{kind}/else cannot be differentiated",
                                  node, "use a flag variable set before break instead of else")
             if isinstance(node, g.Expr) and not isinstance(
-                    node.value, (g.Constant, g.Yield, g.YieldFrom, g.Await)) and \
-                    not is_list_append(node) and not is_helper_call(node, info):
+                    node.value, (g.Constant, g.Yield, g.YieldFrom, g.Await, g.Call)):
                 raise info.error(
                     UnsupportedSyntaxError,
-                    "expression statements (a call whose result is discarded) cannot be "
-                    "differentiated", node,
-                    "assign the result to a variable, or move side effects such as print "
-                    "outside the differentiated function")
+                    "an expression statement that is not a call does nothing", node,
+                    "drop it, or assign the value to a variable")
             if isinstance(node, g.AnnAssign):
                 raise info.error(UnsupportedSyntaxError, "annotated assignments are not "
                                  "supported", node, "drop the annotation: `x = value`")
             if isinstance(node, g.Attribute) and isinstance(node.ctx, g.Store):
                 raise info.error(UnsupportedSyntaxError, "assigning to attributes is not "
                                  "supported", node, "use local variables and arrays")
+
+
+def _messages(node):
+    """f-strings that are an argument of ``print`` or the message of ``assert``: allowed (they
+    only format values; ANF makes their parts atoms)."""
+    if isinstance(node, g.Assert) and isinstance(node.msg, g.JoinedStr):
+        return [node.msg]
+    if isinstance(node, g.Call) and g.is_name(node.func, "print"):
+        return [a for a in node.args if isinstance(a, g.JoinedStr)]
+    return []
 
 
 def is_list_append(stmt):
@@ -88,10 +97,10 @@ def is_list_append(stmt):
 def is_helper_call(stmt, info):
     """``helper(...)`` as a statement, ``helper`` a plain Python function of the user's: it is
     inlined, so what it writes into its array arguments is seen (its result is dropped)."""
-    from ..transforms.inline import is_user_function
+    from ..transforms.inline import peel_callable
     from .activity import resolve
     v = stmt.value if isinstance(stmt, g.Expr) else None
     if not isinstance(v, g.Call) or not isinstance(v.func, (g.Name, g.Attribute)):
         return False
     found, obj = resolve(v.func, info)
-    return found and is_user_function(obj)
+    return found and peel_callable(obj) is not None

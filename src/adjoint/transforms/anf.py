@@ -9,7 +9,9 @@ this core grammar (an *atom* is a name, a constant, or a reference to a global s
     if atom: ... else: ...
     for name in range(atom, atom, atom): ...
     while atom: ...                          # the test is recomputed at the end of the body
-    break | pass | assert atom | return atom(s)
+    break | pass | assert atom[, atom] | return atom(s)
+    effect = f(atom, ...)                    # a call made for its side effect (print(...)):
+                                             # marked ``adjoint_effect``, never dead
 
 Desugared on the way: augmented assignment, tuple unpacking, conditional expressions,
 ``and``/``or`` (short-circuit kept, as ``if``), chained comparisons, ``for`` over arrays,
@@ -100,14 +102,22 @@ class ToANF:
         elif isinstance(stmt, (g.Break, g.Pass)):
             self._emit(stmt)
         elif isinstance(stmt, g.Assert):
-            self._emit(g.Assert(test=self._atom(stmt.test), msg=None))
+            test = self._atom(stmt.test)
+            msg = None if stmt.msg is None else self._atom(stmt.msg)
+            self._emit(g.Assert(test=test, msg=msg))
         elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Constant):
             pass  # docstring or bare constant
         elif isinstance(stmt, g.Expr) and is_helper_call(stmt, self.info):
             self._bind(self._expr(stmt.value))  # inlined later; the result is dropped
-        elif isinstance(stmt, g.Expr) and is_list_append(stmt):
+        elif isinstance(stmt, g.Expr) and is_list_append(stmt) and \
+                stmt.value.func.value.id in self.locals:
             call = stmt.value
             self._emit(g.expr_stmt(g.call(g.clone(call.func), self._atom(call.args[0]))))
+        elif isinstance(stmt, g.Expr) and isinstance(stmt.value, g.Call):
+            # print(...), log(x): kept for its side effect (never dead), in order
+            effect = g.assign(self.namer.fresh("effect"), self._expr(stmt.value))
+            effect.adjoint_effect = True
+            self._emit(effect)
         else:
             raise self.info.error(UnsupportedSyntaxError,
                                   f"{type(stmt).__name__} statements are not supported", stmt,
@@ -129,6 +139,8 @@ class ToANF:
     def _assign(self, target, value, stmt):
         if isinstance(target, g.Name):
             self._emit(g.assign(target.id, self._expr(value)))
+            if _is_call_to(value, "print", self):  # generated code transformed again
+                self._out[-1].adjoint_effect = True
         elif isinstance(target, g.Subscript):
             # Python evaluates the right-hand side before the target's array and index (in
             # a[np.argmax(b)] = h(b), the index sees b as h left it).
@@ -220,6 +232,8 @@ class ToANF:
 
     def _atom(self, expr):
         """An atom for ``expr``, emitting statements that compute it."""
+        if isinstance(expr, g.JoinedStr):
+            return self._expr(expr)  # kept whole: print and assert only read it
         if isinstance(expr, g.UnaryOp) and isinstance(expr.op, g.USub) and isinstance(
                 expr.operand, g.Constant) and isinstance(expr.operand.value, (int, float)):
             return g.const(-expr.operand.value)  # -1 is a constant, not an operation
@@ -262,6 +276,11 @@ class ToANF:
         if isinstance(expr, (g.Tuple, g.List)):
             cls = type(expr)
             return cls(elts=[self._atom(e) for e in expr.elts], ctx=g.Load())
+        if isinstance(expr, g.JoinedStr):  # an f-string printed or in an assert message
+            for part in expr.values:
+                if hasattr(part, "conversion"):  # a formatted value: its value becomes an atom
+                    part.value = self._atom(part.value)
+            return expr
         raise self.info.error(UnsupportedSyntaxError,
                               f"{type(expr).__name__} expressions are not supported", expr,
                               "rewrite it with arithmetic, calls and subscripts")

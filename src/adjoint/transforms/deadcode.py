@@ -3,7 +3,8 @@
 Takes a function body and the names that must stay (results); returns the statements to keep
 and whether anything changed. A statement is dead when nothing live reads what it writes: an
 assignment to a dead name, a write into a dead array, a push onto (or a pop from) a dead list;
-an ``if`` whose branches both lose every statement, a loop whose body keeps nothing but
+an ``if`` whose branches both lose every statement (a call the user made for its side
+effect, ``print(...)``, is never dead: see :func:`is_effect`), a loop whose body keeps nothing but
 ``break``/``pass``. Kept ``if``s whose then-branch empties are turned around
 (``if not c: <else-branch>``). Nothing else is rewritten. Part of the optimizer
 (``simplify.py``).
@@ -26,6 +27,12 @@ from .. import grammar as g
 from ..analysis.shapes import popped_list
 
 _SIDE_EFFECT_METHODS = {"append", "pop"}
+
+
+def is_effect(stmt):
+    """A call the user made for its side effect (``print(...)``, ``log(x)``): ANF binds its
+    result to a fresh name nobody reads and marks the assignment; it runs once, in order."""
+    return getattr(stmt, "adjoint_effect", False)
 
 
 class DeadCode:
@@ -71,7 +78,8 @@ class DeadCode:
             t = stmt.targets[0]
             if isinstance(t, g.Name):
                 stack = popped_list(stmt.value)
-                if t.id not in live and (stack is None or stack not in live):
+                if t.id not in live and (stack is None or stack not in live) and \
+                        not is_effect(stmt):
                     return False
                 live.discard(t.id)
                 live |= self._loads(stmt.value)
