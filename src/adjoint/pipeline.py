@@ -107,7 +107,12 @@ def plain_kinds(kinds):
     """Kinds without int values: ``("int", 3)`` is a ``"scalar"``."""
     if kinds is None:
         return None
-    return tuple("scalar" if isinstance(k, tuple) else k for k in kinds)
+    return tuple("scalar" if _int_value(k) else k for k in kinds)
+
+
+def _int_value(kind):
+    """Whether ``kind`` is an int value ``("int", 3)`` (a tree's kind is a tuple too)."""
+    return type(kind) is tuple and len(kind) == 2 and kind[0] == "int"
 
 
 def front(fn, kinds=None, wrt=()):
@@ -129,7 +134,7 @@ def front(fn, kinds=None, wrt=()):
     fdef, info = parse_callable(fn)
     differentiated = set(resolve_wrt(fdef, wrt, info)[0]) if wrt != () else set()
     values = {a.id: k[1] for a, k in zip(fdef.args.args, kinds or ())
-              if isinstance(k, tuple) and k[0] == "int" and a.id not in differentiated}
+              if _int_value(k) and a.id not in differentiated}
     if values:
         specialize_ints(fdef, values, keep_parameters=True)
     kinds = plain_kinds(kinds)
