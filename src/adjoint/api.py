@@ -33,7 +33,7 @@ import weakref
 
 import numpy as np
 
-from . import pipeline
+from . import pickling, pipeline
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .errors import ArgumentError, CotangentError, InternalError
@@ -121,6 +121,10 @@ class Transformed:
     def source(self):
         """The generated Python source: of the last call's specialisation, or generic."""
         return (self._last or self.derive()).source
+
+    def __reduce__(self):  # by reference to f, never the generated code (adjoint.pickling)
+        return pickling.reduce_transform(type(self), self.f, self.kind, self.wrt, self.jit,
+                                         self.optimize)
 
     def __repr__(self):
         return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"
