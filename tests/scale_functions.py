@@ -29,6 +29,14 @@ def squash(x):
     return 2.0 * np.tanh(x)
 
 
+def poly(x, c):
+    """SCALE times the polynomial with coefficients c at x (a loop: compiled whole)."""
+    s = 0.0
+    for k in range(c.shape[0]):
+        s = s + c[k] * x ** k
+    return SCALE * s
+
+
 def series(x, n):
     """A loop (so jit=True compiles it whole): sum of x**k / k for k = 1..n."""
     s = 0.0

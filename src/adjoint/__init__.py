@@ -21,10 +21,11 @@ from .errors import (
                      WrtError,
 )
 from .testing import check_grad
+from .vmap import vmap
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "source", "check_grad",
-    "jacobian", "hessian", "hvp", "custom_vjp", "defvjp", "stop_gradient",
+    "jacobian", "hessian", "hvp", "vmap", "custom_vjp", "defvjp", "stop_gradient",
     "AdjointError", "ArgumentError", "CotangentError", "GradientCheckError", "JitError",
     "NoRuleError", "NonScalarOutputError", "SourceUnavailableError", "UnsupportedSyntaxError",
     "WrtError",

@@ -1,0 +1,137 @@
+"""The parallel path of :mod:`adjoint.vmap`: a Numba ``prange`` loop over compiled
+per-example code.
+
+Takes a :class:`adjoint.vmap.VMapped` call whose ``fn`` is a ``jit=True`` transform and whose
+arguments are flat (no trees); returns the stacked results, or None when this path does not
+apply (the caller then runs a Python loop). It applies when
+
+* every argument is a float, int, bool or float64 array, and every mapped one a float64 array;
+* :func:`compiled_example` finds the transform's code for these arguments as one Numba
+  dispatcher whose raw result *is* what the transform returns (checked on example 0: same
+  structure, types and bits — no conversion happens outside the compiled code);
+* every output leaf is a float or a float64 array, stacked along an int ``out_axes``.
+
+The loop is generated per layout (which arguments are mapped, how many hidden data globals the
+dispatcher takes first, where each output leaf sits in its result tuple), e.g.::
+
+    def vmapped(h0, a0, a1, o0, o1):
+        for i in prange(o0.shape[0]):
+            r = per_example(h0, a0[i], a1)
+            o0[i] = r[0]
+            o1[i] = r[1]
+
+compiled with ``numba.njit(parallel=True)`` (mapped arguments are first made C-contiguous with
+the mapped axis first), and kept for the process. Each example is computed by the same
+machine code as a call of the transform, so results equal a Python loop's bit for bit.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import api
+from .bindings import Stale
+
+_KERNELS = {}  # (dispatcher, layout) -> compiled prange loop, shared by every VMapped
+
+
+def compiled_example(fn):
+    """``(dispatcher, hidden)`` for the code ``fn`` (a ``jit=True`` transform) ran on its last
+    call: a Numba dispatcher usable inside ``njit`` code that takes the values ``hidden`` (the
+    data globals, read now) before ``fn``'s arguments; or None when that code is not a single
+    Numba dispatcher.
+
+    This is the one place that knows how :mod:`adjoint.jit` exposes compiled code: the callable
+    :func:`adjoint.jit.njit_derived` returns, reached through the bindings wrapper's ``target``,
+    carries the dispatcher as ``.dispatcher`` (absent or None: no single dispatcher)."""
+    derived = fn._last
+    for entry, entry_derived in fn._entries.values():
+        if entry_derived is derived:
+            target = getattr(entry, "target", entry)
+            dispatcher = getattr(target, "dispatcher", None)
+            if dispatcher is None:
+                return None
+            try:
+                hidden = tuple(b.current() for b in derived.bindings if b.data)
+            except (KeyError, ValueError):
+                return None
+            return dispatcher, hidden
+    return None
+
+
+def _flat_number(a):
+    return type(a) in (float, int, bool) or type(a) is np.ndarray and a.dtype == np.float64
+
+
+def run_prange(vm, leaves, axes, n, nargs, rebuild):
+    fn = vm.fn
+    if not (isinstance(fn, api.Transformed) and fn.jit and
+            fn.kind in ("grad", "value_and_grad", "jvp")):
+        return None
+    if len(leaves) != nargs or not all(map(_flat_number, leaves)) or \
+            any(ax is not None and type(leaf) is not np.ndarray for leaf, ax in zip(leaves, axes)):
+        return None
+    from .vmap import _example, _flatten, _leaf_axes
+    example = [_example(leaf, ax, 0) for leaf, ax in zip(leaves, axes)]
+    first = fn(*example)  # checks the arguments, compiles, and fixes the output's structure
+    compiled = compiled_example(fn)
+    if compiled is None:
+        return None
+    dispatcher, hidden = compiled
+    try:
+        raw = dispatcher(*hidden, *example)
+    except (TypeError, Stale):
+        return None
+    if not _identical(raw, first):
+        return None
+    out_leaves, rebuild_out = _flatten(first)
+    out_axes = _leaf_axes(vm.out_axes, first, "out_axes")
+    if any(ax is None for ax in out_axes):
+        return None
+    mapped = tuple(ax is not None for ax in axes)
+    arrays = [np.ascontiguousarray(np.moveaxis(leaf, ax, 0)) if ax is not None else leaf
+              for leaf, ax in zip(leaves, axes)]
+    outputs = [np.empty((n,) + np.shape(leaf)) for leaf in out_leaves]
+    paths = tuple(_paths(first))
+    key = (dispatcher, len(hidden), mapped, paths)
+    kernel = _KERNELS.get(key)
+    if kernel is None:
+        kernel = _KERNELS[key] = _kernel(dispatcher, len(hidden), mapped, paths)
+    kernel(*hidden, *arrays, *outputs)
+    return rebuild_out([np.moveaxis(o, 0, ax) if ax else o for o, ax in zip(outputs, out_axes)])
+
+
+def _identical(a, b):
+    """Same tree, leaf types, shapes and bits."""
+    if isinstance(a, tuple) or isinstance(b, tuple):
+        return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and \
+            all(map(_identical, a, b))
+    if type(a) is not type(b) or not (type(a) is float or type(a) is np.ndarray and
+                                      a.dtype == np.float64):
+        return False
+    return np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True)
+
+
+def _paths(tree, prefix=()):
+    """Index paths of the leaves of a nested tuple, in order."""
+    if isinstance(tree, tuple):
+        for k, t in enumerate(tree):
+            yield from _paths(t, prefix + (k,))
+    else:
+        yield prefix
+
+
+def _kernel(dispatcher, n_hidden, mapped, paths):
+    import numba
+    hidden = [f"h{k}" for k in range(n_hidden)]
+    args = [f"a{k}" for k in range(len(mapped))]
+    outs = [f"o{k}" for k in range(len(paths))]
+    passed = hidden + [f"{a}[i]" if m else a for a, m in zip(args, mapped)]
+    lines = [f"def vmapped({', '.join(hidden + args + outs)}):",
+             f"    for i in prange({outs[0]}.shape[0]):",
+             f"        r = per_example({', '.join(passed)})"]
+    lines += [f"        {o}[i] = r{''.join(f'[{k}]' for k in path)}"
+              for o, path in zip(outs, paths)]
+    namespace = {"prange": numba.prange, "per_example": dispatcher}
+    exec(compile("\n".join(lines), "<adjoint vmap>", "exec"), namespace)  # noqa: S102
+    return numba.njit(parallel=True)(namespace["vmapped"])
