@@ -31,6 +31,8 @@ def transforms():
          (RNG.normal(size=3), RNG.normal(size=(5, 3)), np.sign(RNG.normal(size=5)))),
         ("hvp", adjoint.hvp(sf.cubic), (0.4, 2.0, 1.5)),
         ("jacobian", adjoint.jacobian(sf.squash), (np.array([0.1, 0.2]),)),
+        ("vmap", adjoint.vmap(adjoint.grad(sf.cubic), in_axes=(0, None)),
+         (np.linspace(0.0, 1.0, 3), 2.0)),
     ]
 
 

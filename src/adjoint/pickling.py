@@ -17,6 +17,9 @@ function that has no importable name (a lambda, a function defined inside anothe
 pickled by reference: :mod:`pickle` refuses it; ``cloudpickle`` (which Dask uses) ships it by
 value instead, and that works as long as the worker can read its source file.
 
+Unpickling the same transform (same class, function and options) again in one process returns
+the object unpickled the first time, so a worker running many tasks derives and compiles once.
+
 When the pickling process has a Numba cache directory configured and the unpickling one has none,
 the unpickled transform configures the same directory in the worker (a process-wide setting, the
 one :func:`adjoint.jit.enable_cache` makes), so workers on the same machine share it.
@@ -78,9 +81,14 @@ def reduce_transform(cls, f, *options):
     return rebuild, (cls, reference(f), options, jit._CACHE_DIR)
 
 
+_MAX_REBUILT = 256
+_REBUILT = {}  # (cls, f, options) -> the object unpickled for them in this process
+
+
 def rebuild(cls, f, options, cache_dir):
-    """A fresh ``cls(f, *options)`` (run when unpickling); see the module docstring for
-    ``cache_dir``."""
+    """``cls(f, *options)`` (run when unpickling); see the module docstring for ``cache_dir``.
+    Unpickling the same transform again in a process gives the same object, so a worker that
+    runs many tasks with it derives and compiles its code once."""
     if cache_dir:
         from . import jit
         if jit._CACHE_DIR is None:
@@ -88,4 +96,13 @@ def rebuild(cls, f, options, cache_dir):
                 jit.enable_cache(cache_dir)
             except OSError:  # a worker on another machine: it compiles without the cache
                 pass
-    return cls(f, *options)
+    key = (cls, f, options)
+    try:
+        obj = _REBUILT.get(key)
+    except TypeError:  # an option that cannot be a key (a dict of axes): no sharing
+        return cls(f, *options)
+    if obj is None:
+        if len(_REBUILT) >= _MAX_REBUILT:  # functions shipped by value are new every time
+            _REBUILT.clear()
+        obj = _REBUILT[key] = cls(f, *options)
+    return obj
