@@ -15,6 +15,9 @@ equal to ``adjoint.value_and_grad(loss, wrt="w")(w, X.compute(), y.compute())`` 
   by the chunk's number of rows, and the total is divided by the number of rows;
 * ``reduction="sum"``: ``f`` is a sum over rows; the per-chunk results are added.
 
+A term of ``f`` that does not depend on the data (a regulariser) counts once with ``"mean"``
+(the chunk weights sum to one) but once per chunk with ``"sum"``: add it outside.
+
 The chunks of the data arguments along axis 0 are aligned to those of the first one (the others
 are rechunked when they differ; other axes are made one chunk); a NumPy array given as data is
 chunked the same way. Chunks of length 0 are skipped. ``wrt`` may not name a data argument.

@@ -15,7 +15,11 @@ function itself but a wrapper of it — the usual case for a decorated function,
 transform of a transform) is left to the pickler, which reduces its parts the same way. A
 function that has no importable name (a lambda, a function defined inside another) cannot be
 pickled by reference: :mod:`pickle` refuses it; ``cloudpickle`` (which Dask uses) ships it by
-value instead, and that works as long as the worker can read its source file.
+value instead, and that works as long as the worker can read its source file. A function of the
+script being run (module ``__main__``) is named by the script's path: a worker that does not run
+that script imports it under another name, so its ``if __name__ == "__main__":`` block does not
+run but its top-level code does (as in a ``multiprocessing`` worker started by spawn); the
+script must exist at that path on the worker's machine.
 
 Unpickling the same transform (same class, function and options) again in one process returns
 the object unpickled the first time, so a worker running many tasks derives and compiles once.
@@ -27,7 +31,11 @@ one :func:`adjoint.jit.enable_cache` makes), so workers on the same machine shar
 
 from __future__ import annotations
 
+import hashlib
 import importlib
+import importlib.util
+import os
+import sys
 
 _MAX_WRAPS = 8  # decorator layers followed from a module attribute to the function
 
@@ -47,12 +55,35 @@ class Reference:
 
 def resolve(module, qualname, depth):
     """The object :class:`Reference` names (run when unpickling)."""
-    obj = importlib.import_module(module)
+    obj = _script(module) if os.path.isabs(module) else importlib.import_module(module)
     for part in qualname.split("."):
         obj = getattr(obj, part)
     for _ in range(depth):
         obj = obj.__wrapped__
     return obj
+
+
+def _script(path):
+    """The module of the script at ``path``: ``__main__`` when this process runs it, else the
+    script imported once under another name (its ``if __name__ == "__main__"`` block does not
+    run), as ``multiprocessing`` does in the processes it spawns."""
+    main = sys.modules.get("__main__")
+    if os.path.abspath(getattr(main, "__file__", None) or "/") == path:
+        return main
+    name = "__adjoint_script_" + hashlib.sha256(path.encode()).hexdigest()[:16]
+    module = sys.modules.get(name)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(name, path)
+        if spec is None:
+            raise ImportError(f"cannot import the script {path}")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        try:
+            spec.loader.exec_module(module)
+        except BaseException:
+            del sys.modules[name]
+            raise
+    return module
 
 
 def reference(f):
@@ -62,9 +93,15 @@ def reference(f):
     qualname = getattr(f, "__qualname__", None)
     if not isinstance(module, str) or not isinstance(qualname, str) or "<" in qualname:
         return f
+    script = None
+    if module == "__main__":  # another process's __main__ is another script: name the file
+        script = getattr(sys.modules.get("__main__"), "__file__", None)
+        if script is None:  # an interactive session: nothing to import again
+            return f
+        module = os.path.abspath(script)
     try:
         obj = resolve(module, qualname, 0)
-    except (ImportError, AttributeError):
+    except (ImportError, AttributeError, OSError):
         return f
     for depth in range(_MAX_WRAPS):
         if obj is f:
