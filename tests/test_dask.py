@@ -65,9 +65,10 @@ def test_local_scheduler_sum_jit_and_numpy_data():
     da = pytest.importorskip("dask.array")
     fn = adjoint.dask.value_and_grad(total_loss, wrt=(0,), data=(1, 2), reduction="sum",
                                      jit=True)
+    want = fn.per_chunk(W, X, Y)  # the jitted value_and_grad on the whole data (one compile)
     value, grads = fn(W, da.from_array(X, chunks=17), Y)
-    want = adjoint.value_and_grad(total_loss, wrt=(0,), jit=True)(W, X, Y)
     assert close(value, want[0]) and close(grads, want[1])
+    assert close(want, adjoint.value_and_grad(total_loss, wrt=(0,))(W, X, Y))
 
 
 @pytest.mark.dask_cluster
