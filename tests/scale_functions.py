@@ -37,6 +37,14 @@ def poly(x, c):
     return SCALE * s
 
 
+def reciprocal_sum(x, n):
+    """n / x by a loop: raises ZeroDivisionError at x = 0, in both modes."""
+    s = 0.0
+    for _ in range(n):
+        s = s + 1.0 / x
+    return s
+
+
 def series(x, n):
     """A loop (so jit=True compiles it whole): sum of x**k / k for k = 1..n."""
     s = 0.0

@@ -62,6 +62,13 @@ def test_second_order_through_pickle_matches_finite_differences():
 def test_unpicklable_function_is_refused_by_pickle():
     with pytest.raises((pickle.PicklingError, AttributeError)):
         pickle.dumps(adjoint.grad(lambda x: x * x))
+    local = adjoint.custom_vjp(lambda x: x)
+    with pytest.raises(pickle.PicklingError, match="top level"):
+        pickle.dumps(local)
+
+
+def test_custom_vjp_function_pickles_by_name():
+    assert pickle.loads(pickle.dumps(sf.clipped)) is sf.clipped
 
 
 @pytest.fixture(scope="module")

@@ -137,3 +137,16 @@ def test_jit_keyword_arguments_fall_back_to_a_loop():
     looped, (dx, dc) = vm(PX, c=PC)  # mapped over axis 0 too, by the Python loop
     assert vm.last_run == "loop" and np.array_equal(looped, vm(PX, PC)[0])
     assert np.array_equal(dc[3], JIT_VG(PX[3], PC[3])[1][1])
+
+
+def test_jit_jvp_prange_and_an_error_in_one_example_is_raised():
+    jvp = adjoint.jvp(sf.reciprocal_sum, jit=True)
+    vm = adjoint.vmap(jvp, in_axes=(0, None, 0))
+    xs, ts = np.array([1.0, 2.0, 4.0, 0.5]), np.array([1.0, -1.0, 0.5, 2.0])
+    values, tangents = vm(xs, 3, ts)
+    assert vm.last_run == "prange"
+    assert np.array_equal(values, [jvp(x, 3, t)[0] for x, t in zip(xs, ts)])
+    assert np.allclose(tangents, -3.0 * ts / xs ** 2, rtol=1e-14)
+    # Numba drops exceptions raised inside prange: vmap must still raise, never return garbage
+    with pytest.raises(ZeroDivisionError):
+        vm(np.array([1.0, 2.0, 0.0, 3.0]), 3, ts)

@@ -14,15 +14,21 @@ apply (the caller then runs a Python loop). It applies when
 The loop is generated per layout (which arguments are mapped, how many hidden data globals the
 dispatcher takes first, where each output leaf sits in its result tuple), e.g.::
 
-    def vmapped(h0, a0, a1, o0, o1):
+    def vmapped(h0, a0, a1, o0, o1, finished):
         for i in prange(o0.shape[0]):
             r = per_example(h0, a0[i], a1)
             o0[i] = r[0]
             o1[i] = r[1]
+            finished[i] = True
 
 compiled with ``numba.njit(parallel=True)`` (mapped arguments are first made C-contiguous with
 the mapped axis first), and kept for the process. Each example is computed by the same
 machine code as a call of the transform, so results equal a Python loop's bit for bit.
+
+Numba does not propagate an exception raised inside a ``prange`` loop (the loop just stops that
+iteration, and may skip others): ``finished`` records which examples completed, and the others
+run again through the transform in Python, which raises the error as a Python loop would (or
+computes the skipped examples).
 """
 
 from __future__ import annotations
@@ -97,7 +103,15 @@ def run_prange(vm, leaves, axes, n, nargs, rebuild):
     kernel = _KERNELS.get(key)
     if kernel is None:
         kernel = _KERNELS[key] = _kernel(dispatcher, len(hidden), mapped, paths)
-    kernel(*hidden, *arrays, *outputs)
+    finished = np.zeros(n, dtype=np.bool_)
+    kernel(*hidden, *arrays, *outputs, finished)
+    # Numba does not propagate an exception raised in a prange loop: the examples whose code
+    # raised (and any the loop then skipped) are left unfinished. Run those through the
+    # transform, so that an error is raised as a Python loop raises it.
+    for i in np.flatnonzero(~finished):
+        result = fn(*[_example(leaf, ax, i) for leaf, ax in zip(leaves, axes)])
+        for out, leaf in zip(outputs, _flatten(result)[0]):
+            out[i] = leaf
     return rebuild_out([np.moveaxis(o, 0, ax) if ax else o for o, ax in zip(outputs, out_axes)])
 
 
@@ -127,11 +141,12 @@ def _kernel(dispatcher, n_hidden, mapped, paths):
     args = [f"a{k}" for k in range(len(mapped))]
     outs = [f"o{k}" for k in range(len(paths))]
     passed = hidden + [f"{a}[i]" if m else a for a, m in zip(args, mapped)]
-    lines = [f"def vmapped({', '.join(hidden + args + outs)}):",
+    lines = [f"def vmapped({', '.join(hidden + args + outs)}, finished):",
              f"    for i in prange({outs[0]}.shape[0]):",
              f"        r = per_example({', '.join(passed)})"]
     lines += [f"        {o}[i] = r{''.join(f'[{k}]' for k in path)}"
               for o, path in zip(outs, paths)]
+    lines.append("        finished[i] = True")
     namespace = {"prange": numba.prange, "per_example": dispatcher}
     exec(compile("\n".join(lines), "<adjoint vmap>", "exec"), namespace)  # noqa: S102
     return numba.njit(parallel=True)(namespace["vmapped"])
