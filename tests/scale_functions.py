@@ -104,3 +104,13 @@ def rebuilt_transforms():
     """How many transforms this process has unpickled (a Dask worker's check)."""
     from adjoint import pickling
     return len(pickling._REBUILT)
+
+
+def vmap_from_cache(vm, *args):
+    """``vm(*args)``, how it ran, and the Numba disk-cache hits and misses of its prange loops
+    in this process (a worker's check)."""
+    from adjoint import vmap_kernel
+    result = vm(*args)
+    stats = [kernel.stats for kernel in vmap_kernel._KERNELS.values()]
+    return (result, vm.last_run, sum(sum(s.cache_hits.values()) for s in stats),
+            sum(sum(s.cache_misses.values()) for s in stats))

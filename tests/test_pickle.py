@@ -114,6 +114,19 @@ def test_worker_loads_jitted_code_from_the_parents_disk_cache(pool):
     assert hits >= 1 and misses == 0
 
 
+def test_worker_loads_a_vmap_prange_loop_from_the_disk_cache(pool):
+    from adjoint import jit
+    if jit._CACHE_DIR is None:
+        pytest.skip("no ADJOINT_CACHE_DIR in this session")
+    vm = adjoint.vmap(adjoint.grad(sf.series, jit=True), in_axes=(0, None))
+    xs = np.linspace(-0.5, 0.5, 6)
+    expected = vm(xs, 12)  # compiles the gradient and the loop here, into the cache
+    assert vm.last_run == "prange"
+    got, how, hits, misses = pool.submit(sf.vmap_from_cache, vm, xs, 12).result(timeout=300)
+    assert how == "prange" and np.array_equal(got, expected)
+    assert hits >= 1 and misses == 0
+
+
 def test_multiprocessing_pool_map():
     g = adjoint.grad(sf.cubic, wrt=(0, 1))
     points = [(0.1 * k, 1.0 + k) for k in range(4)]

@@ -22,8 +22,10 @@ dispatcher takes first, where each output leaf sits in its result tuple), e.g.::
             finished[i] = True
 
 compiled with ``numba.njit(parallel=True)`` (mapped arguments are first made C-contiguous with
-the mapped axis first), and kept for the process. Each example is computed by the same
-machine code as a call of the transform, so results equal a Python loop's bit for bit.
+the mapped axis first), and kept for the process — and on disk, next to the per-example code,
+when that code came from the disk cache (:func:`_cached_module`). Each example is computed by
+the same machine code as a call of the transform, so results equal a Python loop's bit for
+bit.
 
 Numba does not propagate an exception raised inside a ``prange`` loop (the loop just stops that
 iteration, and may skip others): ``finished`` records which examples completed, and the others
@@ -32,6 +34,11 @@ computes the skipped examples).
 """
 
 from __future__ import annotations
+
+import hashlib
+import os
+import re
+import sys
 
 import numpy as np
 
@@ -147,6 +154,41 @@ def _kernel(dispatcher, n_hidden, mapped, paths):
     lines += [f"        {o}[i] = r{''.join(f'[{k}]' for k in path)}"
               for o, path in zip(outs, paths)]
     lines.append("        finished[i] = True")
+    source = "\n".join(lines) + "\n"
+    cached = _cached_module(dispatcher, source)
+    if cached is not None:
+        return numba.njit(parallel=True, cache=True)(cached.vmapped)
     namespace = {"prange": numba.prange, "per_example": dispatcher}
-    exec(compile("\n".join(lines), "<adjoint vmap>", "exec"), namespace)  # noqa: S102
+    exec(compile(source, "<adjoint vmap>", "exec"), namespace)  # noqa: S102
     return numba.njit(parallel=True)(namespace["vmapped"])
+
+
+def _cached_module(dispatcher, source):
+    """With the disk cache on (:mod:`adjoint.jit`) and the per-example code loaded through it,
+    the loop's source as a module in the cache directory, so that Numba's cache keeps the
+    compiled loop too; else None. The file is named by the per-example code's module (itself
+    named by a hash of everything its code depends on) and the loop's source, so a loop is
+    never reused for other per-example code."""
+    import importlib.util
+
+    from . import jit
+    callee = getattr(getattr(dispatcher, "py_func", None), "__module__", "") or ""
+    if not jit._CACHE_DIR or not re.fullmatch(r"adjoint_[0-9a-f]{20}", callee):
+        return None
+    text = f"# prange loop over {callee}\nfrom numba import prange\n\n\n{source}"
+    name = "adjoint_vmap_" + hashlib.sha256(text.encode()).hexdigest()[:20]
+    module = sys.modules.get(name)
+    if module is not None:
+        return module
+    path = os.path.join(jit._CACHE_DIR, f"{name}.py")
+    if not os.path.exists(path):
+        tmp = f"{path}.{os.getpid()}.tmp"
+        with open(tmp, "w") as fh:
+            fh.write(text)
+        os.replace(tmp, path)
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    module.per_example = dispatcher
+    sys.modules[name] = module  # Numba finds a cached function's module by name
+    spec.loader.exec_module(module)
+    return module
