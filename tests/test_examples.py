@@ -29,7 +29,6 @@ EXPECTED = {
     "quickstart.py": ["f'(2.0) = 7.0"],
     "per_example_clipping.py": ["ran as a prange loop", "equal to a Python loop",
                                 "the loss fell with clipped per-example gradients"],
-    "dask_logistic_regression.py": ["worker processes", "equal the one-process value_and_grad"],
 }
 
 # Numba compiles on the first call of a jitted example: seconds alone, much longer on a
