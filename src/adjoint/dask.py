@@ -33,11 +33,14 @@ rows (a normalisation over the batch, a median) gives a gradient of another func
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import api, pickling
 
 _REDUCTIONS = ("mean", "sum")
+_FIRST_CALL = threading.Lock()
 
 
 def _import_dask():
@@ -147,7 +150,11 @@ def _chunk(per_chunk, shared, data, reduction, *blocks):
     args = list(shared)
     for k, block in zip(data, blocks):
         args[k] = block
-    value, grads = per_chunk(*args)
+    if per_chunk._entries:
+        value, grads = per_chunk(*args)
+    else:  # the first call derives (and compiles): once, not once per thread of the worker
+        with _FIRST_CALL:
+            value, grads = per_chunk(*args)
     if reduction == "mean":
         n = len(blocks[0])
         return value * n, _map(lambda g: g * n, grads)
