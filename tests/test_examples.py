@@ -30,6 +30,8 @@ EXPECTED = {
     "mlp_dataclass_adam.py": ["epoch 300", "Adam on a dataclass MLP"],
     "dict_params_sgd.py": ["step 200", "SGD with momentum on a dict of parameters"],
     "logistic_aux.py": ["accuracy", "logistic regression: accuracy"],
+    "per_example_clipping.py": ["ran as a prange loop", "equal to a Python loop",
+                                "the loss fell with clipped per-example gradients"],
 }
 
 # Numba compiles on the first call of a jitted example: seconds alone, much longer on a

@@ -29,10 +29,11 @@ from .errors import (
 )
 from .testing import check_grad
 from .trees import tree_leaves, tree_map
+from .vmap import vmap
 
 __all__ = [
     "grad", "value_and_grad", "vjp", "jvp", "source", "check_grad",
-    "jacobian", "hessian", "hvp", "custom_vjp", "defvjp", "stop_gradient",
+    "jacobian", "hessian", "hvp", "vmap", "custom_vjp", "defvjp", "stop_gradient",
     "tree_map", "tree_leaves", "optim",
     "AdjointError", "ArgumentError", "CotangentError", "GradientCheckError", "JitError",
     "NoRuleError", "NonScalarOutputError", "SourceUnavailableError", "UnsupportedSyntaxError",

@@ -38,7 +38,7 @@ import weakref
 
 import numpy as np
 
-from . import pipeline
+from . import pickling, pipeline
 from . import structured as S
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
@@ -150,6 +150,10 @@ class Transformed(S.TreeCalls):
     def source(self):
         """The generated Python source: of the last call's specialisation, or generic."""
         return (self._last or self.derive()).source
+
+    def __reduce__(self):  # by reference to f, never the generated code (adjoint.pickling)
+        return pickling.reduce_transform(type(self), self.f, self.kind, self.wrt, self.jit,
+                                         self.optimize, self.has_aux)
 
     def __repr__(self):
         return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import api
+from . import api, pickling
 from .errors import ArgumentError
 from .trees import is_tree
 
@@ -41,11 +41,22 @@ def jacobian(f, *, wrt=0, mode="auto", jit=False):
     _single(wrt)
     if mode not in ("auto", "forward", "reverse"):
         raise ValueError(f"mode must be 'auto', 'forward' or 'reverse', not {mode!r}")
-    backward = api.vjp(f, wrt=wrt, jit=jit)
-    forward = api.jvp(f, wrt=wrt, jit=jit)
+    return Jacobian(f, wrt, mode, jit)
 
-    def jac(*args):
-        k = _index_of(backward, wrt)
+
+class Jacobian:
+    """What :func:`jacobian` returns; pickles by reference to ``f`` (:mod:`adjoint.pickling`)."""
+
+    def __init__(self, f, wrt, mode, jit):
+        self.f, self.wrt, self.mode, self.jit = f, wrt, mode, jit
+        self.backward = api.vjp(f, wrt=wrt, jit=jit)
+        self.forward = api.jvp(f, wrt=wrt, jit=jit)
+
+    def __reduce__(self):
+        return pickling.reduce_transform(type(self), self.f, self.wrt, self.mode, self.jit)
+
+    def __call__(self, *args):
+        f, mode, k = self.f, self.mode, _index_of(self.backward, self.wrt)
         if is_tree(args[k]) or not api.numeric(args[k]):
             code = getattr(getattr(f, "f", f), "__code__", None)
             raise ArgumentError(
@@ -58,24 +69,21 @@ def jacobian(f, *, wrt=0, mode="auto", jit=False):
         out = np.asarray(f(*args), dtype=float)  # the output's shape picks the mode
         use_forward = mode == "forward" or (mode == "auto" and x.size < out.size)
         result = np.empty(out.shape + x.shape)
-        if not use_forward:
-            _, pullback = backward(*args)
         if use_forward:
             for idx in np.ndindex(x.shape):
                 tangent = np.zeros(x.shape)
                 tangent[idx] = 1.0
                 t = tangent if np.ndim(args[k]) else 1.0
-                _, column = forward(*args, t)
+                _, column = self.forward(*args, t)
                 result[(Ellipsis,) + idx] = column
         else:
+            _, pullback = self.backward(*args)
             for idx in np.ndindex(out.shape):
                 cotangent = np.zeros(out.shape)
                 cotangent[idx] = 1.0
                 row = pullback(cotangent if out.ndim else 1.0)
                 result[idx] = row
         return result if (out.ndim or x.ndim) else float(result)
-
-    return jac
 
 
 def hessian(f, *, wrt=0, jit=False):
@@ -90,11 +98,20 @@ def hvp(f, *, wrt=0, jit=False):
     """``hvp(f)(*args, v)``: the Hessian of scalar ``f`` (with respect to argument ``wrt``)
     times ``v``, by forward mode over the generated reverse-mode gradient."""
     _single(wrt)
-    pushforward = api.jvp(api.grad(f, wrt=wrt, jit=jit), wrt=wrt, jit=jit)
+    return HVP(f, wrt, jit)
 
-    def product(*args):
+
+class HVP:
+    """What :func:`hvp` returns; pickles by reference to ``f`` (:mod:`adjoint.pickling`)."""
+
+    def __init__(self, f, wrt, jit):
+        self.f, self.wrt, self.jit = f, wrt, jit
+        self.pushforward = api.jvp(api.grad(f, wrt=wrt, jit=jit), wrt=wrt, jit=jit)
+
+    def __reduce__(self):
+        return pickling.reduce_transform(type(self), self.f, self.wrt, self.jit)
+
+    def __call__(self, *args):
         *primal, v = args
-        _, hv = pushforward(*primal, v)
+        _, hv = self.pushforward(*primal, v)
         return hv
-
-    return product

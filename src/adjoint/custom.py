@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import functools
 import inspect
+import pickle
 
+from . import pickling
 from .errors import AdjointError
 from .rules import registry
 
@@ -54,6 +56,15 @@ class CustomVJP:
         _install(self, params, bwd, self.fn)
         self.bwd = bwd
         return bwd
+
+    def __reduce__(self):
+        # By name: importing the module in the worker defines the function and its rule again.
+        ref = pickling.reference(self)
+        if ref is self:
+            raise pickle.PicklingError(
+                f"cannot pickle {self!r}: a custom_vjp function pickles by reference, so it "
+                "must be defined at the top level of an importable module")
+        return ref.__reduce__()
 
     def __repr__(self):
         return f"<adjoint.custom_vjp {getattr(self.fn, '__qualname__', self.fn)}>"

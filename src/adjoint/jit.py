@@ -125,6 +125,21 @@ def njit_derived(derived):
     return call
 
 
+_WHOLE = {}  # id(Derived) -> (Derived, its code compiled whole)
+
+
+def whole(derived):
+    """``derived``'s code compiled by Numba as one function, whatever :func:`kernels.plan`
+    chose: for callers that run it from compiled code (``vmap``'s ``prange`` loop). Its
+    ``dispatcher`` takes the values of ``hidden_names(derived)`` first; its first call raises a
+    :class:`JitError` if Numba refuses the code. Built once per Derived."""
+    entry = _WHOLE.get(id(derived))
+    if entry is None or entry[0] is not derived:
+        entry = _WHOLE[id(derived)] = (derived, _compiled(derived, jit_source(derived),
+                                                          derived.name))
+    return entry[1]
+
+
 def _compiled(derived, source, name):
     """``source`` (one def named ``name``, lines numbered as in ``derived.source``) compiled by
     Numba: a callable whose first call compiles, turning Numba's errors into a JitError at the
