@@ -59,6 +59,15 @@ def test_second_order_through_pickle_matches_finite_differences():
     assert abs(g2(1.5) - fd) < 1e-8 and abs(g2(1.5) - 6 * 1.5) < 1e-12
 
 
+def test_has_aux_survives_pickling():
+    rng = np.random.default_rng(3)
+    w, X, y = rng.normal(size=3), rng.normal(size=(5, 3)), rng.normal(size=5)
+    g = adjoint.grad(sf.loss_with_aux, has_aux=True)
+    again = pickle.loads(pickle.dumps(g))
+    (grad, aux), (grad2, aux2) = g(w, X, y), again(w, X, y)
+    assert np.allclose(grad, grad2, rtol=1e-13) and aux == aux2
+
+
 def test_unpicklable_function_is_refused_by_pickle():
     with pytest.raises((pickle.PicklingError, AttributeError)):
         pickle.dumps(adjoint.grad(lambda x: x * x))
