@@ -42,7 +42,8 @@ def main():
     print("per-example gradient shapes:", [g.shape for g in grads],
           f"(ran as a {per_example_grads.last_run} loop)")
     looped = [grad(*params, X[i], y[i]) for i in range(n)]
-    assert all(np.array_equal(grads[k][i], looped[i][k]) for i in range(n) for k in range(3))
+    assert all(np.allclose(grads[k][i], looped[i][k], rtol=1e-12, atol=1e-15)
+               for i in range(n) for k in range(3))
     print("equal to a Python loop over the jitted gradient: yes")
 
     bound, rate, noise = 1.0, 0.5, 0.01

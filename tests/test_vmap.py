@@ -112,7 +112,8 @@ def test_jit_prange_equals_the_python_loop_and_finite_differences():
     assert vm.last_run == "prange" and values.shape == dx.shape == (11,) and dc.shape == (11, 4)
     for i in range(11):
         v, (ex, ec) = JIT_VG(PX[i], PC[i])
-        assert values[i] == v and dx[i] == ex and np.array_equal(dc[i], ec)
+        assert np.allclose([values[i], dx[i]], [v, ex], rtol=1e-12) and \
+            np.allclose(dc[i], ec, rtol=1e-12)
     python = adjoint.value_and_grad(sf.poly, wrt=(0, 1))
     pv, (px, pc) = adjoint.vmap(python)(PX, PC)
     assert np.allclose(values, pv, rtol=1e-13) and np.allclose(dx, px, rtol=1e-13)

@@ -19,7 +19,9 @@ How it runs. When ``fn`` is a ``jit=True`` transform (``grad``, ``value_and_grad
 whose per-example code is one Numba-compiled function, and the arguments are floats, ints and
 float64 arrays, the examples run as a Numba ``prange`` loop (``parallel=True``) over that
 compiled function, on every core, writing into preallocated output arrays; the results equal a
-Python loop's bit for bit (the same machine code computes each example). The first example runs
+Python loop's to rounding (bit for bit when ``jit=True`` compiles the transform's code whole; its
+straight-line array code, which ``jit=True`` otherwise leaves to NumPy, is compiled whole for the
+loop and may round differently). The first example runs
 through the transform itself (it checks the arguments and compiles), the others in the loop; the
 loop itself is compiled once per argument layout (about a second). Everything else — Python-mode
 transforms, user functions, ``vjp``, other argument types, and per-example code that is not a

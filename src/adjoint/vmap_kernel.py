@@ -8,7 +8,7 @@ apply (the caller then runs a Python loop). It applies when
 * every argument is a float, int, bool or float64 array, and every mapped one a float64 array;
 * :func:`compiled_example` finds the transform's code for these arguments as one Numba
   dispatcher whose raw result *is* what the transform returns (checked on example 0: same
-  structure, types and bits — no conversion happens outside the compiled code);
+  structure, types, and values to rounding — no conversion happens outside the compiled code);
 * every output leaf is a float or a float64 array, stacked along an int ``out_axes``.
 
 The loop is generated per layout (which arguments are mapped, how many hidden data globals the
@@ -24,8 +24,8 @@ dispatcher takes first, where each output leaf sits in its result tuple), e.g.::
 compiled with ``numba.njit(parallel=True)`` (mapped arguments are first made C-contiguous with
 the mapped axis first), and kept for the process — and on disk, next to the per-example code,
 when that code came from the disk cache (:func:`_cached_module`). Each example is computed by
-the same machine code as a call of the transform, so results equal a Python loop's bit for
-bit.
+the per-example code compiled whole, so results equal a Python loop's to rounding (bit for bit
+when the transform itself runs that code).
 
 Numba does not propagate an exception raised inside a ``prange`` loop (the loop just stops that
 iteration, and may skip others): ``finished`` records which examples completed, and the others
@@ -128,14 +128,16 @@ def run_prange(vm, leaves, axes, n, nargs, rebuild):
 
 
 def _identical(a, b):
-    """Same tree, leaf types, shapes and bits."""
+    """Same tree, leaf types and shapes, and values equal to rounding (the code compiled whole
+    may round differently from NumPy's kernels, which jit=True uses for array code)."""
     if isinstance(a, tuple) or isinstance(b, tuple):
         return isinstance(a, tuple) and isinstance(b, tuple) and len(a) == len(b) and \
             all(map(_identical, a, b))
     if type(a) is not type(b) or not (type(a) is float or type(a) is np.ndarray and
                                       a.dtype == np.float64):
         return False
-    return np.shape(a) == np.shape(b) and np.array_equal(a, b, equal_nan=True)
+    return np.shape(a) == np.shape(b) and np.allclose(a, b, rtol=1e-12, atol=1e-300,
+                                                      equal_nan=True)
 
 
 def _paths(tree, prefix=()):
