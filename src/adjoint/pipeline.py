@@ -97,8 +97,8 @@ def front(fn, kinds=None):
     ctx.collect_globals(fdef.body, locals_, info)
     inliner = InlineCalls(ctx, _normalize_callee)
     fdef.body = inliner(fdef.body, info, set(locals_))
-    fdef.body = SeparateViews(ctx, kinds)(fdef.body, [a.id for a in fdef.args.args],
-                                          _local_names(fdef))
+    fdef.body = SeparateViews(ctx, _complete_kinds(kinds, fdef))(
+        fdef.body, [a.id for a in fdef.args.args], _local_names(fdef))
     return ctx, fdef, _local_names(fdef), user_names
 
 
