@@ -151,8 +151,8 @@ def front(fn, kinds=None, wrt=()):
     ctx.collect_globals(fdef.body, locals_, info)
     inliner = InlineCalls(ctx, _normalize_callee, local_functions=local_functions(fdef))
     fdef.body = inliner(fdef.body, info, set(locals_))
-    fdef.body = SeparateViews(ctx, kinds)(fdef.body, [a.id for a in fdef.args.args],
-                                          _local_names(fdef))
+    fdef.body = SeparateViews(ctx, _complete_kinds(kinds, fdef))(
+        fdef.body, [a.id for a in fdef.args.args], _local_names(fdef))
     return ctx, fdef, _local_names(fdef), user_names
 
 

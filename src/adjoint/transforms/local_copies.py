@@ -1,5 +1,7 @@
 """Propagate local copies: after ``a = b`` in a block, later reads of ``a`` in that block read
-``b`` while neither is written again (a pass of the optimizer, :mod:`.simplify`).
+``b`` while neither is written again; after ``t = x[i]``, generated statements read ``t`` for
+``x[i]`` while no array element, nor ``t``, ``x`` or ``i``, is written (a pass of the
+optimizer, :mod:`.simplify`).
 
 Takes a block of generated statements and the names that may be rewritten; ``a`` must be one
 of them, ``b`` any name. Guarantees the same values: only reads in simple statements of the
@@ -28,27 +30,63 @@ class PropagateLocalCopies:
 
     def __call__(self, stmts):
         copies = {}  # a -> b: a holds b's value here
+        loads = {}  # the text of a subscript read -> the name holding its value here
         for stmt in stmts:
             if isinstance(stmt, (g.If, g.For, g.While)):
                 for block in (stmt.body, getattr(stmt, "orelse", [])):
                     self(block)
                 copies.clear()
+                loads.clear()
                 continue
             if not isinstance(stmt, (g.Assign, g.AugAssign, g.Expr, g.Return)):
                 copies.clear()
+                loads.clear()
                 continue
             if copies and stmt.value is not None:
                 stmt.value = self._renamed(stmt.value, copies)
+            if loads and self._generated(stmt):
+                stmt.value = self._reused(stmt.value, loads)
             written = _written(stmt)
             if written:
                 copies = {a: b for a, b in copies.items()
                           if a not in written and b not in written}
+                loads = {text: (t, reads) for text, (t, reads) in loads.items()
+                         if t not in written and not reads & written}
+            if isinstance(stmt, g.Expr) or _writes_element(stmt):
+                loads.clear()  # an array may have changed
             if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
-                    isinstance(stmt.targets[0], g.Name) and isinstance(stmt.value, g.Name) and \
-                    stmt.targets[0].id in self.rewritable and \
-                    stmt.targets[0].id != stmt.value.id:
-                copies[stmt.targets[0].id] = stmt.value.id
+                    isinstance(stmt.targets[0], g.Name):
+                target, value = stmt.targets[0].id, stmt.value
+                if isinstance(value, g.Name) and target in self.rewritable and \
+                        target != value.id:
+                    copies[target] = value.id
+                elif _plain_load(value):
+                    reads = {n.id for n in g.name_nodes(value)}
+                    if target not in reads:
+                        loads.setdefault(g.unparse(value), (target, reads))
         return stmts
+
+    def _generated(self, stmt):
+        """Whether ``stmt`` is generated code (its target rewritable), not the user's."""
+        target = stmt.targets[0] if isinstance(stmt, g.Assign) else \
+            stmt.target if isinstance(stmt, g.AugAssign) else None
+        if isinstance(target, g.Subscript):
+            target = target.value
+        return isinstance(target, g.Name) and target.id in self.rewritable
+
+    def _reused(self, expr, loads):
+        outer = self
+
+        class Reuse(g.NodeTransformer):
+            def visit_Subscript(self, node):
+                self.generic_visit(node)
+                found = loads.get(g.unparse(node)) if isinstance(node.ctx, g.Load) else None
+                if found is None:
+                    return node
+                outer.changed = True
+                return g.name(found[0])
+
+        return Reuse().visit(expr)
 
     def _renamed(self, expr, copies):
         outer = self
@@ -73,3 +111,20 @@ def _written(stmt):
     if isinstance(stmt, g.Expr):  # lst.append(v), lst.pop(): the list changes
         out |= {n.id for n in g.name_nodes(stmt.value)}
     return out
+
+
+def _plain_load(node):
+    """``a[i]``, ``a[i + 1, j]``: a subscript of a name by names and numbers."""
+    if not (isinstance(node, g.Subscript) and isinstance(node.value, g.Name)):
+        return False
+    for n in g.walk(node.slice):
+        if isinstance(n, (g.Call, g.Subscript, g.Attribute, g.Slice, g.Starred)):
+            return False
+    return True
+
+
+def _writes_element(stmt):
+    """Whether ``stmt`` writes through a subscript (``a[i] = v``, ``a[i] += v``)."""
+    targets = stmt.targets if isinstance(stmt, g.Assign) else \
+        [stmt.target] if isinstance(stmt, g.AugAssign) else []
+    return any(isinstance(n, g.Subscript) for t in targets for n in g.walk(t))
