@@ -6,9 +6,10 @@ Takes a checked function (before :mod:`.control`); returns it with no ``ListComp
 on what consumes it:
 
 * a reduction — ``sum``, ``np.sum``, ``max``, ``min`` — becomes an accumulating loop;
-* ``np.array`` (float64, or its ``dtype=``), ``np.stack`` (axis 0), ``np.concatenate`` and a
-  list comprehension bound to a name become a loop that fills a preallocated array (a list
-  bound to a name is an array from then on: index it, iterate it, take ``len``, stack it);
+* ``np.array`` (float64, or its ``dtype=``), ``np.stack`` (axis 0), ``np.concatenate``, a
+  list comprehension bound to a name, and one passed to another NumPy function that takes
+  arrays (``np.mean([...])``) become a loop that fills a preallocated array (a list bound to a
+  name is an array from then on: index it, iterate it, take ``len``, stack it);
 * the iterable of a ``for`` loop: the loops are fused (a generator's items are made as the loop
   asks for them, as Python does).
 
@@ -59,8 +60,8 @@ from ..errors import UnsupportedSyntaxError
 
 _COMPREHENSIONS = (g.ListComp, g.GeneratorExp)
 _REDUCTIONS = {"sum": "total", "max": "largest", "min": "smallest"}
-_WHERE = "feed it to sum, np.sum, max, min, np.array, np.stack or np.concatenate, bind a " \
-         "list comprehension to a name, or loop over it with for"
+_WHERE = "feed it to sum, np.sum, max, min, np.array, np.stack, np.concatenate or another " \
+         "NumPy function, bind a list comprehension to a name, or loop over it with for"
 
 
 class DesugarComprehensions:
@@ -182,6 +183,7 @@ class DesugarComprehensions:
             if self._builtin(func, fname):
                 return self._builtin_reduction(call, fname, pre, stmt)
         if not isinstance(first, _COMPREHENSIONS):
+            self._numpy_arguments(call, pre, stmt)
             return None
         if self._numpy(func, np.sum) and len(call.args) == 1 and not call.keywords:
             return self._reduce(first, "sum", g.const(0.0), pre, stmt, numpy_sum=True)
@@ -195,9 +197,29 @@ class DesugarComprehensions:
         if self._numpy(func, np.concatenate) and len(call.args) == 1 and all(
                 kw.arg == "axis" and g.is_const(kw.value, 0) for kw in call.keywords):
             return self._build(first, "concatenate", pre, stmt)
-        raise self.info.error(UnsupportedSyntaxError, "this use of a comprehension is not "
-                              "supported", first, _WHERE + " (np.stack and np.concatenate "
-                              "along axis 0 only)")
+        if not self._numpy_arguments(call, pre, stmt):
+            raise self.info.error(UnsupportedSyntaxError, "this use of a comprehension is not "
+                                  "supported", first, _WHERE + " (np.stack and "
+                                  "np.concatenate along axis 0 only)")
+        return None
+
+    def _numpy_arguments(self, call, pre, stmt):
+        """List comprehensions passed to a NumPy function that takes arrays (``np.mean``,
+        ``np.dot``, ``np.sin`` ...) are built into the array NumPy would make of them; not for
+        the functions that take a sequence of arrays (``np.hstack``, ``np.stack(..., axis=1)``:
+        their rules want the items). Whether anything was built."""
+        func = call.func
+        if not any(isinstance(a, g.ListComp) for a in call.args) or self._local_root(func):
+            return False
+        found, obj = _resolve(func, self.info)
+        takes_arrays = found and (isinstance(obj, np.ufunc) or callable(obj) and (
+            getattr(obj, "__module__", None) or "").startswith("numpy")) and not any(
+            obj is getattr(np, name, None) for name in _SEQUENCE_FUNCTIONS)
+        if not takes_arrays:
+            return False
+        call.args = [self._build(a, "stack", pre, stmt) if isinstance(a, g.ListComp) else a
+                     for a in call.args]
+        return True
 
     def _builtin_reduction(self, call, fname, pre, stmt):
         args = call.args
@@ -429,6 +451,21 @@ class DesugarComprehensions:
                 body = [g.if_(g.clone(cond), body)]
             body = [g.for_(g.clone(gen.target), g.clone(gen.iter), body)]
         return body
+
+
+_SEQUENCE_FUNCTIONS = ("stack", "concatenate", "hstack", "vstack", "dstack", "column_stack",
+                       "row_stack", "block", "broadcast_arrays", "meshgrid", "einsum")
+
+
+def _resolve(expr, info):
+    """The object a global reference denotes: (found, object)."""
+    if isinstance(expr, g.Name):
+        return info.lookup(expr.id)
+    if isinstance(expr, g.Attribute):
+        found, base = _resolve(expr.value, info)
+        if found and hasattr(base, expr.attr):
+            return True, getattr(base, expr.attr)
+    return False, None
 
 
 def _is_expr(node):
