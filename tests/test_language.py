@@ -238,3 +238,14 @@ def test_grad_against_finite_differences(fn, args, wrt, jit, mode):
 @pytest.mark.parametrize("fn, args, wrt, jit", case.params)
 def test_jvp_against_finite_differences(fn, args, wrt, jit):
     check_jvp_case(fn, args, wrt)
+
+
+def empty_comprehensions(x, cut):
+    return max(v for v in x if v > cut) + np.sum(np.array([v for v in x if v > cut]))
+
+
+def test_empty_comprehensions_raise():
+    dempty = adjoint.grad(empty_comprehensions)
+    np.testing.assert_allclose(dempty(V3, 1.0), [0.0, 0.0, 2.0])
+    with pytest.raises(AssertionError, match="empty"):
+        dempty(V3, 5.0)

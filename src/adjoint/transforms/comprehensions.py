@@ -264,12 +264,19 @@ class DesugarComprehensions:
         if numpy_sum:
             elt = g.call(g.Attribute(value=g.name(self._numpy_name()), attr="sum",
                                      ctx=g.Load()), elt)
-        if kind == "sum":
-            update = g.binop(g.name(acc), g.Add, elt)
-        else:
-            update = g.call(kind, g.name(acc), elt)
         pre.append(g.assign(acc, start))
-        pre.extend(self._loops(comp.generators, [g.assign(acc, update)]))
+        if kind == "sum":
+            pre.extend(self._loops(comp.generators, [
+                g.assign(acc, g.binop(g.name(acc), g.Add, elt))]))
+            return g.name(acc)
+        # max/min start from -inf/inf; an empty sequence raises, as in Python
+        count = self.namer.fresh("items")
+        pre.insert(len(pre) - 1, g.assign(count, g.const(0)))
+        pre.extend(self._loops(comp.generators, [
+            g.assign(acc, g.call(kind, g.name(acc), elt)),
+            g.assign(count, g.binop(g.name(count), g.Add, g.const(1)))]))
+        pre.append(g.Assert(test=g.compare(g.name(count), g.Gt, g.const(0)),
+                            msg=g.const(f"{kind}() of an empty sequence")))
         return g.name(acc)
 
     def _numpy_name(self):
@@ -300,6 +307,9 @@ class DesugarComprehensions:
             pre.append(g.assign(count, g.const(0)))
             pre.extend(self._loops(gens, [g.assign(count, g.binop(g.name(count), g.Add,
                                                                    size))]))
+        pre.append(g.Assert(test=g.compare(g.name(count), g.Gt, g.const(0)), msg=g.const(
+            "an array made from an empty comprehension (adjoint takes the items' shape from "
+            "the first one)")))
         # The element shape, from the first item (only its shape is used: no derivative).
         pre.extend(self._loops(gens, [g.assign(first, g.clone(comp.elt)), g.Break()]))
         item_shape = self.namer.fresh("item_shape")
