@@ -30,6 +30,7 @@ comprehension in Python). The generated loops are ordinary user code for the lat
     r = np.array([x[i] ** 2 for i in range(n)])
 
         items = len(range(n))
+        assert items > 0, '...empty comprehension...'
         for i in range(n):
             first = x[i] ** 2                 # only its shape is used: no derivative
             break
