@@ -99,6 +99,12 @@ def comprehension_variable_does_not_leak(x):
     return s * v
 
 
+@case(V3, 0.4, wrt=(0, 1), jit=True)
+def comprehensions_passed_to_numpy(x, w):
+    return np.mean([np.sin(v) * w for v in x]) + np.dot(x, [v * w for v in x]) + np.prod(
+        [1.0 + v for v in x])
+
+
 @case(V3)
 def builtin_sum_of_array(x):
     return sum(x * x)
@@ -187,7 +193,7 @@ def comprehension_in_conditional(x, flag):
 
 
 def comprehension_passed_elsewhere(x):
-    return np.prod([v for v in x])
+    return np.sum(np.hstack([x * k for k in range(2)]))
 
 
 def list_literal_indexed_by_a_variable(x, k):
@@ -232,3 +238,14 @@ def test_grad_against_finite_differences(fn, args, wrt, jit, mode):
 @pytest.mark.parametrize("fn, args, wrt, jit", case.params)
 def test_jvp_against_finite_differences(fn, args, wrt, jit):
     check_jvp_case(fn, args, wrt)
+
+
+def empty_comprehensions(x, cut):
+    return max(v for v in x if v > cut) + np.sum(np.array([v for v in x if v > cut]))
+
+
+def test_empty_comprehensions_raise():
+    dempty = adjoint.grad(empty_comprehensions)
+    np.testing.assert_allclose(dempty(V3, 1.0), [0.0, 0.0, 2.0])
+    with pytest.raises(AssertionError, match="empty"):
+        dempty(V3, 5.0)

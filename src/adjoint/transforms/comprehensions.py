@@ -6,9 +6,10 @@ Takes a checked function (before :mod:`.control`); returns it with no ``ListComp
 on what consumes it:
 
 * a reduction — ``sum``, ``np.sum``, ``max``, ``min`` — becomes an accumulating loop;
-* ``np.array`` (float64, or its ``dtype=``), ``np.stack`` (axis 0), ``np.concatenate`` and a
-  list comprehension bound to a name become a loop that fills a preallocated array (a list
-  bound to a name is an array from then on: index it, iterate it, take ``len``, stack it);
+* ``np.array`` (float64, or its ``dtype=``), ``np.stack`` (axis 0), ``np.concatenate``, a
+  list comprehension bound to a name, and one passed to another NumPy function that takes
+  arrays (``np.mean([...])``) become a loop that fills a preallocated array (a list bound to a
+  name is an array from then on: index it, iterate it, take ``len``, stack it);
 * the iterable of a ``for`` loop: the loops are fused (a generator's items are made as the loop
   asks for them, as Python does).
 
@@ -29,6 +30,7 @@ comprehension in Python). The generated loops are ordinary user code for the lat
     r = np.array([x[i] ** 2 for i in range(n)])
 
         items = len(range(n))
+        assert items > 0, '...empty comprehension...'
         for i in range(n):
             first = x[i] ** 2                 # only its shape is used: no derivative
             break
@@ -56,14 +58,15 @@ import numpy as np
 
 from .. import grammar as g
 from ..errors import UnsupportedSyntaxError
+from .comprehension_arrays import BuildArrays
 
 _COMPREHENSIONS = (g.ListComp, g.GeneratorExp)
 _REDUCTIONS = {"sum": "total", "max": "largest", "min": "smallest"}
-_WHERE = "feed it to sum, np.sum, max, min, np.array, np.stack or np.concatenate, bind a " \
-         "list comprehension to a name, or loop over it with for"
+_WHERE = "feed it to sum, np.sum, max, min, np.array, np.stack, np.concatenate or another " \
+         "NumPy function, bind a list comprehension to a name, or loop over it with for"
 
 
-class DesugarComprehensions:
+class DesugarComprehensions(BuildArrays):
     def __init__(self, namer, info, local_names):
         self.namer = namer
         self.info = info
@@ -182,6 +185,7 @@ class DesugarComprehensions:
             if self._builtin(func, fname):
                 return self._builtin_reduction(call, fname, pre, stmt)
         if not isinstance(first, _COMPREHENSIONS):
+            self._numpy_arguments(call, pre, stmt)
             return None
         if self._numpy(func, np.sum) and len(call.args) == 1 and not call.keywords:
             return self._reduce(first, "sum", g.const(0.0), pre, stmt, numpy_sum=True)
@@ -195,9 +199,29 @@ class DesugarComprehensions:
         if self._numpy(func, np.concatenate) and len(call.args) == 1 and all(
                 kw.arg == "axis" and g.is_const(kw.value, 0) for kw in call.keywords):
             return self._build(first, "concatenate", pre, stmt)
-        raise self.info.error(UnsupportedSyntaxError, "this use of a comprehension is not "
-                              "supported", first, _WHERE + " (np.stack and np.concatenate "
-                              "along axis 0 only)")
+        if not self._numpy_arguments(call, pre, stmt):
+            raise self.info.error(UnsupportedSyntaxError, "this use of a comprehension is not "
+                                  "supported", first, _WHERE + " (np.stack and "
+                                  "np.concatenate along axis 0 only)")
+        return None
+
+    def _numpy_arguments(self, call, pre, stmt):
+        """List comprehensions passed to a NumPy function that takes arrays (``np.mean``,
+        ``np.dot``, ``np.sin`` ...) are built into the array NumPy would make of them; not for
+        the functions that take a sequence of arrays (``np.hstack``, ``np.stack(..., axis=1)``:
+        their rules want the items). Whether anything was built."""
+        func = call.func
+        if not any(isinstance(a, g.ListComp) for a in call.args) or self._local_root(func):
+            return False
+        found, obj = _resolve(func, self.info)
+        takes_arrays = found and (isinstance(obj, np.ufunc) or callable(obj) and (
+            getattr(obj, "__module__", None) or "").startswith("numpy")) and not any(
+            obj is getattr(np, name, None) for name in _SEQUENCE_FUNCTIONS)
+        if not takes_arrays:
+            return False
+        call.args = [self._build(a, "stack", pre, stmt) if isinstance(a, g.ListComp) else a
+                     for a in call.args]
+        return True
 
     def _builtin_reduction(self, call, fname, pre, stmt):
         args = call.args
@@ -242,12 +266,19 @@ class DesugarComprehensions:
         if numpy_sum:
             elt = g.call(g.Attribute(value=g.name(self._numpy_name()), attr="sum",
                                      ctx=g.Load()), elt)
-        if kind == "sum":
-            update = g.binop(g.name(acc), g.Add, elt)
-        else:
-            update = g.call(kind, g.name(acc), elt)
         pre.append(g.assign(acc, start))
-        pre.extend(self._loops(comp.generators, [g.assign(acc, update)]))
+        if kind == "sum":
+            pre.extend(self._loops(comp.generators, [
+                g.assign(acc, g.binop(g.name(acc), g.Add, elt))]))
+            return g.name(acc)
+        # max/min start from -inf/inf; an empty sequence raises, as in Python
+        count = self.namer.fresh("items")
+        pre.insert(len(pre) - 1, g.assign(count, g.const(0)))
+        pre.extend(self._loops(comp.generators, [
+            g.assign(acc, g.call(kind, g.name(acc), elt)),
+            g.assign(count, g.binop(g.name(count), g.Add, g.const(1)))]))
+        pre.append(g.Assert(test=g.compare(g.name(count), g.Gt, g.const(0)),
+                            msg=g.const(f"{kind}() of an empty sequence")))
         return g.name(acc)
 
     def _numpy_name(self):
@@ -255,90 +286,6 @@ class DesugarComprehensions:
             if obj is np and name not in self.locals:
                 return name
         return "np"
-
-    # -- arrays built from a comprehension ---------------------------------------------------
-    def _build(self, comp, kind, pre, stmt, dtype=None):
-        comp = self._scoped(comp)
-        gens = comp.generators
-        if len(gens) != 1:
-            raise self.info.error(UnsupportedSyntaxError, "an array built from a "
-                                  "comprehension with several for clauses is not supported",
-                                  comp, "nest two comprehensions, or write the loops")
-        gen = gens[0]
-        gen.iter = self._bound_iterable(gen.iter, pre)
-        np_ = self._numpy_name()
-        count = self.namer.fresh("items")
-        first = self.namer.fresh("first")
-        array = self.namer.fresh("array")
-        slot = self.namer.fresh("slot")
-        if kind == "stack" and not gen.ifs:
-            pre.append(g.assign(count, self._length(gen.iter)))
-        else:
-            size = g.const(1) if kind == "stack" else g.call("len", g.clone(comp.elt))
-            pre.append(g.assign(count, g.const(0)))
-            pre.extend(self._loops(gens, [g.assign(count, g.binop(g.name(count), g.Add,
-                                                                   size))]))
-        # The element shape, from the first item (only its shape is used: no derivative).
-        pre.extend(self._loops(gens, [g.assign(first, g.clone(comp.elt)), g.Break()]))
-        item_shape = self.namer.fresh("item_shape")
-        pre.append(g.assign(item_shape, self._shape(np_, g.name(first), kind)))
-        keywords = [g.keyword("dtype", dtype)] if dtype is not None else []
-        pre.append(g.assign(array, g.call(g.dotted(f"{np_}.empty"), g.binop(
-            g.tuple_([g.name(count)]), g.Add, g.name(item_shape)), keywords=keywords)))
-        pre.append(g.assign(slot, g.const(0)))
-        # every item has the first one's shape (NumPy would broadcast a smaller one silently)
-        part = self.namer.fresh("item" if kind == "stack" else "part")
-        check = g.Assert(test=g.compare(self._shape(np_, g.name(part), kind), g.Eq,
-                                        g.name(item_shape)),
-                         msg=g.const("the items of a comprehension made into an array must "
-                                     "have one shape"))
-        if kind == "stack":
-            fill = [g.assign(part, comp.elt), check,
-                    g.assign(g.subscript(g.name(array), g.name(slot), store=True),
-                             g.name(part)),
-                    g.assign(slot, g.binop(g.name(slot), g.Add, g.const(1)))]
-        else:
-            end = g.binop(g.name(slot), g.Add, g.call("len", g.name(part)))
-            fill = [g.assign(part, comp.elt), check,
-                    g.assign(g.subscript(g.name(array), g.Slice(
-                        lower=g.name(slot), upper=end, step=None), store=True), g.name(part)),
-                    g.assign(slot, g.clone(end))]
-        pre.extend(self._loops(gens, fill))
-        return g.name(array)
-
-    def _shape(self, np_, item, kind):
-        """``np.shape(item)``, without its first axis for ``np.concatenate``."""
-        shape = g.call(g.dotted(f"{np_}.shape"), item)
-        if kind == "concatenate":
-            shape = g.subscript(shape, g.Slice(lower=g.const(1), upper=None, step=None))
-        return shape
-
-    def _bound_iterable(self, it, pre):
-        """The iterable with its parts bound to names, so that it can be read twice."""
-        if isinstance(it, (g.Tuple, g.List)) and not any(
-                isinstance(e, g.Starred) for e in it.elts):
-            return type(it)(elts=[self._bound(e, pre) for e in it.elts], ctx=g.Load())
-        if isinstance(it, g.Call) and any(self._builtin(it.func, f) for f in (
-                "range", "zip", "enumerate")) and not it.keywords:
-            base = "n" if self._builtin(it.func, "range") else "seq"
-            it.args = [self._bound(a, pre, base) for a in it.args]
-            return it
-        return self._bound(it, pre)
-
-    def _bound(self, expr, pre, base="seq"):
-        if isinstance(expr, (g.Name, g.Constant)):
-            return expr
-        name = self.namer.fresh(base)
-        pre.append(g.assign(name, expr))
-        return g.name(name)
-
-    def _length(self, it):
-        if isinstance(it, g.Call) and self._builtin(it.func, "enumerate"):
-            return g.call("len", g.clone(it.args[0]))
-        if isinstance(it, g.Call) and self._builtin(it.func, "zip"):
-            lengths = [g.call("len", g.clone(a)) for a in it.args]
-            return lengths[0] if len(lengths) == 1 else g.call("min", *lengths)
-        return g.call("len", g.clone(it))
 
     # -- for loops over a comprehension -------------------------------------------------------
     def _fusable(self, loop):
@@ -429,6 +376,21 @@ class DesugarComprehensions:
                 body = [g.if_(g.clone(cond), body)]
             body = [g.for_(g.clone(gen.target), g.clone(gen.iter), body)]
         return body
+
+
+_SEQUENCE_FUNCTIONS = ("stack", "concatenate", "hstack", "vstack", "dstack", "column_stack",
+                       "row_stack", "block", "broadcast_arrays", "meshgrid", "einsum")
+
+
+def _resolve(expr, info):
+    """The object a global reference denotes: (found, object)."""
+    if isinstance(expr, g.Name):
+        return info.lookup(expr.id)
+    if isinstance(expr, g.Attribute):
+        found, base = _resolve(expr.value, info)
+        if found and hasattr(base, expr.attr):
+            return True, getattr(base, expr.attr)
+    return False, None
 
 
 def _is_expr(node):
