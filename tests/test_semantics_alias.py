@@ -861,8 +861,17 @@ def augmented_value_changes_the_target_array(a, x):
     return np.sum(a * a)
 
 
+def reversed_into_array_rebound_in_loop(x):
+    for i in range(2):
+        x = np.cos(x) * x
+    x[0:4] = x[::-1]  # x is bound in several places: the indices alone show the copy
+    return np.sum(x * np.arange(4.0))
+
+
 # the values of writes whose value is a view of the array written (read as copies)
-VALUED += [pytest.param(slices_read_as_copies, (V.copy(),), 0, id="slices_read_as_copies"),
+VALUED += [pytest.param(reversed_into_array_rebound_in_loop, (V.copy(),), 0,
+                        id="reversed_into_array_rebound_in_loop"),
+           pytest.param(slices_read_as_copies, (V.copy(),), 0, id="slices_read_as_copies"),
            pytest.param(rows_and_blocks_from_the_same_array, (M.copy(), 0.7), 0,
                         id="rows_and_blocks_from_the_same_array")]
 
