@@ -451,6 +451,12 @@ class Aliases:
         if shared == []:
             return
         chain = self.lineage(v, w)
+        b = self.binding_at(v, w)
+        if b is not None and b is not self.ROOT and self.binding(b).kind == "index" and \
+                self.binding(b).base == a and self.stable(b, w):
+            # v = a[I] just before, whatever a is a view of: compare the two indices
+            chain = [(v, b, self.binding(b)), (a, None, None)]
+            shared = [v]
         if shared is not None and chain is not None:
             if chain[-1][0] == v:
                 return  # v is a's base itself (the same object as the array a views)
