@@ -173,3 +173,16 @@ def test_known_kinds_give_textbook_adjoints(jit):
     assert "dout / reduced_count(" in code and "unreduce" not in code  # a mean's adjoint
     assert "X.T @ " in code  # a matmul of known matrices
     assert "** 2\n" not in code  # the square was computed only for its shape: gone
+
+
+def rebound_parameter(a, b, x):
+    a = b  # noqa: F841  (the gradient is taken at the argument, then a is rebound)
+    return x
+
+
+@pytest.mark.parametrize("jit", [False, True])
+def test_a_rebound_parameter_is_not_a_shape_twin_of_its_own_adjoint(jit):
+    """Fuzz seed 100683: zeros_like(a) read a name that the statement itself binds."""
+    a, b = np.array([1.1, -0.7, -1.1]), np.array([0.6, 0.7, 0.8])
+    value, (da,) = adjoint.value_and_grad(rebound_parameter, wrt=("a",), jit=jit)(a, b, -0.17)
+    assert value == -0.17 and np.array_equal(da, np.zeros(3))

@@ -322,11 +322,15 @@ class Simplify:
                     if k < len(node.args) and isinstance(node.args[k], g.Name):
                         uses[node.args[k].id] -= 1  # what remains: reads of the value
         single = []
+        param_names = {p.id for p in fdef.args.args}
         for stmt in fdef.body:
             if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
                     isinstance(stmt.targets[0], g.Name):
                 name = stmt.targets[0].id
-                if defs.get(name) == 1 and name not in self.shapes.adjoint_of:
+                # a parameter rebound once is not single-assignment: reads before the
+                # rebinding are the argument's
+                if defs.get(name) == 1 and name not in param_names and \
+                        name not in self.shapes.adjoint_of:
                     single.append(name)
         params = {}
         for p in fdef.args.args:
