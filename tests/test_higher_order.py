@@ -210,8 +210,6 @@ def test_reverse_over_reverse_equals_the_hessian(fn):
 @pytest.mark.parametrize("name", ["matmul_operator", "cumsum_flat", "repeat_flat"])
 def test_reverse_over_reverse_under_jit(name):
     entry = by_name(name)
-    if not entry.jit_ok:
-        pytest.skip(entry.reason)
     lhs, rhs = hessian_vector_identity(entry, jit=True)
     assert lhs == pytest.approx(rhs, rel=1e-5, abs=1e-6 * max(1.0, abs(rhs)))
 

@@ -62,8 +62,9 @@ def test_discarded_call_on_other_values_runs_once():
     RECORDED.clear()
     assert adjoint.grad(logged)(0.5, 3) == 3.0
     assert RECORDED == [3]
-    with pytest.raises(adjoint.JitError):  # Numba cannot append to a global list
-        adjoint.grad(logged, jit=True)(0.5, 3)
+    # Numba cannot append to a global list: this straight-line code runs in NumPy under jit
+    assert adjoint.grad(logged, jit=True)(0.5, 3) == 3.0
+    assert RECORDED == [3, 3]
 
 
 def printed(x):
@@ -325,9 +326,10 @@ def test_f_strings_in_print_and_assert(capfd):
     np.testing.assert_allclose(adjoint.grad(prints_an_f_string)(np.array([1.0, 2.0]), 3),
                                [2.0, 4.0])
     assert capfd.readouterr().out == "loss 5.000 n=3 first=2.0\n"
-    with pytest.raises(adjoint.JitError) as info:  # Numba cannot format with a spec
-        adjoint.grad(prints_an_f_string, jit=True)(np.array([1.0, 2.0]), 3)
-    assert info.value.lineno == prints_an_f_string.__code__.co_firstlineno + 2
+    # Numba cannot format with a spec: this straight-line code runs in NumPy under jit
+    np.testing.assert_allclose(
+        adjoint.grad(prints_an_f_string, jit=True)(np.array([1.0, 2.0]), 3), [2.0, 4.0])
+    assert capfd.readouterr().out == "loss 5.000 n=3 first=2.0\n"
 
 
 # -- every case: grad (Python mode and jit) and jvp against finite differences -----------------
