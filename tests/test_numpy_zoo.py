@@ -108,7 +108,8 @@ def shifted(args, pos, delta):
     """``args`` with ``delta`` (a number or an array of the argument's shape) added at ``pos``."""
     new = list(copy_args(args))
     if isinstance(new[pos], np.ndarray):
-        new[pos] = new[pos] + delta
+        with np.errstate(invalid="ignore"):  # nan_to_num's points hold inf and nan on purpose
+            new[pos] = new[pos] + delta
     else:
         new[pos] = float(new[pos]) + float(delta)
     return new
