@@ -497,6 +497,8 @@ def _merge_twins(contributions):
     """Two equal contributions to one name (``x * x``: ``dz * x`` from each operand) become
     one, doubled on the operand side: ``dz * (2 * x)``, one product less on the adjoint's
     dependency chain (doubling is exact, so the value is the same)."""
+    if len({atom.id for atom, _ in contributions}) == len(contributions):
+        return list(contributions)  # one contribution per name: nothing to compare
     out = []
     seen = {}
     for atom, expr in contributions:

@@ -37,12 +37,24 @@ from .. import grammar as g
 from ..analysis.activity import dotted_name
 
 
+class _ReadAfter:
+    """The names read after statement ``k``, as a set to test membership in (linear time over
+    a block, where building the set per loop was quadratic)."""
+
+    def __init__(self, last_read, k):
+        self.last_read, self.k = last_read, k
+
+    def __contains__(self, name):
+        return self.last_read.get(name, -1) > self.k
+
+
 class RunLoopsForward:
     def __init__(self, rewritable):
         self.rewritable = rewritable
         self.changed = False
 
     def __call__(self, stmts):
+        last_read = None  # name -> the last statement of ``stmts`` that reads it
         for k, stmt in enumerate(stmts):
             if not isinstance(stmt, g.For):
                 continue
@@ -50,8 +62,10 @@ class RunLoopsForward:
             bounds = _reversed_range(stmt.iter)
             if bounds is None:
                 continue
-            after = {n.id for s in stmts[k + 1:] for n in g.name_nodes(s)
-                     if isinstance(n.ctx, g.Load)}
+            if last_read is None:
+                last_read = {n.id: j for j, s in enumerate(stmts) for n in g.name_nodes(s)
+                             if isinstance(n.ctx, g.Load)}
+            after = _ReadAfter(last_read, k)
             if stmt.target.id in after or not self._independent(stmt, after):
                 continue
             lo, hi = bounds
