@@ -49,6 +49,7 @@ class ReverseAD(ReverseControl, Recording):
         self.outputs = set()  # the names the function returns (set by backward)
         self._all_stmts = body
         self._locals_of = {}  # (id(loop), outputs) -> its local names (see _loop_locals)
+        self._names_of = {}  # id(stmt) -> (stmt, its names, its loops' ids) (_names_and_loops)
         self.top_loops = top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.late_bound = _late_bound(body, params)

@@ -119,6 +119,17 @@ class ReverseControl:
         for k, (tapes, arrays) in snap[4].items():
             self.plans[k].tapes, self.plans[k].arrays = tapes, arrays
 
+    def _names_and_loops(self, stmt):
+        """(the names ``stmt`` mentions, the ids of the loops in it), computed once per primal
+        statement: ``_loop_locals`` asks for every statement of the function for every loop."""
+        entry = self._names_of.get(id(stmt))
+        if entry is None or entry[0] is not stmt:
+            nodes = list(g.walk(stmt))
+            names = frozenset(n.id for n in nodes if isinstance(n, g.Name))
+            loops = {id(n) for n in nodes if isinstance(n, (g.For, g.While))}
+            entry = self._names_of[id(stmt)] = (stmt, names, loops)
+        return entry[1], entry[2]
+
     def _loop_locals(self, loop):
         """Names only this loop assigns and reads: their adjoints start each backward
         iteration undefined. A name read after the loop is not local (its adjoint flows in)."""
@@ -138,8 +149,9 @@ class ReverseControl:
     def _used_outside(self, stmt, loop):
         if stmt is loop:
             return set()
-        if not any(n is loop for n in g.walk(stmt)):
-            return {n.id for n in g.walk(stmt) if isinstance(n, g.Name)}
+        names, loops = self._names_and_loops(stmt)
+        if id(loop) not in loops:
+            return names
         out = set()
         children = []
         if isinstance(stmt, g.If):
