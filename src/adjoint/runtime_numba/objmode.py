@@ -12,6 +12,8 @@ into the interpreter per call, which matters only inside long loops.
 
 from __future__ import annotations
 
+import inspect
+
 from numba import objmode, types
 from numba.core.errors import TypingError
 from numba.extending import overload
@@ -43,188 +45,37 @@ def _list_like(t, name):
     raise TypingError(f"adjoint.runtime.{name}: takes a tuple of arrays under Numba, got {t}")
 
 
-# One overload per helper: the return type is chosen from the argument types, then the
-# implementation calls the Python helper in object mode.
+# One overload per helper, made by _in_object_mode: the return type is chosen from the argument
+# types, then the implementation calls the Python helper in object mode.
 
 
-@overload(runtime.kron_vjp_a)
-def _kron_vjp_a(g, a, b):
-    out_type = _float_like(a, "kron_vjp_a")
-
-    def impl(g, a, b):
-        with objmode(out=out_type):
-            out = runtime.kron_vjp_a(g, a, b)
-        return out
-    return impl
-
-
-@overload(runtime.kron_vjp_b)
-def _kron_vjp_b(g, a, b):
-    out_type = _float_like(b, "kron_vjp_b")
-
-    def impl(g, a, b):
-        with objmode(out=out_type):
-            out = runtime.kron_vjp_b(g, a, b)
-        return out
-    return impl
+def _in_object_mode(helper, result_type):
+    """Register an overload of ``helper`` that calls the helper itself in object mode.
+    ``result_type(name, arg_types)`` gives the Numba type it returns from the helper's name and
+    the Numba types of its arguments (a dict by parameter name)."""
+    params = list(inspect.signature(helper).parameters)
+    args = ", ".join(params)
+    source = (f"def typer({args}):\n"
+              f"    out_type = result_type(name, dict(zip(params, ({args},))))\n"
+              f"    def impl({args}):\n"
+              f"        with objmode(out=out_type):\n"
+              f"            out = helper({args})\n"
+              f"        return out\n"
+              f"    return impl\n")
+    scope = {"objmode": objmode, "helper": helper, "result_type": result_type,
+             "name": helper.__name__, "params": params}
+    exec(source, scope)  # noqa: S102 (text built from the helper's parameter names only)
+    overload(helper)(scope["typer"])
 
 
-@overload(runtime.cross_vjp_a)
-def _cross_vjp_a(g, a, b, axisa, axisb, axisc, axis):
-    out_type = _float_like(a, "cross_vjp_a")
-
-    def impl(g, a, b, axisa, axisb, axisc, axis):
-        with objmode(out=out_type):
-            out = runtime.cross_vjp_a(g, a, b, axisa, axisb, axisc, axis)
-        return out
-    return impl
+def _float_of(param):
+    """A float64 value shaped like argument ``param``."""
+    return lambda name, ts: _float_like(ts[param], name)
 
 
-@overload(runtime.cross_vjp_b)
-def _cross_vjp_b(g, a, b, axisa, axisb, axisc, axis):
-    out_type = _float_like(b, "cross_vjp_b")
-
-    def impl(g, a, b, axisa, axisb, axisc, axis):
-        with objmode(out=out_type):
-            out = runtime.cross_vjp_b(g, a, b, axisa, axisb, axisc, axis)
-        return out
-    return impl
-
-
-@overload(runtime.take_part)
-def _take_part(g, like, axis, front):
-    out_type = _float_like(like, "take_part")
-
-    def impl(g, like, axis, front):
-        with objmode(out=out_type):
-            out = runtime.take_part(g, like, axis, front)
-        return out
-    return impl
-
-
-@overload(runtime.pad_part)
-def _pad_part(y, like, axis, front):
-    out_type = _float_like(like, "pad_part")
-
-    def impl(y, like, axis, front):
-        with objmode(out=out_type):
-            out = runtime.pad_part(y, like, axis, front)
-        return out
-    return impl
-
-
-@overload(runtime.column_stack_vjp)
-def _column_stack_vjp(g, tup):
-    out_type = _list_like(tup, "column_stack_vjp")
-
-    def impl(g, tup):
-        with objmode(out=out_type):
-            out = runtime.column_stack_vjp(g, tup)
-        return out
-    return impl
-
-
-@overload(runtime.partition_vjp)
-def _partition_vjp(g, a, z, axis):
-    out_type = _float_like(a, "partition_vjp")
-
-    def impl(g, a, z, axis):
-        with objmode(out=out_type):
-            out = runtime.partition_vjp(g, a, z, axis)
-        return out
-    return impl
-
-
-@overload(runtime.partition_jvp)
-def _partition_jvp(t, a, z, axis):
-    out_type = _float_like(z, "partition_jvp")
-
-    def impl(t, a, z, axis):
-        with objmode(out=out_type):
-            out = runtime.partition_jvp(t, a, z, axis)
-        return out
-    return impl
-
-
-@overload(runtime.svd_vjp)
-def _svd_vjp(g, a, z, full_matrices, compute_uv, hermitian):
-    out_type = _float_like(a, "svd_vjp")
-
-    def impl(g, a, z, full_matrices, compute_uv, hermitian):
-        with objmode(out=out_type):
-            out = runtime.svd_vjp(g, a, z, full_matrices, compute_uv, hermitian)
-        return out
-    return impl
-
-
-@overload(runtime.svd_jvp)
-def _svd_jvp(t, a, z, full_matrices, compute_uv, hermitian):
-    out_type = _result_like(z, "svd_jvp")
-
-    def impl(t, a, z, full_matrices, compute_uv, hermitian):
-        with objmode(out=out_type):
-            out = runtime.svd_jvp(t, a, z, full_matrices, compute_uv, hermitian)
-        return out
-    return impl
-
-
-@overload(runtime.eigh_vjp)
-def _eigh_vjp(g, a, z, uplo):
-    out_type = _float_like(a, "eigh_vjp")
-
-    def impl(g, a, z, uplo):
-        with objmode(out=out_type):
-            out = runtime.eigh_vjp(g, a, z, uplo)
-        return out
-    return impl
-
-
-@overload(runtime.eigh_jvp)
-def _eigh_jvp(t, a, z, uplo):
-    out_type = _result_like(z, "eigh_jvp")
-
-    def impl(t, a, z, uplo):
-        with objmode(out=out_type):
-            out = runtime.eigh_jvp(t, a, z, uplo)
-        return out
-    return impl
-
-
-@overload(runtime.prod_weights_vjp)
-def _prod_weights_vjp(g, a, axis):
-    out_type = _float_like(a, "prod_weights_vjp")
-
-    def impl(g, a, axis):
-        with objmode(out=out_type):
-            out = runtime.prod_weights_vjp(g, a, axis)
-        return out
-    return impl
-
-
-@overload(runtime.sinc_deriv)
-def _sinc_deriv(x, n):
-    out_type = _float_like(x, "sinc_deriv")
-
-    def impl(x, n):
-        with objmode(out=out_type):
-            out = runtime.sinc_deriv(x, n)
-        return out
-    return impl
-
-
-@overload(runtime.place_at)
-def _place_at(y, like, index):
-    out_type = _float_like(like, "place_at")
-
-    def impl(y, like, index):
-        with objmode(out=out_type):
-            out = runtime.place_at(y, like, index)
-        return out
-    return impl
-
-
-# Transposes of the helpers that cut adjoints into pieces (met at higher orders only): the
-# result's dimension is that of the whole the pieces come from.
+def _result_of(param):
+    """A tangent of the primal result ``param`` (arrays, tuples of them)."""
+    return lambda name, ts: _result_like(ts[param], name)
 
 
 def _array(ndim):
@@ -237,60 +88,39 @@ def _items_ndim(items):
     return max(getattr(t, "ndim", 0) for t in items)
 
 
-@overload(runtime.join_like)
-def _join_like(pieces, arrays, axis):
-    out_type = _array(1 if axis is None or isinstance(axis, (types.NoneType, types.Omitted))
-                      else _items_ndim(arrays))
-
-    def impl(pieces, arrays, axis):
-        with objmode(out=out_type):
-            out = runtime.join_like(pieces, arrays, axis)
-        return out
-    return impl
+def _joined(ts):
+    """join_like's result: the whole the pieces come from (1-D when joined with no axis)."""
+    axis = ts["axis"]
+    whole = axis is None or isinstance(axis, (types.NoneType, types.Omitted))
+    return _array(1 if whole else _items_ndim(ts["arrays"]))
 
 
-@overload(runtime.stack_like)
-def _stack_like(pieces, g, axis):
-    out_type = _array(g.ndim)
-
-    def impl(pieces, g, axis):
-        with objmode(out=out_type):
-            out = runtime.stack_like(pieces, g, axis)
-        return out
-    return impl
-
-
-@overload(runtime.hstack_join)
-def _hstack_join(pieces, tup):
-    out_type = _array(max(1, _items_ndim(tup)))
-
-    def impl(pieces, tup):
-        with objmode(out=out_type):
-            out = runtime.hstack_join(pieces, tup)
-        return out
-    return impl
-
-
-@overload(runtime.vstack_join)
-def _vstack_join(pieces, tup):
-    out_type = _array(max(2, _items_ndim(tup)))
-
-    def impl(pieces, tup):
-        with objmode(out=out_type):
-            out = runtime.vstack_join(pieces, tup)
-        return out
-    return impl
-
-
-@overload(runtime.column_stack_join)
-def _column_stack_join(pieces, tup):
-    out_type = _array(2)
-
-    def impl(pieces, tup):
-        with objmode(out=out_type):
-            out = runtime.column_stack_join(pieces, tup)
-        return out
-    return impl
+for _helper, _result in (
+        (runtime.kron_vjp_a, _float_of("a")),
+        (runtime.kron_vjp_b, _float_of("b")),
+        (runtime.cross_vjp_a, _float_of("a")),
+        (runtime.cross_vjp_b, _float_of("b")),
+        (runtime.take_part, _float_of("like")),
+        (runtime.pad_part, _float_of("like")),
+        (runtime.column_stack_vjp, lambda name, ts: _list_like(ts["tup"], name)),
+        (runtime.partition_vjp, _float_of("a")),
+        (runtime.partition_jvp, _float_of("z")),
+        (runtime.svd_vjp, _float_of("a")),
+        (runtime.svd_jvp, _result_of("z")),
+        (runtime.eigh_vjp, _float_of("a")),
+        (runtime.eigh_jvp, _result_of("z")),
+        (runtime.prod_weights_vjp, _float_of("a")),
+        (runtime.sinc_deriv, _float_of("x")),
+        (runtime.place_at, _float_of("like")),
+        # transposes of the helpers that cut adjoints into pieces (met at higher orders only):
+        # the result's dimension is that of the whole the pieces come from
+        (runtime.join_like, lambda name, ts: _joined(ts)),
+        (runtime.stack_like, lambda name, ts: _array(ts["g"].ndim)),
+        (runtime.hstack_join, lambda name, ts: _array(max(1, _items_ndim(ts["tup"])))),
+        (runtime.vstack_join, lambda name, ts: _array(max(2, _items_ndim(ts["tup"])))),
+        (runtime.column_stack_join, lambda name, ts: _array(2)),
+):
+    _in_object_mode(_helper, _result)
 
 
 overload(runtime.select_join)(_refuse("Numba cannot compile np.select of a list"))
