@@ -104,8 +104,32 @@ from gast import (  # noqa: F401
     YieldFrom,
 )
 
-walk = gast.walk
 NodeVisitor = gast.NodeVisitor
+
+
+def walk(node):
+    """Every node of ``node``'s tree, ``node`` first, in the breadth-first order of
+    ``ast.walk`` (children are listed before their parent is yielded), several times faster:
+    the fields of each node class that may hold nodes are looked up once."""
+    todo = [node]
+    k = 0
+    while k < len(todo):
+        n = todo[k]
+        k += 1
+        cls = n.__class__
+        fields = _CHILD_FIELDS.get(cls)
+        if fields is None:
+            fields = _CHILD_FIELDS[cls] = tuple(
+                f for f in getattr(cls, "_fields", ()) if f not in _LEAF_FIELDS - {"ctx"})
+        for field in fields:
+            value = getattr(n, field, None)
+            if isinstance(value, ast.AST):
+                todo.append(value)
+            elif isinstance(value, list):
+                for v in value:
+                    if isinstance(v, ast.AST):
+                        todo.append(v)
+        yield n
 
 
 class NodeTransformer(gast.NodeTransformer):
@@ -294,7 +318,7 @@ def is_atom(node):
 def names_in(node, ctx=None):
     """Ids of the Name nodes under ``node`` (optionally only Load or Store)."""
     out = []
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, Name) and (ctx is None or isinstance(n.ctx, ctx)):
             out.append(n.id)
     return out
@@ -315,26 +339,41 @@ def name_nodes(node):
     ``[n for n in walk(node) if isinstance(n, Name)]`` gives, a few times faster."""
     out = []
     stack = [node]
+    pop, push, extend = stack.pop, stack.append, stack.extend
+    fields_of = _NAME_FIELDS
     while stack:
-        n = stack.pop()
+        n = pop()
         cls = n.__class__
         if cls is Name:
             out.append(n)
-        fields = _NAME_FIELDS.get(cls)
+            annotation = getattr(n, "annotation", None)
+            if annotation is not None:  # a parameter's annotation
+                push(annotation)
+            continue
+        fields = fields_of.get(cls)
         if fields is None:
-            fields = _NAME_FIELDS[cls] = () if cls is Constant else tuple(
-                f for f in cls._fields if f not in _LEAF_FIELDS)
+            fields = fields_of[cls] = _name_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
+            if value is None:
+                continue
             if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
+                extend(value)  # strings and None in a list have no fields: skipped when popped
+            else:
+                push(value)
     return out
+
+
+def _name_fields(cls):
+    """The fields of ``cls`` that may hold a Name (none, for what is not a node class)."""
+    if cls is Constant or not isinstance(cls, type) or not issubclass(cls, ast.AST):
+        return ()
+    return tuple(f for f in cls._fields if f not in _LEAF_FIELDS)
 
 
 _LEAF_FIELDS = {"ctx", "id", "attr", "type_comment", "kind"}  # never hold a Name
 _NAME_FIELDS = {}  # node class -> the fields that may hold a Name
+_CHILD_FIELDS = {}  # node class -> the fields that may hold a node (walk)
 
 
 def clone(node):
