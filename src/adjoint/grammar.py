@@ -119,8 +119,7 @@ def walk(node):
         cls = n.__class__
         fields = _CHILD_FIELDS.get(cls)
         if fields is None:
-            fields = _CHILD_FIELDS[cls] = tuple(
-                f for f in getattr(cls, "_fields", ()) if f not in _LEAF_FIELDS - {"ctx"})
+            fields = _CHILD_FIELDS[cls] = _child_fields(cls)
         for field in fields:
             value = getattr(n, field, None)
             if isinstance(value, ast.AST):
@@ -134,10 +133,32 @@ def walk(node):
 
 class NodeTransformer(gast.NodeTransformer):
     """``ast.NodeTransformer`` with the same semantics, a few times faster where little
-    changes: a list field is rebuilt only from its first replaced element."""
+    changes: a list field is rebuilt only from its first replaced element, the method for each
+    node class is looked up once per transformer class, and contexts (``Load``, ``Store``),
+    which have no fields, are not visited (a ``visit_Load`` would not be called)."""
+
+    def visit(self, node):
+        key = (self.__class__, node.__class__)
+        method = _VISIT_METHODS.get(key)
+        if method is None:
+            method = getattr(self.__class__, "visit_" + node.__class__.__name__,
+                             self.__class__.generic_visit)
+            if method is ast.NodeVisitor.visit_Constant:
+                method = self.__class__.generic_visit  # (it looks for visit_Num & co. first)
+            if method is NodeTransformer.generic_visit and not any(
+                    f != "ctx" for f in _child_fields(node.__class__)):
+                method = _unchanged  # nothing to visit inside
+            _VISIT_METHODS[key] = method
+        return method(self, node)
 
     def generic_visit(self, node):
-        for field in node._fields:
+        cls = node.__class__
+        fields = _CHILD_FIELDS.get(cls)
+        if fields is None:
+            fields = _CHILD_FIELDS[cls] = _child_fields(cls)
+        for field in fields:
+            if field == "ctx":
+                continue
             old = getattr(node, field, None)
             if isinstance(old, list):
                 new_values = None  # stays None while every element is kept as it is
@@ -165,6 +186,13 @@ class NodeTransformer(gast.NodeTransformer):
                 elif new is not old:
                     setattr(node, field, new)
         return node
+
+
+_VISIT_METHODS = {}  # (transformer class, node class) -> the method visiting that node class
+
+
+def _unchanged(transformer, node):
+    return node
 
 
 iter_child_nodes = gast.iter_child_nodes
@@ -390,6 +418,13 @@ def nodes_of(node, classes):
             else:
                 push(value)
     return out
+
+
+def _child_fields(cls):
+    """The fields of the node class ``cls`` that may hold a node (contexts included)."""
+    if cls is Constant:
+        return ()  # its value is a Python constant
+    return tuple(f for f in getattr(cls, "_fields", ()) if f not in _LEAF_FIELDS - {"ctx"})
 
 
 def _name_fields(cls):
