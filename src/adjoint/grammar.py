@@ -223,8 +223,13 @@ def primal_of(expr):
     return None
 
 
+# One context object for every node built here (they have no fields and are never changed, as
+# in trees that ``ast.parse`` builds): a node fewer per name in memory.
+_LOAD, _STORE = gast.Load(), gast.Store()
+
+
 def name(id_, store=False):
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+    return gast.Name(id=id_, ctx=_STORE if store else _LOAD, annotation=None,
                      type_comment=None)
 
 
@@ -254,7 +259,7 @@ def dotted(path):
     parts = path.split(".")
     node = name(parts[0])
     for part in parts[1:]:
-        node = gast.Attribute(value=node, attr=part, ctx=gast.Load())
+        node = gast.Attribute(value=node, attr=part, ctx=_LOAD)
     return node
 
 
@@ -277,11 +282,11 @@ def compare(left, op_class, right):
 
 def subscript(value, index, store=False):
     return gast.Subscript(value=value, slice=index,
-                          ctx=gast.Store() if store else gast.Load())
+                          ctx=_STORE if store else _LOAD)
 
 
 def tuple_(elts, store=False):
-    return gast.Tuple(elts=list(elts), ctx=gast.Store() if store else gast.Load())
+    return gast.Tuple(elts=list(elts), ctx=_STORE if store else _LOAD)
 
 
 def if_(test, body, orelse=()):

@@ -49,7 +49,7 @@ class ReverseAD(ReverseControl, Recording):
         self.outputs = set()  # the names the function returns (set by backward)
         self._all_stmts = body
         self._locals_of = {}  # (id(loop), outputs) -> its local names (see _loop_locals)
-        self._names_of = {}  # id(stmt) -> (stmt, its names, its loops' ids) (_names_and_loops)
+        self._mention_counts = None  # name -> mentions in body, per backward sweep
         self.top_loops = top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.late_bound = _late_bound(body, params)
@@ -62,6 +62,7 @@ class ReverseAD(ReverseControl, Recording):
     # ======================================================================= backward sweep
     def backward(self, stmts, seeds):
         """The backward sweep of ``stmts``, seeded with ``[(output name, cotangent expr)]``."""
+        self._mention_counts = None
         self.lists = {n.targets[0].id for s in stmts for n in g.walk(s)
                       if isinstance(n, g.Assign) and isinstance(n.targets[0], g.Name)
                       and isinstance(n.value, g.List) and not n.value.elts}
