@@ -44,7 +44,7 @@ from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .errors import ArgumentError, CotangentError, InternalError
 from .fastcall import MISS, FastPath
-from .source import parameters
+from .source import CodeSource, parameters
 
 _CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
 
@@ -65,8 +65,7 @@ def _derived(f, kind, wrt, optimize, kinds=None):
             cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
                                      mode="grad", aux=True)
         elif kind == "jvp":
-            from .forward_pipeline import derive_jvp
-            cached = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
+            cached = pipeline.derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
         else:
             mode, value = _MODES[kind]
             cached = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
@@ -96,7 +95,7 @@ def _parameters(f):
     return parameters(f)
 
 
-class Transformed(S.TreeCalls):
+class Transformed(S.TreeCalls, CodeSource):
     """A transformed function: call it like ``f``; read ``.source`` for the generated code.
     Calls with trees, a bound method's object or ``has_aux`` take :class:`S.TreeCalls`' path."""
 

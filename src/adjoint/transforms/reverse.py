@@ -240,7 +240,6 @@ class ReverseAD(ReverseControl, Recording):
 
     def _custom(self, stmt, z, op, dz, out):
         """Inline the user's ``bwd(*inputs, out, g)`` here; its results are contributions."""
-        from ..pipeline import _normalize_callee
         from .inline import InlineCalls
         bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
         inputs = [bound.values[p] for p in op.rule.params]
@@ -248,7 +247,7 @@ class ReverseAD(ReverseControl, Recording):
         parts = self.namer.fresh("parts")
         call = g.copy_location(g.assign(parts, g.call(g.name(fname), *[
             g.clone(a) for a in inputs], g.name(z), g.clone(dz))), stmt)
-        inliner = InlineCalls(self.ctx, _normalize_callee)
+        inliner = InlineCalls(self.ctx, self.ctx.normalize_callee)
         out.extend(inliner([call], self.ctx, set(self.locals)))
         names = inliner.tuples.get(parts, [parts])
         if len(names) != len(inputs):
