@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
 import weakref
 
@@ -53,7 +54,17 @@ _MODES = {"grad": ("grad", False), "value_and_grad": ("grad", True), "vjp": ("vj
           "primal": ("primal", False)}
 
 
+# Derivations run one at a time (the cache and the pipeline's shared tables are not written
+# concurrently); reentrant, as deriving a transform of a transform derives the inner one.
+_DERIVING = threading.RLock()
+
+
 def _derived(f, kind, wrt, optimize, kinds=None):
+    with _DERIVING:
+        return _derived_locked(f, kind, wrt, optimize, kinds)
+
+
+def _derived_locked(f, kind, wrt, optimize, kinds):
     key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
     try:
         per_fn = _CACHE.setdefault(f, {})
@@ -116,6 +127,9 @@ class Transformed(S.TreeCalls, CodeSource):
             f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
         self._names = None  # the parameters of what is derived (self first for a method)
         self._entries = {}  # argument kinds -> (callable, Derived)
+        # held while an entry is built (derived, compiled, checked) or the fast path changes,
+        # so that threads calling a fresh transform build each entry once and see it whole
+        self._lock = threading.RLock()
         self._fast = FastPath()  # calls prepared before -> ready callables
         self._last = None
         self._params = None
@@ -233,15 +247,20 @@ class Transformed(S.TreeCalls, CodeSource):
             return self._slow(args)
 
     def _reset(self):
-        self._entries.clear()
-        self._fast.clear()
+        with self._lock:
+            self._entries.clear()
+            self._fast.clear()
 
     def _entry(self, args):
-        """(what to call, Derived) for arguments of these kinds, prepared on first use."""
+        """(what to call, Derived) for arguments of these kinds, prepared on first use (by one
+        thread: others wait for it and take its entry)."""
         key = self._kinds(args)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._prepare(key, args)
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is None:
+                    entry = self._prepare(key, args)
         self._last = entry[1]
         return entry
 
@@ -280,7 +299,8 @@ class Transformed(S.TreeCalls, CodeSource):
         if self._values:
             pass  # int values select the code: every call goes through _entry
         elif any(t is np.ndarray for t in types) or all(t in (float, int, bool) for t in types):
-            self._fast.add(args, ready)
+            with self._lock:
+                self._fast.add(args, ready)
         return result
 
     def _prepare(self, key, args):
