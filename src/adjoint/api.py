@@ -3,9 +3,9 @@
 Each transform returns a :class:`Transformed` callable with ``f``'s parameters (for a bound
 method or a ``functools.partial``, those left unbound). Code is derived lazily — on the first
 call or the first read of ``.source`` — so a decorated function may call helpers defined later in
-its module. Derived code is cached per (function, transform, wrt, options, argument kinds); the
-cache holds the function weakly, and an entry is derived again when a global it was derived for
-(an inlined helper, a rule's primal) has been rebound.
+its module. Derived code is cached per (function, transform, wrt, options, argument kinds) in
+:mod:`adjoint.derivations`; the cache holds the function weakly, and an entry is derived again
+when a global it was derived for (an inlined helper, a rule's primal) has been rebound.
 
 Calling conventions kept here, not in generated code:
 
@@ -35,7 +35,6 @@ import functools
 import inspect
 import threading
 import types
-import weakref
 
 import numpy as np
 
@@ -43,47 +42,10 @@ from . import pickling, pipeline
 from . import structured as S
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
+from .derivations import derived as _derived
 from .errors import ArgumentError, CotangentError, InternalError
 from .fastcall import MISS, FastPath
 from .source import CodeSource, parameters
-
-_CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
-
-
-_MODES = {"grad": ("grad", False), "value_and_grad": ("grad", True), "vjp": ("vjp", False),
-          "primal": ("primal", False)}
-
-
-# Derivations run one at a time (the cache and the pipeline's shared tables are not written
-# concurrently); reentrant, as deriving a transform of a transform derives the inner one.
-_DERIVING = threading.RLock()
-
-
-def _derived(f, kind, wrt, optimize, kinds=None):
-    with _DERIVING:
-        return _derived_locked(f, kind, wrt, optimize, kinds)
-
-
-def _derived_locked(f, kind, wrt, optimize, kinds):
-    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
-    try:
-        per_fn = _CACHE.setdefault(f, {})
-    except TypeError:  # not weak-referenceable: derive without caching
-        per_fn = {}
-    cached = per_fn.get(key)
-    if cached is None or cached.stale():
-        if kind == "aux":
-            cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
-                                     mode="grad", aux=True)
-        elif kind == "jvp":
-            cached = pipeline.derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
-        else:
-            mode, value = _MODES[kind]
-            cached = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
-                                     mode=mode)
-        per_fn[key] = cached
-    return cached
-
 
 _SCALARS = (float, int, bool, np.number)
 _EMPTY = inspect.Parameter.empty

@@ -200,15 +200,6 @@ def count_uses(stmts):
     return uses
 
 
-def count_defs(stmts):
-    defs = {}
-    for stmt in stmts:
-        for n in g.name_nodes(stmt):
-            if isinstance(n.ctx, g.Store):
-                defs[n.id] = defs.get(n.id, 0) + 1
-    return defs
-
-
 def _counts(fdef):
     """(how often each name is bound, how often it is read for its value — reads that are
     arguments a helper needs only the shape of do not count), in one walk over ``fdef``."""
