@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import inspect
 import math
+import sys
+import threading
 
 import numpy as np
 import pytest
@@ -194,3 +196,55 @@ def test_value_and_grad_results_are_fresh(mode):
     assert (v1, v2) == (5.0, 25.0)
     np.testing.assert_array_equal(g1, kept)
     np.testing.assert_array_equal(g2, [6.0, 8.0])
+
+
+def _threaded_loss(x, w):
+    return np.sum(np.sin(x) * w) + 0.5 * np.sum(x * x)
+
+
+@pytest.mark.parametrize("kind", ["grad", "vjp"])
+def test_a_fresh_transform_called_from_several_threads(kind, monkeypatch):
+    """Threads calling a transform nobody has called yet build its code once and all get the
+    right gradient (Transformed._entry holds a lock while an entry is built)."""
+    from adjoint import pipeline
+    derive = pipeline.derive
+    modes = []
+
+    def counted(*args, **kwargs):
+        modes.append(kwargs.get("mode", "grad"))
+        return derive(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "derive", counted)
+    transform = adjoint.grad(_threaded_loss) if kind == "grad" else adjoint.vjp(_threaded_loss)
+    rng = np.random.default_rng(11)
+    points = [rng.normal(size=4) for _ in range(6)]
+    w = rng.normal(size=4)
+    start = threading.Barrier(len(points))
+    results = [None] * len(points)
+    errors = []
+
+    def work(k):
+        try:
+            start.wait()
+            if kind == "grad":
+                results[k] = transform(points[k], w)
+            else:
+                value, pullback = transform(points[k], w)
+                results[k] = pullback(1.0)
+        except Exception as exc:  # reported below, with the thread's point
+            errors.append((k, exc))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(len(points))]
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often: they meet inside the derivation
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        sys.setswitchinterval(interval)
+    assert not errors, errors
+    for x, got in zip(points, results):
+        np.testing.assert_allclose(got, np.cos(x) * w + x, rtol=1e-12)
+    assert modes.count("grad" if kind == "grad" else "vjp") == 1, modes

@@ -2,7 +2,7 @@
 
 The optimizer once solved each loop's liveness by re-analysing copies of its body inside every
 fixpoint iteration of the enclosing loop, so its work grew about threefold per nesting level.
-These tests count the syntax-tree nodes the optimizer visits (walks, Name scans and copies,
+These tests count the syntax-tree nodes the optimizer visits (walks, node scans and copies,
 through ``adjoint.grammar``) while it runs, for the same statements nested 1 to 4 loops deep,
 and check the nested code's gradient against finite differences in Python mode and under jit.
 ``benchmarks/derive_time.py`` measures the times themselves.
@@ -50,8 +50,8 @@ def simplify_work(monkeypatch):
     """A function deriving ``fn`` and returning how many tree nodes the optimizer visited."""
     count = [0]
     running = [False]
-    walk, clone, name_nodes, all_nodes = (grammar.walk, grammar.clone, grammar.name_nodes,
-                                          grammar.all_nodes)
+    walk, clone, name_nodes, all_nodes, nodes_of = (
+        grammar.walk, grammar.clone, grammar.name_nodes, grammar.all_nodes, grammar.nodes_of)
 
     def counted_walk(node):
         for n in walk(node):
@@ -65,8 +65,8 @@ def simplify_work(monkeypatch):
         return out
 
     def counted(scan):
-        def wrapper(node):
-            out = scan(node)
+        def wrapper(node, *args):
+            out = scan(node, *args)
             count[0] += running[0] * len(out)
             return out
         return wrapper
@@ -75,6 +75,7 @@ def simplify_work(monkeypatch):
     monkeypatch.setattr(grammar, "clone", counted_clone)
     monkeypatch.setattr(grammar, "name_nodes", counted(name_nodes))
     monkeypatch.setattr(grammar, "all_nodes", counted(all_nodes))
+    monkeypatch.setattr(grammar, "nodes_of", counted(nodes_of))
     run = simplify.Simplify.__call__
 
     def counted_run(self, fdef):

@@ -34,8 +34,8 @@ from zoo import ZOO, by_name
 import adjoint
 from adjoint import grammar as g
 from adjoint.errors import NoRuleError
-from adjoint.forward_pipeline import derive_jvp
 from adjoint.jit import njit_derived
+from adjoint.pipeline import derive_jvp
 from adjoint.template import ZERO_NAME
 from adjoint.transforms.zero_tangent import ZERO_OF, fold_zero
 

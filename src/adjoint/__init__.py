@@ -4,13 +4,6 @@
 that you can print, read, debug, and compile with Numba (``jit=True``).
 """
 
-from importlib import metadata as _metadata
-
-try:
-    __version__ = _metadata.version("adjoint")
-except _metadata.PackageNotFoundError:  # run from a source tree that was never installed
-    __version__ = "0+unknown"
-
 from . import optim, rules  # noqa: F401,E402  (adjoint.optim; rules registers every rule)
 from .api import grad, jvp, source, value_and_grad, vjp
 from .compose import hessian, hvp, jacobian
@@ -29,6 +22,7 @@ from .errors import (
 )
 from .testing import check_grad
 from .trees import tree_leaves, tree_map
+from .version import __version__  # noqa: F401
 from .vmap import vmap
 
 __all__ = [

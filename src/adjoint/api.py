@@ -3,9 +3,9 @@
 Each transform returns a :class:`Transformed` callable with ``f``'s parameters (for a bound
 method or a ``functools.partial``, those left unbound). Code is derived lazily — on the first
 call or the first read of ``.source`` — so a decorated function may call helpers defined later in
-its module. Derived code is cached per (function, transform, wrt, options, argument kinds); the
-cache holds the function weakly, and an entry is derived again when a global it was derived for
-(an inlined helper, a rule's primal) has been rebound.
+its module. Derived code is cached per (function, transform, wrt, options, argument kinds) in
+:mod:`adjoint.derivations`; the cache holds the function weakly, and an entry is derived again
+when a global it was derived for (an inlined helper, a rule's primal) has been rebound.
 
 Calling conventions kept here, not in generated code:
 
@@ -33,8 +33,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import threading
 import types
-import weakref
 
 import numpy as np
 
@@ -42,38 +42,10 @@ from . import pickling, pipeline
 from . import structured as S
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
+from .derivations import derived as _derived
 from .errors import ArgumentError, CotangentError, InternalError
 from .fastcall import MISS, FastPath
-from .source import parameters
-
-_CACHE = weakref.WeakKeyDictionary()  # function -> {(kind, wrt, options): Derived}
-
-
-_MODES = {"grad": ("grad", False), "value_and_grad": ("grad", True), "vjp": ("vjp", False),
-          "primal": ("primal", False)}
-
-
-def _derived(f, kind, wrt, optimize, kinds=None):
-    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
-    try:
-        per_fn = _CACHE.setdefault(f, {})
-    except TypeError:  # not weak-referenceable: derive without caching
-        per_fn = {}
-    cached = per_fn.get(key)
-    if cached is None or cached.stale():
-        if kind == "aux":
-            cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
-                                     mode="grad", aux=True)
-        elif kind == "jvp":
-            from .forward_pipeline import derive_jvp
-            cached = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
-        else:
-            mode, value = _MODES[kind]
-            cached = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
-                                     mode=mode)
-        per_fn[key] = cached
-    return cached
-
+from .source import CodeSource, parameters
 
 _SCALARS = (float, int, bool, np.number)
 _EMPTY = inspect.Parameter.empty
@@ -96,7 +68,7 @@ def _parameters(f):
     return parameters(f)
 
 
-class Transformed(S.TreeCalls):
+class Transformed(S.TreeCalls, CodeSource):
     """A transformed function: call it like ``f``; read ``.source`` for the generated code.
     Calls with trees, a bound method's object or ``has_aux`` take :class:`S.TreeCalls`' path."""
 
@@ -117,6 +89,9 @@ class Transformed(S.TreeCalls):
             f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
         self._names = None  # the parameters of what is derived (self first for a method)
         self._entries = {}  # argument kinds -> (callable, Derived)
+        # held while an entry is built (derived, compiled, checked) or the fast path changes,
+        # so that threads calling a fresh transform build each entry once and see it whole
+        self._lock = threading.RLock()
         self._fast = FastPath()  # calls prepared before -> ready callables
         self._last = None
         self._params = None
@@ -234,15 +209,20 @@ class Transformed(S.TreeCalls):
             return self._slow(args)
 
     def _reset(self):
-        self._entries.clear()
-        self._fast.clear()
+        with self._lock:
+            self._entries.clear()
+            self._fast.clear()
 
     def _entry(self, args):
-        """(what to call, Derived) for arguments of these kinds, prepared on first use."""
+        """(what to call, Derived) for arguments of these kinds, prepared on first use (by one
+        thread: others wait for it and take its entry)."""
         key = self._kinds(args)
         entry = self._entries.get(key)
         if entry is None:
-            entry = self._prepare(key, args)
+            with self._lock:
+                entry = self._entries.get(key)
+                if entry is None:
+                    entry = self._prepare(key, args)
         self._last = entry[1]
         return entry
 
@@ -281,7 +261,8 @@ class Transformed(S.TreeCalls):
         if self._values:
             pass  # int values select the code: every call goes through _entry
         elif any(t is np.ndarray for t in types) or all(t in (float, int, bool) for t in types):
-            self._fast.add(args, ready)
+            with self._lock:
+                self._fast.add(args, ready)
         return result
 
     def _prepare(self, key, args):

@@ -30,6 +30,9 @@ class Context:
         self.bindings = {}  # generated name -> Binding to the user's namespace
         self.flattening = None  # how tree parameters became leaves (transforms/structures.py)
         self.kinds = None  # the kinds of the generated parameters
+        # (fdef, info) -> (normalized fdef, its local names), for inlined callees: given by
+        # the pipeline (adjoint.pipeline.normalize_callee), which sits above the passes
+        self.normalize_callee = None
 
     def lookup(self, name):
         if name in self.namespace:

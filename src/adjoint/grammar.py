@@ -1,4 +1,5 @@
-"""The one module that names gast node classes.
+"""The one module that names gast node classes (and re-exports the fast generic walks and
+copies of :mod:`adjoint.traversal`).
 
 Everything else builds and inspects trees through these helpers, so a change in gast's node set
 touches only this file. Helpers build nodes with the fields gast 0.5+ requires and copy source
@@ -8,7 +9,6 @@ locations where asked.
 from __future__ import annotations
 
 import ast
-import copy
 import math
 import operator
 
@@ -104,43 +104,17 @@ from gast import (  # noqa: F401
     YieldFrom,
 )
 
-walk = gast.walk
+# Fast generic traversals (adjoint.traversal), used as g.walk, g.name_nodes, g.clone ...
+from .traversal import (  # noqa: F401
+    NodeTransformer,
+    all_nodes,
+    clone,
+    name_nodes,
+    nodes_of,
+    walk,
+)
+
 NodeVisitor = gast.NodeVisitor
-
-
-class NodeTransformer(gast.NodeTransformer):
-    """``ast.NodeTransformer`` with the same semantics, a few times faster where little
-    changes: a list field is rebuilt only from its first replaced element."""
-
-    def generic_visit(self, node):
-        for field in node._fields:
-            old = getattr(node, field, None)
-            if isinstance(old, list):
-                new_values = None  # stays None while every element is kept as it is
-                for k, value in enumerate(old):
-                    if isinstance(value, ast.AST):
-                        new = self.visit(value)
-                        if new is value and new_values is None:
-                            continue
-                        if new_values is None:
-                            new_values = old[:k]
-                        if new is None:
-                            continue
-                        if not isinstance(new, ast.AST):
-                            new_values.extend(new)
-                            continue
-                        value = new
-                    if new_values is not None:
-                        new_values.append(value)
-                if new_values is not None:
-                    old[:] = new_values
-            elif isinstance(old, ast.AST):
-                new = self.visit(old)
-                if new is None:
-                    delattr(node, field)
-                elif new is not old:
-                    setattr(node, field, new)
-        return node
 
 
 iter_child_nodes = gast.iter_child_nodes
@@ -171,8 +145,13 @@ def primal_of(expr):
     return None
 
 
+# One context object for every node built here (they have no fields and are never changed, as
+# in trees that ``ast.parse`` builds): a node fewer per name in memory.
+_LOAD, _STORE = gast.Load(), gast.Store()
+
+
 def name(id_, store=False):
-    return gast.Name(id=id_, ctx=gast.Store() if store else gast.Load(), annotation=None,
+    return gast.Name(id=id_, ctx=_STORE if store else _LOAD, annotation=None,
                      type_comment=None)
 
 
@@ -202,7 +181,7 @@ def dotted(path):
     parts = path.split(".")
     node = name(parts[0])
     for part in parts[1:]:
-        node = gast.Attribute(value=node, attr=part, ctx=gast.Load())
+        node = gast.Attribute(value=node, attr=part, ctx=_LOAD)
     return node
 
 
@@ -225,11 +204,11 @@ def compare(left, op_class, right):
 
 def subscript(value, index, store=False):
     return gast.Subscript(value=value, slice=index,
-                          ctx=gast.Store() if store else gast.Load())
+                          ctx=_STORE if store else _LOAD)
 
 
 def tuple_(elts, store=False):
-    return gast.Tuple(elts=list(elts), ctx=gast.Store() if store else gast.Load())
+    return gast.Tuple(elts=list(elts), ctx=_STORE if store else _LOAD)
 
 
 def if_(test, body, orelse=()):
@@ -294,7 +273,7 @@ def is_atom(node):
 def names_in(node, ctx=None):
     """Ids of the Name nodes under ``node`` (optionally only Load or Store)."""
     out = []
-    for n in gast.walk(node):
+    for n in walk(node):
         if isinstance(n, Name) and (ctx is None or isinstance(n.ctx, ctx)):
             out.append(n.id)
     return out
@@ -308,63 +287,6 @@ def assigned_names(stmts):
             if isinstance(n.ctx, gast.Store):
                 out.add(n.id)
     return out
-
-
-def name_nodes(node):
-    """The Name nodes of ``node``'s tree (``node`` included), in no particular order: what
-    ``[n for n in walk(node) if isinstance(n, Name)]`` gives, a few times faster."""
-    out = []
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        cls = n.__class__
-        if cls is Name:
-            out.append(n)
-        fields = _NAME_FIELDS.get(cls)
-        if fields is None:
-            fields = _NAME_FIELDS[cls] = () if cls is Constant else tuple(
-                f for f in cls._fields if f not in _LEAF_FIELDS)
-        for field in fields:
-            value = getattr(n, field, None)
-            if type(value) is list:
-                stack.extend(v for v in value if isinstance(v, ast.AST))
-            elif isinstance(value, ast.AST):
-                stack.append(value)
-    return out
-
-
-_LEAF_FIELDS = {"ctx", "id", "attr", "type_comment", "kind"}  # never hold a Name
-_NAME_FIELDS = {}  # node class -> the fields that may hold a Name
-
-
-def clone(node):
-    """A deep copy of ``node``, exactly as ``copy.deepcopy`` makes it (a sub-node reached
-    twice is copied once; attributes that are not nodes are deep-copied too), several times
-    faster on syntax trees."""
-    return _clone(node, {})
-
-
-_ATOMIC = {str, int, float, complex, bool, bytes, type(None), type(Ellipsis)}
-
-
-def _clone(x, memo):
-    if type(x) in _ATOMIC:
-        return x
-    y = memo.get(id(x))
-    if y is not None:
-        return y
-    if isinstance(x, ast.AST):
-        y = memo[id(x)] = x.__class__.__new__(x.__class__)
-        fields = y.__dict__
-        for key, value in x.__dict__.items():
-            fields[key] = _clone(value, memo)
-        return y
-    if type(x) is list:
-        y = memo[id(x)] = []
-        for value in x:
-            y.append(_clone(value, memo))
-        return y
-    return copy.deepcopy(x, memo)
 
 
 def copy_location(new, old):
@@ -383,25 +305,6 @@ def copy_location(new, old):
                 n.end_lineno = getattr(old, "end_lineno", lineno)
                 n.end_col_offset = getattr(old, "end_col_offset", 0)
     return new
-
-
-def all_nodes(node):
-    """Every node of ``node``'s tree (``node`` included), as ``walk`` visits them but in
-    another order, and a few times faster."""
-    out = [node]
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        for field in n._fields:
-            value = getattr(n, field, None)
-            if isinstance(value, ast.AST):
-                out.append(value)
-                stack.append(value)
-            elif isinstance(value, list):
-                children = [v for v in value if isinstance(v, ast.AST)]
-                out += children
-                stack += children
-    return out
 
 
 def statements(stmts):

@@ -314,7 +314,8 @@ def _runtime_fingerprint():
     if _RUNTIME_FINGERPRINT is None:
         import numba
 
-        from . import __version__, jit_numpy, runtime, runtime_numba
+        from . import jit_numpy, runtime, runtime_numba
+        from .version import __version__
         digest = hashlib.sha256(f"{numba.__version__} {__version__}".encode())
         files = [jit_numpy.__file__]
         for package in (runtime, runtime_numba):  # every module of the two packages

@@ -23,6 +23,7 @@ transform of ``fn``.
 
 from __future__ import annotations
 
+import abc
 import builtins
 import functools
 import inspect
@@ -36,6 +37,18 @@ from .bindings import Cell
 from .errors import SourceUnavailableError, UnsupportedSyntaxError, located
 
 SOURCES = "__adjoint_sources__"  # in generated code's namespace: name -> (container, key)
+
+
+class CodeSource(abc.ABC):
+    """A transform's result seen as a source of code (higher order): what a transform of it
+    transforms is the code it generated for the argument kinds (``derive_for_kinds(kinds)``,
+    a :class:`adjoint.derived.Derived`); ``f`` is the function it transformed.
+    :class:`adjoint.api.Transformed` is one; the pipeline knows it only through this class, so
+    that it imports nothing from the API above it."""
+
+    @abc.abstractmethod
+    def derive_for_kinds(self, kinds):
+        """The Derived code for kinds of the generated function's parameters."""
 
 
 @dataclass

@@ -171,7 +171,7 @@ class TreeCalls:
     a bound method's ``self``, an object named in ``wrt``, or ``has_aux``. The class provides
     ``_derive_for(f, kind, wrt, kinds)``, ``_kind_of(arg)``, ``_caller(derived)``,
     ``_signature()``, ``_reset()`` and the attributes ``f``, ``wrt``, ``kind``, ``has_aux``,
-    ``_bound``, ``_names``, ``_entries``, ``_last``."""
+    ``_bound``, ``_names``, ``_entries``, ``_lock``, ``_last``."""
 
     def _route(self, full):
         """(function to derive, its arguments, which to flatten as objects, wrt) when the call
@@ -208,9 +208,12 @@ class TreeCalls:
         key = ("tree", kind, kinds)
         entry = self._entries.get(key)
         if entry is None:
-            derived = self._derive_for(f, kind, wrt, kinds)
-            check_wrt(args, derived)
-            entry = self._entries[key] = (self._caller(derived), derived)
+            with self._lock:  # one thread builds the entry (see Transformed._entry)
+                entry = self._entries.get(key)
+                if entry is None:
+                    derived = self._derive_for(f, kind, wrt, kinds)
+                    check_wrt(args, derived)
+                    entry = self._entries[key] = (self._caller(derived), derived)
         self._last = entry[1]
         return entry[0], entry[1], flat_args, per_arg
 

@@ -52,28 +52,31 @@ class Bound:
 
 def _sub_names(node, mapping):
     """Replace Name loads whose id is in ``mapping`` (by deep copies of the mapped nodes)."""
-
-    class Sub(g.NodeTransformer):
-        def visit_Name(self, n):
-            if n.id in mapping:
-                return g.clone(mapping[n.id])
-            return n
-
-        def visit_Subscript(self, n):
-            # d[p] names a placeholder's adjoint or tangent: _replace_d resolves it later.
-            if _is_d(n):
-                return n
-            self.generic_visit(n)
-            return n
-
-    new = InlineConstantHelpers().visit(Sub().visit(g.clone(node)))
+    new = InlineConstantHelpers().visit(_SubNames(mapping).visit(g.clone(node)))
     # The rule module's line numbers mean nothing in the user's file: the caller gives the
     # copy the location of the statement being differentiated.
-    for n in g.walk(new):
+    for n in g.all_nodes(new):
         for attr in ("lineno", "end_lineno", "col_offset", "end_col_offset"):
             if hasattr(n, attr):
                 setattr(n, attr, None)
     return new
+
+
+class _SubNames(g.NodeTransformer):
+    def __init__(self, mapping):
+        self.mapping = mapping
+
+    def visit_Name(self, n):
+        if n.id in self.mapping:
+            return g.clone(self.mapping[n.id])
+        return n
+
+    def visit_Subscript(self, n):
+        # d[p] names a placeholder's adjoint or tangent: _replace_d resolves it later.
+        if _is_d(n):
+            return n
+        self.generic_visit(n)
+        return n
 
 
 def _number(node):
@@ -127,16 +130,20 @@ def _is_d(node):
 
 def _replace_d(node, dnames, zero):
     """Replace ``d[p]`` by ``dnames[p]``, or by ``zero`` (a node) when p has no derivative."""
+    return _ReplaceD(dnames, zero).visit(node)
 
-    class Sub(g.NodeTransformer):
-        def visit_Subscript(self, n):
-            if _is_d(n):
-                target = dnames.get(n.slice.id)
-                return g.clone(target) if target is not None else g.clone(zero)
-            self.generic_visit(n)
-            return n
 
-    return Sub().visit(node)
+class _ReplaceD(g.NodeTransformer):
+    def __init__(self, dnames, zero):
+        self.dnames = dnames
+        self.zero = zero
+
+    def visit_Subscript(self, n):
+        if _is_d(n):
+            target = self.dnames.get(n.slice.id)
+            return g.clone(target) if target is not None else g.clone(self.zero)
+        self.generic_visit(n)
+        return n
 
 
 def _template_temps(stmts, params):

@@ -1,11 +1,11 @@
 """ForwardAD: forward mode — a tangent statement beside each primal statement.
 
-Takes a normalized, inlined ANF function (what :func:`adjoint.pipeline.front` returns), its
-*active* names (they depend on a ``wrt`` parameter and reach the output) and the names it writes
-through subscripts; returns the function ``(*params, *tangents) -> (value, tangent)``: the
-primal statements in their order, each followed (or, where it overwrites an operand its tangent
-reads, preceded) by the statement computing the tangent of what it assigns. A tuple output
-gives ``((v0, v1, ...), (t0, t1, ...))``.
+Takes a normalized, inlined ANF function (what the stages of :data:`adjoint.pipeline.FRONT`
+leave), its *active* names (they depend on a ``wrt`` parameter and reach the output) and the
+names it writes through subscripts; returns the function ``(*params, *tangents) -> (value,
+tangent)``: the primal statements in their order, each followed (or, where it overwrites an
+operand its tangent reads, preceded) by the statement computing the tangent of what it assigns.
+A tuple output gives ``((v0, v1, ...), (t0, t1, ...))``.
 
 The transformer keeps, per program point, which active names currently hold a tangent
 variable; any other name has the *symbolic zero* tangent, so no code is generated for it. Rule

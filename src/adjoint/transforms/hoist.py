@@ -34,7 +34,9 @@ class HoistInvariants:
     def __call__(self, stmts):
         out = []
         bound = set(self.params)  # names certainly bound at this point of the block
-        for stmt in stmts:
+        last_loop = max((k for k, s in enumerate(stmts) if isinstance(s, (g.For, g.While))),
+                        default=-1)  # after it, what is bound no longer matters
+        for k, stmt in enumerate(stmts):
             if isinstance(stmt, (g.For, g.While)):
                 self._block(stmt.body)
                 out += self._hoisted(stmt, bound)
@@ -42,7 +44,7 @@ class HoistInvariants:
                 self._block(stmt.body)
                 self._block(stmt.orelse)
             out.append(stmt)
-            if not isinstance(stmt, (g.If, g.For, g.While)):
+            if k < last_loop and not isinstance(stmt, (g.If, g.For, g.While)):
                 bound |= g.assigned_names([stmt])
         return out
 

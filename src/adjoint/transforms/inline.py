@@ -38,7 +38,7 @@ from ..rules import registry
 from ..source import numba_py_func, parse_callable, parse_function
 from .local_functions import LocalFunction, local_functions
 from .specialize import recursive, specialize_ints
-from .tree_expressions import Specialized
+from .tree_values import Specialized
 
 MAX_DEPTH = 64  # calls inlined into each other, recursion included
 
@@ -46,7 +46,7 @@ MAX_DEPTH = 64  # calls inlined into each other, recursion included
 def is_user_function(obj):
     """A plain Python function to differentiate through its source (not adjoint's own helpers,
     which are differentiated by their rules or not at all), or one specialised for the trees
-    a call passes it (:class:`adjoint.transforms.structures.Specialized`)."""
+    a call passes it (:class:`adjoint.transforms.tree_values.Specialized`)."""
     if isinstance(obj, Specialized):
         return True
     return (isinstance(obj, types.FunctionType) and registry.lookup(obj) is None

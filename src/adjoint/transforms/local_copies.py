@@ -29,8 +29,8 @@ class PropagateLocalCopies:
         self.changed = False
 
     def __call__(self, stmts):
-        copies = {}  # a -> b: a holds b's value here
-        loads = {}  # the text of a subscript read -> the name holding its value here
+        copies = _Copies()  # a -> b: a holds b's value here
+        loads = _Loads()  # the text of a subscript read -> the name holding its value here
         for stmt in stmts:
             if isinstance(stmt, (g.If, g.For, g.While)):
                 for block in (stmt.body, getattr(stmt, "orelse", [])):
@@ -42,16 +42,18 @@ class PropagateLocalCopies:
                 copies.clear()
                 loads.clear()
                 continue
-            if copies and stmt.value is not None:
-                stmt.value = self._renamed(stmt.value, copies)
-            if loads and self._generated(stmt):
-                stmt.value = self._reused(stmt.value, loads)
+            if copies.source and stmt.value is not None:
+                rename = _Rename(copies.source)
+                stmt.value = rename.visit(stmt.value)
+                self.changed |= rename.changed
+            if loads.found and self._generated(stmt):
+                reuse = _Reuse(loads.found)
+                stmt.value = reuse.visit(stmt.value)
+                self.changed |= reuse.changed
             written = _written(stmt)
             if written:
-                copies = {a: b for a, b in copies.items()
-                          if a not in written and b not in written}
-                loads = {text: (t, reads) for text, (t, reads) in loads.items()
-                         if t not in written and not reads & written}
+                copies.kill(written)
+                loads.kill(written)
             if isinstance(stmt, g.Expr) or _writes_element(stmt):
                 loads.clear()  # an array may have changed
             if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
@@ -59,11 +61,11 @@ class PropagateLocalCopies:
                 target, value = stmt.targets[0].id, stmt.value
                 if isinstance(value, g.Name) and target in self.rewritable and \
                         target != value.id:
-                    copies[target] = value.id
+                    copies.add(target, value.id)
                 elif _plain_load(value):
                     reads = {n.id for n in g.name_nodes(value)}
                     if target not in reads:
-                        loads.setdefault(g.unparse(value), (target, reads))
+                        loads.add(g.unparse(value), target, reads)
         return stmts
 
     def _generated(self, stmt):
@@ -74,35 +76,98 @@ class PropagateLocalCopies:
             target = target.value
         return isinstance(target, g.Name) and target.id in self.rewritable
 
-    def _reused(self, expr, loads):
-        outer = self
 
-        class Reuse(g.NodeTransformer):
-            def visit_Subscript(self, node):
-                self.generic_visit(node)
-                found = loads.get(g.unparse(node)) if isinstance(node.ctx, g.Load) else None
-                if found is None:
-                    return node
-                outer.changed = True
-                return g.name(found[0])
+class _Copies:
+    """The copies ``a = b`` in force, indexed by both names, so that a write forgets the ones
+    it ends in time proportional to their number (not to all copies in force)."""
 
-        return Reuse().visit(expr)
+    def __init__(self):
+        self.source = {}  # a -> b
+        self.copied_to = {}  # b -> {a: source[a] == b}
 
-    def _renamed(self, expr, copies):
-        outer = self
+    def add(self, a, b):
+        self.source[a] = b
+        self.copied_to.setdefault(b, set()).add(a)
 
-        class Rename(g.NodeTransformer):
-            def visit_Name(self, node):
-                if isinstance(node.ctx, g.Load) and node.id in copies:
-                    outer.changed = True
-                    return g.name(copies[node.id])
-                return node
+    def kill(self, written):
+        """Forget the copies whose either name is in ``written``."""
+        for w in written:
+            b = self.source.pop(w, None)
+            if b is not None:
+                self.copied_to[b].discard(w)
+            for a in self.copied_to.pop(w, ()):
+                self.source.pop(a, None)
 
-        return Rename().visit(expr)
+    def clear(self):
+        self.source.clear()
+        self.copied_to.clear()
+
+
+class _Loads:
+    """The subscript reads in force (text -> (the name holding the value, the names the read
+    mentions)), indexed by every name involved, for the same reason as :class:`_Copies`."""
+
+    def __init__(self):
+        self.found = {}  # text -> (t, reads)
+        self.texts = {}  # name -> texts of entries that involve it
+
+    def add(self, text, target, reads):
+        if text in self.found:
+            return  # the earlier name still holds the value
+        self.found[text] = (target, reads)
+        for name in {target} | reads:
+            self.texts.setdefault(name, set()).add(text)
+
+    def kill(self, written):
+        """Forget the reads that involve a name in ``written``."""
+        for w in written:
+            for text in self.texts.pop(w, ()):
+                entry = self.found.pop(text, None)
+                if entry is not None:
+                    for name in {entry[0]} | entry[1]:
+                        if name != w:
+                            self.texts[name].discard(text)
+
+    def clear(self):
+        self.found.clear()
+        self.texts.clear()
+
+
+class _Reuse(g.NodeTransformer):
+    """Reads ``x[i]`` that a name holds become that name."""
+
+    def __init__(self, found):
+        self.found = found
+        self.changed = False
+
+    def visit_Subscript(self, node):
+        self.generic_visit(node)
+        entry = self.found.get(g.unparse(node)) if isinstance(node.ctx, g.Load) else None
+        if entry is None:
+            return node
+        self.changed = True
+        return g.name(entry[0])
+
+
+class _Rename(g.NodeTransformer):
+    """Reads of ``a`` become reads of ``b`` for each copy ``a = b`` in force."""
+
+    def __init__(self, source):
+        self.source = source
+        self.changed = False
+
+    def visit_Name(self, node):
+        if isinstance(node.ctx, g.Load) and node.id in self.source:
+            self.changed = True
+            return g.name(self.source[node.id])
+        return node
 
 
 def _written(stmt):
     """Names ``stmt`` rebinds or writes through (``a[i] = v``, ``a += v``)."""
+    if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], g.Name):
+        return {stmt.targets[0].id}
     targets = stmt.targets if isinstance(stmt, g.Assign) else \
         [stmt.target] if isinstance(stmt, g.AugAssign) else []
     out = set()
@@ -125,6 +190,9 @@ def _plain_load(node):
 
 def _writes_element(stmt):
     """Whether ``stmt`` writes through a subscript (``a[i] = v``, ``a[i] += v``)."""
+    if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
+            isinstance(stmt.targets[0], g.Name):
+        return False
     targets = stmt.targets if isinstance(stmt, g.Assign) else \
         [stmt.target] if isinstance(stmt, g.AugAssign) else []
     return any(isinstance(n, g.Subscript) for t in targets for n in g.walk(t))

@@ -44,14 +44,16 @@ class PropagateLoopZeros:
                     if carried:
                         self._replace_reads(stmt.body, carried)
                     zeros = (zeros - g.assigned_names([stmt])) | carried
-                else:
+                elif zeros:
                     zeros -= g.assigned_names([stmt])
             elif isinstance(stmt, g.If):
                 self(stmt.body)
                 self(stmt.orelse)
-                zeros -= g.assigned_names([stmt])
+                if zeros:
+                    zeros -= g.assigned_names([stmt])
             else:
-                zeros -= g.assigned_names([stmt])
+                if zeros:
+                    zeros -= g.assigned_names([stmt])
                 if isinstance(stmt, g.Assign) and len(stmt.targets) == 1 and \
                         isinstance(stmt.targets[0], g.Name) and _is_zero(stmt.value) and \
                         stmt.targets[0].id in self.rewritable:
@@ -73,16 +75,24 @@ class PropagateLoopZeros:
                 live -= {n.id for n in g.name_nodes(stmt)}
 
     def _zeroed(self, expr, live):
-        outer = self
+        zero = _Zero(live)
+        expr = zero.visit(expr)
+        self.changed |= zero.changed
+        return expr
 
-        class Zero(g.NodeTransformer):
-            def visit_Name(self, node):
-                if node.id in live and isinstance(node.ctx, g.Load):
-                    outer.changed = True
-                    return g.const(0.0)
-                return node
 
-        return Zero().visit(expr)
+class _Zero(g.NodeTransformer):
+    """Reads of the names ``live`` become ``0.0``."""
+
+    def __init__(self, live):
+        self.live = live
+        self.changed = False
+
+    def visit_Name(self, node):
+        if node.id in self.live and isinstance(node.ctx, g.Load):
+            self.changed = True
+            return g.const(0.0)
+        return node
 
 
 def _zeroed_last(body):

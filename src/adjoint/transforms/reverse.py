@@ -26,11 +26,12 @@ from ..analysis.aliases import may_return_view
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
 from .reverse_control import ReverseControl, top_loops
+from .reverse_data import ReverseData, tuple_results
 from .ssa import _surely_bound
 from .tape import Recording
 
 
-class ReverseAD(ReverseControl, Recording):
+class ReverseAD(ReverseControl, ReverseData, Recording):
     def __init__(self, ctx, body, *, active, needed, plans, local_names, mutated, int_names,
                  params, scalar_type):
         self.ctx = ctx
@@ -50,7 +51,7 @@ class ReverseAD(ReverseControl, Recording):
         self.outputs = set()  # the names the function returns (set by backward)
         self._all_stmts = body
         self._locals_of = {}  # (id(loop), outputs) -> its local names (see _loop_locals)
-        self._names_of = {}  # id(stmt) -> (stmt, its names, its loops' ids) (_names_and_loops)
+        self._mention_counts = None  # name -> mentions in body, per backward sweep
         self.top_loops = top_loops(body)  # ids of loops not nested in another loop
         self.scalar_type = scalar_type  # name -> "float64" | "int64" | "bool_" | None
         self.late_bound = _late_bound(body, params)
@@ -63,11 +64,12 @@ class ReverseAD(ReverseControl, Recording):
     # ======================================================================= backward sweep
     def backward(self, stmts, seeds):
         """The backward sweep of ``stmts``, seeded with ``[(output name, cotangent expr)]``."""
+        self._mention_counts = None
         self.lists = {n.targets[0].id for s in stmts for n in g.walk(s)
                       if isinstance(n, g.Assign) and isinstance(n.targets[0], g.Name)
                       and isinstance(n.value, g.List) and not n.value.elts}
         self.defined = {}  # name -> whether its adjoint is owned (safe to update in place)
-        self.tuples = _tuple_results(stmts, self.ctx)  # name -> length of a tuple result
+        self.tuples = tuple_results(stmts, self.ctx)  # name -> length of a tuple result
         self.elements = {}  # element key -> (tuple name, index)
         out = []
         self.outputs = {name for name, _ in seeds}  # read by the return: never loop-local
@@ -240,7 +242,6 @@ class ReverseAD(ReverseControl, Recording):
 
     def _custom(self, stmt, z, op, dz, out):
         """Inline the user's ``bwd(*inputs, out, g)`` here; its results are contributions."""
-        from ..pipeline import _normalize_callee
         from .inline import InlineCalls
         bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
         inputs = [bound.values[p] for p in op.rule.params]
@@ -248,7 +249,7 @@ class ReverseAD(ReverseControl, Recording):
         parts = self.namer.fresh("parts")
         call = g.copy_location(g.assign(parts, g.call(g.name(fname), *[
             g.clone(a) for a in inputs], g.name(z), g.clone(dz))), stmt)
-        inliner = InlineCalls(self.ctx, _normalize_callee)
+        inliner = InlineCalls(self.ctx, self.ctx.normalize_callee)
         out.extend(inliner([call], self.ctx, set(self.locals)))
         names = inliner.tuples.get(parts, [parts])
         if len(names) != len(inputs):
@@ -271,54 +272,6 @@ class ReverseAD(ReverseControl, Recording):
             found += self._distribute(e, g.subscript(g.name(parts), g.const(k)), out, stmt)
         return found
 
-    # -- calls returning tuples (a, b = np.linalg.slogdet(m)) ---------------------------------
-    def _element(self, t, k):
-        """The key under which element ``k`` of tuple result ``t`` has its own adjoint."""
-        key = f"{t}__{k}"
-        self.elements[key] = (t, k)
-        return key
-
-    def _tuple_adjoint(self, t):
-        """``(dt_0, zeros_like(t[1]), ...)``: the adjoint of a tuple result, or None if no
-        element has one. Consumes the element adjoints."""
-        keys = [self._element(t, k) for k in range(self.tuples[t])]
-        if not any(k in self.defined for k in keys):
-            return None
-        parts = [g.name(self._d(k)) if k in self.defined else
-                 g.call("zeros_like", g.subscript(g.name(t), g.const(i)))
-                 for i, k in enumerate(keys)]
-        for k in keys:
-            self.defined.pop(k, None)
-        return g.tuple_(parts)
-
-    # -- lists used as stacks (the tapes of generated code being differentiated again) -----
-    def _dlist(self, lst):
-        d = self._d(lst)
-        if d not in self.adjoint_lists:
-            self.adjoint_lists.append(d)
-        return d
-
-    def _list_call(self, lst, method, arg, at):
-        args = [arg] if arg is not None else []
-        call = g.call(g.Attribute(value=g.name(self._dlist(lst)), attr=method, ctx=g.Load()),
-                      *args)
-        return g.copy_location(g.expr_stmt(call) if method == "append" else call, at)
-
-    def _append(self, stmt):
-        """``lst.append(v)``: its adjoint pops the adjoint of ``v`` from ``lst``'s adjoint."""
-        call = stmt.value
-        lst = call.func.value.id
-        if lst not in self.active:
-            return []
-        value = call.args[0]
-        popped = self._list_call(lst, "pop", None, stmt)
-        out = []
-        if self._is_active(value):
-            self._accumulate(value.id, popped, out, stmt)
-        else:
-            out.append(g.copy_location(g.expr_stmt(popped), stmt))
-        return out
-
     def _no_rule(self, op, stmt):
         what = op.label or getattr(op.obj, "__name__", "this call")
         hint = (f"register a rule for it with adjoint.defvjp({what}, bwd) (a library function) "
@@ -335,77 +288,6 @@ class ReverseAD(ReverseControl, Recording):
         return self.ctx.error(NoRuleError, f"adjoint has no derivative rule for {what}", stmt,
                               hint)
 
-    def _basic(self, index):
-        """Whether ``index`` is certainly basic indexing (ints, slices, constants)."""
-        parts = index.elts if isinstance(index, g.Tuple) else [index]
-        return all(not isinstance(p, g.Name) or p.id in self.int_names for p in parts)
-
-    def _index_add(self, base, index, value, at):
-        """``d[index] += value``, or ``add_at`` when the index may hold integer arrays
-        (repeated indices must accumulate, which ``+=`` on fancy indices does not do)."""
-        d = g.name(self._d(base))
-        if self._basic(index):
-            stmt = g.AugAssign(target=g.subscript(d, g.clone(index), store=True), op=g.Add(),
-                               value=value)
-        else:
-            stmt = g.assign(g.clone(d), g.call("add_at", g.clone(d), _index_value(index),
-                                               value))
-        return g.copy_location(stmt, at)
-
-    def _write(self, stmt, target):
-        base = target.value.id
-        out = []
-        if base in self.active and base in self.defined:
-            read = g.subscript(g.name(self._d(base)), g.clone(target.slice))
-            if self._is_active(stmt.value):
-                # A copy: an integer index of a 2-D array is a row (a view) that the zeroing
-                # below would wipe. The optimizer drops fresh() where the element is a scalar.
-                # An index that may hold an integer array credits repeated elements once.
-                copy = g.call("fresh", read) if self._basic(target.slice) else g.call(
-                    "write_adjoint", g.name(self._d(base)), _index_value(target.slice))
-                # The value may have been broadcast into the elements (x[1:3] = b with b a
-                # number, a row into a 2-D block): sum back to its shape.
-                copy = g.call("unbroadcast", copy, g.name(stmt.value.id))
-                self._accumulate(stmt.value.id, copy, out, stmt)
-            self._own(base, out, stmt)
-            zero = g.assign(g.subscript(g.name(self._d(base)), g.clone(target.slice),
-                                        store=True), g.const(0.0))
-            out.append(g.copy_location(zero, stmt))
-        old = self.saves.get(id(stmt))
-        if old is not None:
-            restore = g.assign(g.subscript(g.name(base), g.clone(target.slice), store=True),
-                               g.name(old))
-            out.append(g.copy_location(restore, stmt))
-        return out
-
-
-def _tuple_results(stmts, ctx):
-    """Names bound once, to a call of a rule declared ``returns_tuple``, and read only as
-    ``t[constant]``: their elements get adjoints of their own. Maps each to its number of
-    elements."""
-    from ..analysis.activity import resolve
-    from ..rules import registry
-    defs, indices, loads, subscripted = {}, {}, {}, {}
-    for stmt in stmts:
-        for node in g.walk(stmt):
-            if isinstance(node, g.Assign) and isinstance(node.targets[0], g.Name):
-                name = node.targets[0].id
-                tuple_call = False
-                if isinstance(node.value, g.Call):
-                    found, obj = resolve(node.value.func, ctx)
-                    rule = registry.lookup(obj) if found else None
-                    tuple_call = rule is not None and rule.tuple_result
-                defs[name] = defs.get(name, 0) + (1 if tuple_call else 2)
-            elif isinstance(node, g.Name) and isinstance(node.ctx, g.Load):
-                loads[node.id] = loads.get(node.id, 0) + 1
-            elif isinstance(node, g.Subscript) and isinstance(node.value, g.Name) and \
-                    g.is_const(node.slice) and isinstance(node.slice.value, int) and \
-                    not isinstance(node.slice.value, bool) and node.slice.value >= 0:
-                name = node.value.id
-                subscripted[name] = subscripted.get(name, 0) + 1
-                indices.setdefault(name, set()).add(node.slice.value)
-    return {name: max(idx) + 1 for name, idx in indices.items()
-            if defs.get(name) == 1 and loads.get(name) == subscripted.get(name)}
 
 
 def _may_alias(expr):
@@ -442,17 +324,6 @@ def _may_alias(expr):
 def _is_number(node, value):
     return isinstance(node, g.Constant) and not isinstance(node.value, bool) and \
         isinstance(node.value, (int, float)) and node.value == value
-
-
-def _index_value(index):
-    """An index as a value (a call argument): slices become ``slice(a, b, c)``."""
-    if isinstance(index, g.Tuple):
-        return g.tuple_([_index_value(p) for p in index.elts])
-    if isinstance(index, g.Slice):
-        return g.call("slice", *[g.clone(p) if p is not None else g.const(None)
-                                 for p in (index.lower, index.upper, index.step)])
-    return g.clone(index)
-
 
 
 def _maybe_unbound(body, params):

@@ -119,16 +119,16 @@ class ReverseControl:
         for k, (tapes, arrays) in snap[4].items():
             self.plans[k].tapes, self.plans[k].arrays = tapes, arrays
 
-    def _names_and_loops(self, stmt):
-        """(the names ``stmt`` mentions, the ids of the loops in it), computed once per primal
-        statement: ``_loop_locals`` asks for every statement of the function for every loop."""
-        entry = self._names_of.get(id(stmt))
-        if entry is None or entry[0] is not stmt:
-            nodes = list(g.walk(stmt))
-            names = frozenset(n.id for n in nodes if isinstance(n, g.Name))
-            loops = {id(n) for n in nodes if isinstance(n, (g.For, g.While))}
-            entry = self._names_of[id(stmt)] = (stmt, names, loops)
-        return entry[1], entry[2]
+    def _mentions(self):
+        """name -> how many times the function's statements mention it, counted once per
+        backward sweep (the primal statements do not change during one)."""
+        if self._mention_counts is None:
+            counts = {}
+            for stmt in self._all_stmts:
+                for n in g.name_nodes(stmt):
+                    counts[n.id] = counts.get(n.id, 0) + 1
+            self._mention_counts = counts
+        return self._mention_counts
 
     def _loop_locals(self, loop):
         """Names only this loop assigns and reads: their adjoints start each backward
@@ -137,35 +137,18 @@ class ReverseControl:
         if key in self._locals_of:  # a loop body is generated more than once
             return self._locals_of[key]
         inside = g.assigned_names([loop])
-        outside = set()
-        for stmt in self._all_stmts:
-            outside |= self._used_outside(stmt, loop)
+        # used outside: mentioned by the function more often than by the loop itself
+        # (loops have no else branch), in time linear in the loop's size
+        within = {}
+        for n in g.name_nodes(loop):
+            within[n.id] = within.get(n.id, 0) + 1
+        mentions = self._mentions()
+        outside = {name for name in inside if mentions.get(name, 0) > within.get(name, 0)}
         # read before being assigned in an iteration: carried from the previous one
         carried = exposed_reads(loop.body, {loop.target.id} if isinstance(loop, g.For) else ())
         local = inside - outside - carried[0] - self.params - self.outputs
         self._locals_of[key] = local
         return local
-
-    def _used_outside(self, stmt, loop):
-        if stmt is loop:
-            return set()
-        names, loops = self._names_and_loops(stmt)
-        if id(loop) not in loops:
-            return names
-        out = set()
-        children = []
-        if isinstance(stmt, g.If):
-            children = stmt.body + stmt.orelse
-            out |= {n.id for n in g.walk(stmt.test) if isinstance(n, g.Name)}
-        elif isinstance(stmt, (g.For, g.While)):
-            children = stmt.body
-            header = stmt.target if isinstance(stmt, g.For) else stmt.test
-            out |= {n.id for n in g.walk(header) if isinstance(n, g.Name)}
-            if isinstance(stmt, g.For):
-                out |= {n.id for n in g.walk(stmt.iter) if isinstance(n, g.Name)}
-        for child in children:
-            out |= self._used_outside(child, loop)
-        return out
 
     def _reverse_header(self, loop, plan, body):
         if plan.trips:

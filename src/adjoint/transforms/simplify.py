@@ -203,13 +203,27 @@ def count_uses(stmts):
     return uses
 
 
-def count_defs(stmts):
-    defs = {}
-    for stmt in stmts:
-        for n in g.name_nodes(stmt):
-            if isinstance(n.ctx, g.Store):
-                defs[n.id] = defs.get(n.id, 0) + 1
-    return defs
+def _counts(fdef):
+    """(how often each name is bound, how often it is read for its value — reads that are
+    arguments a helper needs only the shape of do not count), in one walk over ``fdef``."""
+    defs, uses = {}, {}
+    for n in g.nodes_of(fdef, _NAME_OR_CALL):
+        if n.__class__ is g.Call:
+            for k in _SHAPE_ONLY.get(dotted_name(n.func), ()):
+                if k < len(n.args) and isinstance(n.args[k], g.Name):
+                    uses[n.args[k].id] = uses.get(n.args[k].id, 0) - 1
+        elif isinstance(n.ctx, g.Load):
+            uses[n.id] = uses.get(n.id, 0) + 1
+        elif isinstance(n.ctx, g.Store):
+            defs[n.id] = defs.get(n.id, 0) + 1
+    return defs, uses
+
+
+_NAME_OR_CALL = frozenset((g.Name, g.Call))
+
+
+def _has_loop(stmts):
+    return any(isinstance(s, (g.For, g.While)) for s in g.statements(stmts))
 
 
 class Simplify:
@@ -230,20 +244,23 @@ class Simplify:
     def __call__(self, fdef):
         for _ in range(self.ROUNDS):
             self.changed = False
-            self.twins = self._shape_twins(fdef) if self.shapes else {}
+            defs, value_uses = _counts(fdef)
+            self.twins = self._shape_twins(fdef, defs, value_uses) if self.shapes else {}
             fdef.body = self._merge_ifs(fdef.body)
             zeros = PropagateLoopZeros(self.rewritable - self.protected)
             zeros(fdef.body)
             copies = PropagateLocalCopies(self.rewritable - self.protected)
             copies(fdef.body)
             self.changed |= zeros.changed or copies.changed
-            fdef.body = self._algebra(fdef.body)
-            defs = count_defs([fdef])  # copy propagation renames reads only: defs stay
+            # The passes so far rewrite reads only; the algebra removes `a = a` (and counts it
+            # out of defs): defs stay exact through copy propagation and substitution, which
+            # change reads and remove only the definition of a name defined once.
+            fdef.body = self._algebra(fdef.body, defs=defs)
             self._copies(fdef, defs)
             self._substitute(fdef, defs)
-            if self.shapes is not None:
-                hoist = HoistInvariants(self.rewritable - self.protected, count_defs([fdef]),
-                                        self.shapes, [a.id for a in fdef.args.args])
+            if self.shapes is not None and _has_loop(fdef.body):
+                hoist = HoistInvariants(self.rewritable - self.protected, defs, self.shapes,
+                                        [a.id for a in fdef.args.args])
                 fdef.body = hoist(fdef.body)
                 self.changed |= hoist.changed
             fdef.body = self._dce(fdef.body)
@@ -284,7 +301,9 @@ class Simplify:
         return out
 
     # -- algebra on rewritable statements -----------------------------------------------------
-    def _algebra(self, stmts, alg=None):
+    def _algebra(self, stmts, alg=None, defs=None):
+        """The statements of ``stmts`` rewritten by :class:`Algebra`, without ``a = a`` (each
+        one removed is counted out of ``defs``, if given)."""
         top = alg is None
         alg = alg or Algebra(self.shapes, self.twins)
         out = []
@@ -292,6 +311,8 @@ class Simplify:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
                     g.is_name(stmt.value, stmt.targets[0].id):
                 self.changed = True
+                if defs is not None:
+                    defs[stmt.targets[0].id] -= 1
                 continue  # a = a
             if isinstance(stmt, g.Assign) and self._rewritable_stmt(stmt):
                 stmt.value = alg.visit(stmt.value)
@@ -300,10 +321,10 @@ class Simplify:
             elif isinstance(stmt, g.Return) and stmt.value is not None:
                 stmt.value = alg.visit(stmt.value)  # fresh(d) of a number is d
             elif isinstance(stmt, g.If):
-                stmt.body = self._algebra(stmt.body, alg)
-                stmt.orelse = self._algebra(stmt.orelse, alg)
+                stmt.body = self._algebra(stmt.body, alg, defs)
+                stmt.orelse = self._algebra(stmt.orelse, alg, defs)
             elif isinstance(stmt, (g.For, g.While)):
-                stmt.body = self._algebra(stmt.body, alg)
+                stmt.body = self._algebra(stmt.body, alg, defs)
                 if isinstance(stmt, g.For):
                     stmt.iter = alg.visit(stmt.iter)
             out.append(stmt)
@@ -311,19 +332,13 @@ class Simplify:
             self.changed = True
         return out
 
-    def _shape_twins(self, fdef):
+    def _shape_twins(self, fdef, defs, uses):
         """{name: another name of the same shape} for the single-assignment names of the
         function body's top level that are read only for their shape, the other one being a
         parameter never rebound or an earlier such name read for its value: the helpers read
         that one, so a value computed only for its shape (``t_3 = t_2 ** 2`` for
-        ``reduced_count(t_3, None)``) dies."""
-        defs = count_defs([fdef])
-        uses = count_uses([fdef])
-        for node in g.walk(fdef):
-            if isinstance(node, g.Call):
-                for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
-                    if k < len(node.args) and isinstance(node.args[k], g.Name):
-                        uses[node.args[k].id] -= 1  # what remains: reads of the value
+        ``reduced_count(t_3, None)``) dies. ``defs`` and ``uses``: how often each name is
+        bound and read for its value (:func:`_counts`)."""
         single = []
         param_names = {p.id for p in fdef.args.args}
         for stmt in fdef.body:
@@ -447,19 +462,26 @@ class Simplify:
         return True
 
     def _replace(self, stmt, name, value):
-        class Sub(g.NodeTransformer):
-            def visit_Name(self, n):
-                if n.id == name and isinstance(n.ctx, g.Load):
-                    return g.clone(value)
-                return n
-
-        stmt.value = Sub().visit(stmt.value)
+        stmt.value = _Substitute(name, value).visit(stmt.value)
 
     # -- dead code ---------------------------------------------------------------------------
     def _dce(self, body):
         kept, changed = DeadCode(self.protected)(body)
         self.changed |= changed
         return kept
+
+
+class _Substitute(g.NodeTransformer):
+    """Reads of ``name`` become copies of ``value``."""
+
+    def __init__(self, name, value):
+        self.name = name
+        self.value = value
+
+    def visit_Name(self, n):
+        if n.id == self.name and isinstance(n.ctx, g.Load):
+            return g.clone(self.value)
+        return n
 
 
 def _in_shape_only_argument(stmt, name):

@@ -16,7 +16,7 @@ rewrites the function so that no tree reaches later stages:
   constructions;
 * a call passing a tree to a user function, or a method of a tree object (``self.forward(x)``),
   or calling a helper that builds a tree, calls a
-  :class:`~adjoint.transforms.tree_expressions.Specialized` callee instead — the callee
+  :class:`~adjoint.transforms.tree_values.Specialized` callee instead — the callee
   specialised the same way for the structures it receives — which the inliner inlines like any
   helper (it may return a tree);
 * a function returning a tree returns the tuple of its leaves (the Flattening's ``out``).
@@ -39,7 +39,8 @@ from __future__ import annotations
 from .. import grammar as g
 from .. import trees as T
 from ..naming import Namer
-from .tree_expressions import POISON, Constant, ResolveTreeExpressions, STree, _ident
+from .tree_expressions import ResolveTreeExpressions
+from .tree_values import POISON, Constant, STree, _ident
 
 
 class SpecializeStructures(ResolveTreeExpressions):
