@@ -57,9 +57,6 @@ REFUSED = {
     ("grad", "reshape_view_written"): UnsupportedSyntaxError,
     ("grad", "ravel_then_augmented"): UnsupportedSyntaxError,
     ("grad", "helper_with_array_default"): UnsupportedSyntaxError,  # array default value
-    ("grad", "polyval_call"): NoRuleError,
-    ("grad", "ufunc_reduce_method"): NoRuleError,  # np.logaddexp.reduce
-    ("grad", "take_call"): NoRuleError,
     ("jvp", "custom_vjp_called_in_loop"): NoRuleError,  # a custom_vjp has no forward rule
 }
 

@@ -134,6 +134,11 @@ def _replace_d(node, dnames, zero):
                 target = dnames.get(n.slice.id)
                 return g.clone(target) if target is not None else g.clone(zero)
             self.generic_visit(n)
+            index = n.slice
+            if isinstance(n.value, g.Tuple) and isinstance(index, g.Constant) and \
+                    type(index.value) is int and -len(n.value.elts) <= index.value < len(
+                        n.value.elts):
+                return n.value.elts[index.value]  # (da, db)[1]: a tuple adjoint's element
             return n
 
     return Sub().visit(node)

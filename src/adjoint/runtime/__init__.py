@@ -4,7 +4,7 @@ Generated adjoints call only these helpers (besides NumPy, ``math`` and builtins
 in :data:`__all__`. Each has a plain-Python implementation in one of this package's modules,
 grouped by theme (:mod:`.core` for what the compiler core emits, then one module per family of
 NumPy rules: :mod:`.reductions`, :mod:`.linalg`, :mod:`.shape`, :mod:`.creation`,
-:mod:`.elementwise`, :mod:`.decompositions`), and a Numba implementation in
+:mod:`.elementwise`, :mod:`.decompositions`, :mod:`.indexing`), and a Numba implementation in
 :mod:`adjoint.runtime_numba` (registered with ``numba.extending.overload``), so the *same
 generated source* runs interpreted and under ``numba.njit``, and both give the same numbers to
 rounding.
@@ -57,6 +57,7 @@ from .elementwise import (  # noqa: F401
     safe_log,
     sinc_deriv,
 )
+from .indexing import take_vjp  # noqa: F401
 from .linalg import (  # noqa: F401
     cholesky_jvp,
     cholesky_vjp,
@@ -265,6 +266,7 @@ __all__ = [
     "gradient_spacing",
     "prod_weights_vjp",
     "sinc_deriv",
+    "take_vjp",
 ]
 
 for _name in __all__:
