@@ -39,7 +39,7 @@ from harness import build
 from peers import PEERS
 
 import adjoint
-from adjoint.errors import NoRuleError, UnsupportedSyntaxError
+from adjoint.errors import UnsupportedSyntaxError
 
 SEEDS = (11, 12)
 RTOL = 1e-5
@@ -57,7 +57,6 @@ REFUSED = {
     ("grad", "reshape_view_written"): UnsupportedSyntaxError,
     ("grad", "ravel_then_augmented"): UnsupportedSyntaxError,
     ("grad", "helper_with_array_default"): UnsupportedSyntaxError,  # array default value
-    ("jvp", "custom_vjp_called_in_loop"): NoRuleError,  # a custom_vjp has no forward rule
 }
 
 # Known failures: (finding title, the tests that fail, the cases). Each becomes a strict xfail

@@ -65,6 +65,9 @@ class Rule:
     doc: str = ""
     result: str = "z"  # the result placeholder's name
     custom: object = None  # a user's bwd(*inputs, out, g) function (custom_vjp / defvjp)
+    # custom rules: positions of the inputs with tangents -> a function of (*inputs, out, g,
+    # *their tangents) giving the output's tangent (derived from bwd by the custom module)
+    custom_tangent: object = None
     tuple_result: bool = False  # returns a tuple: its adjoint is a tuple of element adjoints
     sequences: frozenset = frozenset()  # params taking a list of arrays as such (concatenate)
 
