@@ -49,7 +49,6 @@ JIT_RTOL = 1e-10
 # (test, case) adjoint refuses, with the error class: refusals are allowed, wrong numbers not.
 # A "grad" refusal takes the case out of every other test.
 REFUSED = {
-    ("grad", "list_append_idiom"): UnsupportedSyntaxError,  # a list passed to np.array
     # In-place writes whose aliasing the alias analysis cannot follow: refused at the write.
     ("grad", "array_rebound_in_branch_then_written"): UnsupportedSyntaxError,
     ("grad", "array_alias_in_other_branch"): UnsupportedSyntaxError,
