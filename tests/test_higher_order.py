@@ -44,8 +44,6 @@ NOT_YET = {
     "prod_weights_vjp": "np.prod's second derivative (its third is not written yet)",
     "cumprod_vjp": "np.cumprod's adjoint",
     "cumprod_jvp": "np.cumprod's tangent",
-    "einsum_vjp": "multilinear in every operand",
-    "einsum_jvp": "multilinear in every operand",
     "cholesky_vjp": "np.linalg.cholesky's adjoint",
     "cholesky_jvp": "np.linalg.cholesky's tangent",
     "svd_vjp": "np.linalg.svd's adjoint",

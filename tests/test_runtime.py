@@ -573,8 +573,9 @@ NUMPY_CASES = {
 REFUSED = {
     "tensordot_vjp_a": (_r(2, 2), _r(2, 3), _r(3, 2), 1),
     "tensordot_vjp_b": (_r(2, 2), _r(2, 3), _r(3, 2), 1),
-    "einsum_vjp": (_r(2, 2), 1, "ij,jk->ik", _r(2, 3), _r(3, 2)),
-    "einsum_jvp": (_r(2, 3), 1, "ij,jk->ik", _r(2, 3), _r(3, 2)),
+    "einsum_of": (None, "ij,jk->ik", _r(2, 3), _r(3, 2)),
+    "einsum_spec": ("ij,jk->ik", _r(2, 3), _r(3, 2)),
+    "einsum_adjoint": (None, 1, "ij,jk->ik", _r(2, 3), _r(3, 2)),
     # np.r_ itself has no Numba type; the primal np.r_[...] is refused before these are reached
     "index_concat_vjp": (_r(6), None, (_A3, _A3)),
     "index_concat_jvp": ((_A3, _A3), None, (_A3, _A3)),

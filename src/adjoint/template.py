@@ -92,7 +92,7 @@ class InlineConstantHelpers(g.NodeTransformer):
     equals, so that generated code reads as arithmetic and the optimizer can fold it:
 
     - ``astype_vjp(g, None)`` (no ``dtype=``) is ``g``;
-    - ``einsum_vjp`` and ``einsum_jvp`` drop the trailing ``None`` of absent operands;
+    - the einsum helpers drop the trailing ``None`` of absent operands;
     - ``pow_dx(a, c)`` is ``0.0`` for ``c == 0`` and ``c * a ** (c - 1)`` for a constant
       ``c`` outside ``(0, 1)``, where that expression has no singularity the primal lacks
       (``0.0 ** (c - 1)`` with ``c >= 1`` is finite; with ``c < 0`` the primal ``0.0 ** c``
@@ -106,9 +106,9 @@ class InlineConstantHelpers(g.NodeTransformer):
         if node.func.id == "astype_vjp" and len(node.args) == 2 and \
                 g.is_const(node.args[1], None):
             return node.args[0]
-        if node.func.id in ("einsum_vjp", "einsum_jvp"):  # operands default to None
-            while len(node.args) > 3 and g.is_const(node.args[-1], None):
-                node.args.pop()
+        if node.func.id in ("einsum_of", "einsum_spec", "einsum_adjoint"):
+            while len(node.args) > 2 and g.is_const(node.args[-1], None):
+                node.args.pop()  # absent operands default to None
             return node
         if node.func.id == "pow_dx" and len(node.args) == 2:
             c = _number(node.args[1])

@@ -103,32 +103,50 @@ def tensordot_jvp(z, a, b, axes=2):
 def einsum_vjp_rule(z, subscripts, op0, op1=None, op2=None, op3=None, op4=None, op5=None,
                     op6=None, op7=None):
     """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ...   (1-8
-    operands, letters only: no '...'; or the sublist form einsum(a, [0, 1], b, [1, 2]))"""
-    # In the sublist form the operands are the arguments subscripts, op1, op3, ...
-    d[subscripts] = einsum_vjp(d[z], 0, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op0] = einsum_vjp(d[z], 1, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op1] = einsum_vjp(d[z], 2, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op2] = einsum_vjp(d[z], 3, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op3] = einsum_vjp(d[z], 4, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op4] = einsum_vjp(d[z], 5, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op5] = einsum_vjp(d[z], 6, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op6] = einsum_vjp(d[z], 7, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op7] = einsum_vjp(d[z], 8, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    operands, '...' allowed; or the sublist form einsum(a, [0, 1], b, [1, 2])): each adjoint
+    is an einsum of the output's adjoint with the other operands (einsum_adjoint's spec)"""
+    d[subscripts] = einsum_of(einsum_adjoint(None, 0, subscripts, op0, op1, op2, op3, op4, op5,
+                                             op6, op7),
+                              d[z], op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op0] = einsum_of(einsum_adjoint(None, 1, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, d[z], op1, op2, op3, op4, op5, op6, op7)
+    d[op1] = einsum_of(einsum_adjoint(None, 2, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, d[z], op2, op3, op4, op5, op6, op7)
+    d[op2] = einsum_of(einsum_adjoint(None, 3, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, d[z], op3, op4, op5, op6, op7)
+    d[op3] = einsum_of(einsum_adjoint(None, 4, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, d[z], op4, op5, op6, op7)
+    d[op4] = einsum_of(einsum_adjoint(None, 5, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, d[z], op5, op6, op7)
+    d[op5] = einsum_of(einsum_adjoint(None, 6, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, op4, d[z], op6, op7)
+    d[op6] = einsum_of(einsum_adjoint(None, 7, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, op4, op5, d[z], op7)
+    d[op7] = einsum_of(einsum_adjoint(None, 8, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, op4, op5, op6, d[z])
 
 
 @jvp(np.einsum)
 def einsum_jvp_rule(z, subscripts, op0, op1=None, op2=None, op3=None, op4=None, op5=None,
                     op6=None, op7=None):
     """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ..."""
-    d[z] = (einsum_jvp(d[subscripts], 0, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op0], 1, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op1], 2, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op2], 3, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op3], 4, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op4], 5, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op5], 6, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op6], 7, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op7], 8, subscripts, op0, op1, op2, op3, op4, op5, op6, op7))
+    d[z] = (einsum_of(None, d[subscripts], op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, d[op0], op1, op2, op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, d[op1], op2, op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, d[op2], op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, d[op3], op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, d[op4], op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, op4, d[op5], op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, op4, op5, d[op6], op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, op4, op5, op6, d[op7]))
 
 
 @vjp(np.trace)

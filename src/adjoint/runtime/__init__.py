@@ -4,7 +4,8 @@ Generated adjoints call only these helpers (besides NumPy, ``math`` and builtins
 in :data:`__all__`. Each has a plain-Python implementation in one of this package's modules,
 grouped by theme (:mod:`.core` for what the compiler core emits, then one module per family of
 NumPy rules: :mod:`.reductions`, :mod:`.linalg`, :mod:`.shape`, :mod:`.creation`,
-:mod:`.elementwise`, :mod:`.decompositions`, :mod:`.indexing`), and a Numba implementation in
+:mod:`.elementwise`, :mod:`.decompositions`, :mod:`.indexing`,
+:mod:`.einsum`), and a Numba implementation in
 :mod:`adjoint.runtime_numba` (registered with ``numba.extending.overload``), so the *same
 generated source* runs interpreted and under ``numba.njit``, and both give the same numbers to
 rounding.
@@ -49,6 +50,7 @@ from .decompositions import (  # noqa: F401
     svd_jvp,
     svd_vjp,
 )
+from .einsum import einsum_adjoint, einsum_of, einsum_spec  # noqa: F401
 from .elementwise import (  # noqa: F401
     clip_above,
     clip_below,
@@ -69,8 +71,6 @@ from .linalg import (  # noqa: F401
     diagonal_vjp,
     dot_vjp_a,
     dot_vjp_b,
-    einsum_jvp,
-    einsum_vjp,
     inner_vjp_a,
     inner_vjp_b,
     kron_vjp_a,
@@ -188,8 +188,9 @@ __all__ = [
     "inner_vjp_b",
     "tensordot_vjp_a",
     "tensordot_vjp_b",
-    "einsum_vjp",
-    "einsum_jvp",
+    "einsum_of",
+    "einsum_spec",
+    "einsum_adjoint",
     "diagonal_vjp",
     "trace_vjp",
     "solve_vjp_b",

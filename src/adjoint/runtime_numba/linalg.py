@@ -107,8 +107,9 @@ _bilinear("inner_vjp_b", {
 
 overload(runtime.tensordot_vjp_a)(_refuse("Numba cannot compile np.tensordot"))
 overload(runtime.tensordot_vjp_b)(_refuse("Numba cannot compile np.tensordot"))
-overload(runtime.einsum_vjp)(_refuse("Numba cannot compile np.einsum"))
-overload(runtime.einsum_jvp)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_of)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_spec)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_adjoint)(_refuse("Numba cannot compile np.einsum"))
 
 
 def _diagonal_value(g, k):
