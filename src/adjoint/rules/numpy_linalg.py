@@ -315,13 +315,13 @@ def svd_jvp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
 def eigh_vjp_rule(z, a, UPLO="L"):
     """a = V diag(w) Vᵀ: dw = diag(Vᵀ da V), dV = V (F ∘ (Vᵀ da V)) (distinct eigenvalues); the
     gradient lives on the triangle eigh reads, as for cholesky"""
-    d[a] = eigh_vjp(d[z], a, z, UPLO)
+    d[a] = eigh_vjp(d[z], a, z[0], z[1], UPLO)
 
 
 @jvp(np.linalg.eigh)
 def eigh_jvp_rule(z, a, UPLO="L"):
     """a = V diag(w) Vᵀ: dw = diag(Vᵀ da V), dV = V (F ∘ (Vᵀ da V))"""
-    d[z] = eigh_jvp(d[a], a, z, UPLO)
+    d[z] = eigh_jvp(d[a], a, z[0], z[1], UPLO)
 
 
 @vjp(np.linalg.pinv)

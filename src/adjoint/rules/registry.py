@@ -105,6 +105,22 @@ def ufunc_method(ufunc, method):
     return _UFUNC_METHODS[key]
 
 
+_BY_SOURCE: dict = {}  # id(helper) -> helper, differentiated through its Python source
+
+
+def by_source(*helpers):
+    """Declare that generated code calling ``helpers`` (runtime helpers written with functions
+    that have rules, in the subset adjoint differentiates) is differentiated again through the
+    helpers' own source, inlined like a user's function: their rules are derived."""
+    for helper in helpers:
+        _BY_SOURCE[id(helper)] = helper
+
+
+def is_by_source(obj):
+    """Whether ``obj`` is a helper declared with :func:`by_source`."""
+    return id(obj) in _BY_SOURCE
+
+
 def lookup_method(name):
     """The primal object an array method ``x.name(...)`` stands for, or None."""
     return _METHODS.get(name)

@@ -47,6 +47,7 @@ from .creation import (  # noqa: F401
 from .decompositions import (  # noqa: F401
     eigh_jvp,
     eigh_vjp,
+    gaps,
     svd_jvp,
     svd_vjp,
 )
@@ -245,6 +246,7 @@ __all__ = [
     "svd_jvp",
     "eigh_vjp",
     "eigh_jvp",
+    "gaps",
     "partition_vjp",
     "partition_jvp",
     "column_stack_vjp",

@@ -17,8 +17,10 @@ from ..errors import NoRuleError
 from .linalg import mT
 
 
-def _gaps(v):
-    """F[..., i, j] = 1 / (v_j - v_i) off the diagonal, 0 on it."""
+def gaps(v):
+    """F[..., i, j] = 1 / (v_j - v_i) off the diagonal, 0 on it (inf where two values of ``v``
+    are equal: the decompositions' derivatives do not exist there)."""
+    v = np.asarray(v, dtype=np.float64)
     diff = v[..., None, :] - v[..., :, None]
     eye = np.eye(v.shape[-1], dtype=bool)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -74,7 +76,7 @@ def svd_vjp(g, a, z, full_matrices, compute_uv, hermitian):
     gv = mT(np.broadcast_to(gvh, vh.shape))
     gs = np.broadcast_to(gs, s.shape)
     v = mT(vh)
-    f = _gaps(s * s)
+    f = gaps(s * s)
     j = mT(u) @ gu
     k = mT(v) @ gv
     inner = (f * (j - mT(j))) * s[..., None, :] + s[..., :, None] * (f * (k - mT(k)))
@@ -99,7 +101,7 @@ def svd_jvp(t, a, z, full_matrices, compute_uv, hermitian):
     ds = np.diagonal(dp, axis1=-2, axis2=-1).copy()
     if not compute_uv:
         return ds
-    f = _gaps(s * s)
+    f = gaps(s * s)
     cols = s[..., None, :]  # M * cols = M S;  rows * M = S M
     rows = s[..., :, None]
     du = u @ (f * (dp * cols + rows * mT(dp)))
@@ -115,33 +117,30 @@ def svd_jvp(t, a, z, full_matrices, compute_uv, hermitian):
 
 def _symmetric(t, uplo):
     """The symmetric matrix that the triangle ``uplo`` of ``t`` stands for (what eigh reads)."""
-    t = np.asarray(t, dtype=np.float64)
     low = np.tril(t) if uplo == "L" else mT(np.triu(t))
     return low + mT(np.tril(low, -1))
 
 
-def eigh_vjp(g, a, z, uplo):
-    """Adjoint of ``a`` in ``z = (w, v) = np.linalg.eigh(a, UPLO=uplo)`` from the adjoints
+def eigh_vjp(g, a, w, v, uplo):
+    """Adjoint of ``a`` in ``(w, v) = np.linalg.eigh(a, UPLO=uplo)`` from the adjoints
     ``g = (gw, gv)``.
 
     NumPy reads only the triangle ``uplo`` of ``a``, so the adjoint lives there (as for
     cholesky): the symmetric adjoint S = V (diag(gw) + F ∘ (Vᵀ gv)) Vᵀ, symmetrized, then
-    folded onto that triangle (off-diagonal entries count twice)."""
-    w, v = z
-    gw, gv = (np.asarray(x, dtype=np.float64) for x in _parts(g, 2))
-    gw = np.broadcast_to(gw, w.shape)
-    gv = np.broadcast_to(gv, v.shape)
-    inner = _gaps(w) * (mT(v) @ gv) + gw[..., None, :] * np.eye(w.shape[-1])
+    folded onto that triangle (off-diagonal entries count twice). Written with functions that
+    have rules: differentiated again through this source."""
+    gw, gv = g
+    eye = np.eye(np.shape(w)[-1])
+    inner = gaps(w) * (mT(v) @ gv) + np.expand_dims(gw, -2) * eye
     s = v @ inner @ mT(v)
     s = 0.5 * (s + mT(s))
-    folded = np.tril(2.0 * s, -1) + s * np.eye(w.shape[-1])
+    folded = np.tril(2.0 * s, -1) + s * eye
     return folded if uplo == "L" else mT(folded)
 
 
-def eigh_jvp(t, a, z, uplo):
+def eigh_jvp(t, a, w, v, uplo):
     """Tangent (dw, dv) of ``np.linalg.eigh(a, UPLO=uplo)``: dw = diag(Vᵀ dA V),
-    dv = V (F ∘ (Vᵀ dA V)), with dA the symmetric matrix the read triangle of ``t`` stands for."""
-    w, v = z
+    dv = V (F ∘ (Vᵀ dA V)), with dA the symmetric matrix the read triangle of ``t`` stands for.
+    Written with functions that have rules: differentiated again through this source."""
     dp = mT(v) @ _symmetric(t, uplo) @ v
-    dw = np.diagonal(dp, axis1=-2, axis2=-1).copy()
-    return dw, v @ (_gaps(w) * dp)
+    return np.copy(np.diagonal(dp, 0, -2, -1)), v @ (gaps(w) * dp)

@@ -210,8 +210,8 @@ def logdet_jvp(t, a):
     return np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
 
 
-def _phi(x):
-    """The lower triangle of ``x`` with its diagonal halved."""
+def phi(x):
+    """The lower triangle of ``x`` with its diagonal halved (Φ of the Cholesky derivative)."""
     return np.tril(x) - 0.5 * x * np.eye(x.shape[-1])
 
 
@@ -221,22 +221,26 @@ def cholesky_vjp(g, z, upper):
     NumPy reads only one triangle of ``a`` (the lower one, or the upper one for ``upper=True``),
     so the adjoint lives on that triangle: for the lower case it is tril(S + Sᵀ) with the
     diagonal of S, where S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹ and Φ takes the lower triangle with half diagonal.
+    Written with functions that have rules: differentiated again through this source.
     """
-    if upper:
-        return mT(cholesky_vjp(mT(g), mT(z), False))
-    inv_l = np.linalg.inv(z)
-    s = mT(inv_l) @ _phi(mT(z) @ g) @ inv_l
-    return np.tril(s + mT(s)) - s * np.eye(s.shape[-1])
+    lower_g = mT(g) if upper else g
+    lower = mT(z) if upper else z
+    inv_l = np.linalg.inv(lower)
+    s = mT(inv_l) @ phi(mT(lower) @ lower_g) @ inv_l
+    out = np.tril(s + mT(s)) - s * np.eye(s.shape[-1])
+    return mT(out) if upper else out
 
 
 def cholesky_jvp(t, z, upper):
     """Tangent of ``np.linalg.cholesky(a, upper=upper)``: L Φ(L⁻¹ dA L⁻ᵀ), where dA is the
-    symmetric matrix that the read triangle of ``t`` stands for."""
-    if upper:
-        return mT(cholesky_jvp(mT(t), mT(z), False))
-    sym = np.tril(t) + mT(np.tril(t, -1))
-    inv_l = np.linalg.inv(z)
-    return z @ _phi(inv_l @ sym @ mT(inv_l))
+    symmetric matrix that the read triangle of ``t`` stands for. Written with functions that
+    have rules: differentiated again through this source."""
+    lower_t = mT(t) if upper else t
+    lower = mT(z) if upper else z
+    sym = np.tril(lower_t) + mT(np.tril(lower_t, -1))
+    inv_l = np.linalg.inv(lower)
+    out = lower @ phi(inv_l @ sym @ mT(inv_l))
+    return mT(out) if upper else out
 
 
 def diag_vjp(g, v, k):
