@@ -43,8 +43,6 @@ NO_RULES = {
 # located error that names the helper (see test_a_helper_without_rules_is_refused).
 NOT_YET = {
     "prod_weights_vjp": "np.prod's second derivative (its third is not written yet)",
-    "cumprod_vjp": "np.cumprod's adjoint",
-    "cumprod_jvp": "np.cumprod's tangent",
     "svd_vjp": "np.linalg.svd's adjoint",
     "svd_jvp": "np.linalg.svd's tangent",
 }
@@ -273,6 +271,10 @@ def h_column_stack_join(p, q):
     return np.sum(runtime.column_stack_join((p, q), (W3, W32)) * np.ones((3, 3)) * W33)
 
 
+def h_cumprod_jvp(t, a, z):
+    return np.sum(runtime.cumprod_jvp(t, a, z, None) * W5)
+
+
 def h_cumsum_axis(x):
     return np.sum(runtime.cumsum_axis(x, 1) * W23)
 
@@ -373,6 +375,7 @@ DIRECT = {
     "column_stack_join": (h_column_stack_join, (_r(3), _r(3, 2))),
     "eigh_jvp": (h_eigh_jvp, (_r(3, 3), *np.linalg.eigh(A3 + A3.T))),
     "gaps": (h_gaps, (DISTINCT[:3],)),
+    "cumprod_jvp": (h_cumprod_jvp, (_r(5), DISTINCT, np.cumprod(DISTINCT))),
     "cumsum_axis": (h_cumsum_axis, (_r(2, 3),)),
     "det_jvp": (h_det_jvp, (_r(3, 3), A3, 1.3)),
     "diff_axis": (h_diff_axis, (_r(2, 3),)),

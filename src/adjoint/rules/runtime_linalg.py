@@ -21,6 +21,7 @@ import numpy as np
 from .. import runtime
 from ..runtime.decompositions import _symmetric as symmetric_triangle
 from ..runtime.linalg import phi
+from ..runtime.reductions import along_last, from_last
 from .registry import by_source, jvp, nondiff, vjp
 
 
@@ -189,4 +190,5 @@ def gaps_jvp(z, v):
 # Helpers written with functions that have rules (in the subset adjoint differentiates): code
 # that calls them is differentiated again through their source.
 by_source(runtime.cholesky_vjp, runtime.cholesky_jvp, phi, runtime.eigh_vjp,
-          runtime.eigh_jvp, symmetric_triangle)
+          runtime.eigh_jvp, symmetric_triangle, runtime.cumprod_vjp, runtime.cumprod_jvp,
+          along_last, from_last)

@@ -207,15 +207,14 @@ def cumsum_vjp(g, a, axis):
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
 
 
-def _along_last(x, axis):
+def along_last(x, axis):
     """``x`` as a float64 array with ``axis`` (None: flattened) moved to the end."""
     x = np.asarray(x, dtype=np.float64)
-    if axis is None:
-        return np.ravel(x)
-    return np.moveaxis(x, axis, -1)
+    return np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
 
 
-def _from_last(y, a, axis):
+def from_last(y, a, axis):
+    """Undo :func:`along_last`: ``y`` back in ``a``'s layout."""
     return reshape_like(y, a) if axis is None else np.moveaxis(y, -1, axis)
 
 
@@ -223,30 +222,33 @@ def cumprod_vjp(g, a, axis):
     """Adjoint of ``np.cumprod(a, axis)``, without dividing by ``a`` (exact where a == 0).
 
     With P the exclusive prefix products and T_i = g_i + a_{i+1} T_{i+1}, the adjoint is P_i T_i.
+    Written with functions that have rules: differentiated again through this source.
     """
-    x, gl = _along_last(a, axis), _along_last(g, axis)
-    n = x.shape[-1]
-    out = np.empty(x.shape)
-    t = np.zeros(x.shape[:-1])
-    for i in range(n - 1, -1, -1):
-        t = gl[..., i] + (x[..., i + 1] * t if i + 1 < n else 0.0)
-        out[..., i] = t
-    prefix = np.ones(x.shape[:-1])
-    for i in range(n):
-        out[..., i] *= prefix
-        prefix = prefix * x[..., i]
-    return _from_last(out, a, axis)
+    x = along_last(a, axis)
+    gl = along_last(g, axis)
+    n = np.shape(x)[-1]
+    shifted = np.concatenate((np.ones(np.shape(x)[:-1] + (1,)), x[..., :n - 1]), axis=-1)
+    prefixes = np.cumprod(shifted, axis=-1)
+    backwards = []  # T_{n-1}, ..., T_0
+    t = np.zeros(np.shape(x)[:-1])
+    for k in range(n):
+        i = n - 1 - k
+        t = gl[..., i] + x[..., i + 1] * t if i + 1 < n else gl[..., i] + 0.0 * t
+        backwards.append(t)
+    suffixes = np.moveaxis(np.flip(np.stack(backwards), 0), 0, -1)
+    return from_last(prefixes * suffixes, a, axis)
 
 
 def cumprod_jvp(t, a, z, axis):
-    """Tangent of ``np.cumprod(a, axis)``: dz_i = dz_{i-1} a_i + z_{i-1} t_i (no division)."""
-    x, tl, zl = _along_last(a, axis), _along_last(t, axis), _along_last(z, axis)
-    out = np.empty(x.shape)
-    dz = np.zeros(x.shape[:-1])
-    for i in range(x.shape[-1]):
-        previous = zl[..., i - 1] if i else 1.0
-        dz = dz * x[..., i] + previous * tl[..., i]
-        out[..., i] = dz
+    """Tangent of ``np.cumprod(a, axis)``: dz_i = dz_{i-1} a_i + z_{i-1} t_i (no division).
+    Written with functions that have rules: differentiated again through this source."""
+    x, tl, zl = along_last(a, axis), along_last(t, axis), along_last(z, axis)
+    tangents = []
+    dz = np.zeros(np.shape(x)[:-1])
+    for i in range(np.shape(x)[-1]):
+        dz = dz * x[..., i] + (zl[..., i - 1] if i > 0 else 1.0) * tl[..., i]
+        tangents.append(dz)
+    out = np.moveaxis(np.stack(tangents), 0, -1)
     return out if axis is None else np.moveaxis(out, -1, axis)
 
 
