@@ -42,7 +42,6 @@ NO_RULES = {
 # Helpers still without a reverse rule: differentiating their code again is refused with a
 # located error that names the helper (see test_a_helper_without_rules_is_refused).
 NOT_YET = {
-    "prod_weights_vjp": "np.prod's second derivative (its third is not written yet)",
     "svd_vjp": "np.linalg.svd's adjoint",
     "svd_jvp": "np.linalg.svd's tangent",
 }
@@ -211,17 +210,37 @@ def test_reverse_over_reverse_under_jit(name):
     assert lhs == pytest.approx(rhs, rel=1e-5, abs=1e-6 * max(1.0, abs(rhs)))
 
 
-def _prod_twice(x):
-    return np.prod(x) * 2.0
+def _singular_values(a):
+    return np.sum(np.linalg.svd(a, compute_uv=False) ** 3)
 
 
 def test_a_helper_without_rules_is_refused():
-    """The third derivative through prod_weights_vjp (no reverse rule yet) is a located error
-    that names the helper, never a wrong number."""
-    third = adjoint.vjp(adjoint.vjp(adjoint.grad(_prod_twice)))
-    with pytest.raises(AdjointError, match="prod_weights_vjp") as info:
-        third(np.array([1.0, 2.0, 3.0]))
+    """The second derivative through svd_vjp (no reverse rule yet) is a located error that
+    names the helper, never a wrong number."""
+    second = adjoint.vjp(adjoint.grad(_singular_values))
+    with pytest.raises(AdjointError, match="svd_vjp") as info:
+        second(np.array([[2.0, 0.3], [0.1, 1.0]]))
     assert info.value.filename.endswith("test_higher_order.py")
+
+
+_PROD_AT = np.array([1.5, 0.0, -2.0, 0.5, 1.2])  # a zero: no division
+_PROD_ALONG = np.array([0.3, -0.8, 0.6, 1.1, -0.4])
+
+
+def _prod_along(t):
+    y = _PROD_AT + t * _PROD_ALONG
+    return np.prod(y) + np.sum(np.prod(np.reshape(y[:4], (2, 2)), axis=0) ** 2)
+
+
+def test_third_derivative_of_prod_through_the_source_of_its_helpers():
+    """np.prod's second-derivative helper (prod_weights_vjp) is differentiated through its own
+    source: grad∘grad∘grad against differences of grad∘grad, at points with a zero factor."""
+    second = adjoint.grad(adjoint.grad(_prod_along))
+    third = adjoint.grad(second)
+    h = 1e-6
+    for t in (0.0, 0.4):
+        expected = (second(t + h) - second(t - h)) / (2 * h)
+        assert third(t) == pytest.approx(expected, rel=1e-6, abs=1e-8)
 
 
 # --- helpers met only in code differentiated twice: their rules, directly ---------------------
@@ -327,6 +346,10 @@ def h_place_at(y):
     return np.sum(runtime.place_at(y, W5, np.array([1, 3, 1])) * W5)
 
 
+def h_prod_weights_vjp(g, a):
+    return np.sum(runtime.prod_weights_vjp(g, a, 1) * W23)
+
+
 def h_reduce_sum(x):
     return np.sum(runtime.reduce_sum(x, 0, True) * W3)
 
@@ -389,6 +412,8 @@ DIRECT = {
     "pad_part": (h_pad_part, (_r(2),)),
     "partition_jvp": (h_partition_jvp, (_r(5),)),
     "place_at": (h_place_at, (_r(3),)),
+    "prod_weights_vjp": (h_prod_weights_vjp, (_r(2, 3), np.array([[0.5, 0.0, 2.0],
+                                                                  [1.5, -1.0, 3.0]]))),
     "reduce_sum": (h_reduce_sum, (_r(2, 3),)),
     "repeat_axis": (h_repeat_axis, (_r(2, 3),)),
     "roll_axis": (h_roll_axis, (_r(2, 3),)),

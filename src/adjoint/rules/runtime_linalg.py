@@ -21,7 +21,13 @@ import numpy as np
 from .. import runtime
 from ..runtime.decompositions import _symmetric as symmetric_triangle
 from ..runtime.linalg import phi
-from ..runtime.reductions import along_last, from_last
+from ..runtime.reductions import (
+    along_last,
+    from_last,
+    reduced_back,
+    reduced_last,
+    reduction_layout,
+)
 from .registry import by_source, jvp, nondiff, vjp
 
 
@@ -191,4 +197,5 @@ def gaps_jvp(z, v):
 # that calls them is differentiated again through their source.
 by_source(runtime.cholesky_vjp, runtime.cholesky_jvp, phi, runtime.eigh_vjp,
           runtime.eigh_jvp, symmetric_triangle, runtime.cumprod_vjp, runtime.cumprod_jvp,
-          along_last, from_last)
+          along_last, from_last, runtime.prod_weights_vjp, reduced_last, reduced_back)
+nondiff(reduction_layout, doc="the axes and shapes of a reduction's layout: no derivative")

@@ -135,23 +135,42 @@ def _exclusive_products(flat):
     return before * after
 
 
+def reduction_layout(a, axis):
+    """How :func:`reduced_last` lays out ``a`` for a reduction over ``axis``: (the reduced axes,
+    where they go — the last ones —, the shape with them flattened into one, the shape with
+    them moved last)."""
+    axes = _reduced_axes(axis, np.ndim(a))
+    ends = tuple(range(-len(axes), 0))
+    moved = np.moveaxis(np.empty(np.shape(a)), axes, ends).shape
+    return axes, ends, moved[:np.ndim(a) - len(axes)] + (-1,), moved
+
+
+def reduced_last(x, axis):
+    """``x`` (float64) with the axes a reduction over ``axis`` combines moved to the end and
+    flattened into one (a scalar ``x``: a vector of one element)."""
+    axes, ends, flat, _ = reduction_layout(x, axis)
+    return np.reshape(np.moveaxis(np.asarray(x, dtype=np.float64), axes, ends), flat)
+
+
+def reduced_back(y, a, axis):
+    """Undo :func:`reduced_last`: ``y`` in ``a``'s layout."""
+    axes, ends, _, moved = reduction_layout(a, axis)
+    return np.moveaxis(np.reshape(y, moved), ends, axes)
+
+
 def prod_weights_vjp(g, a, axis):
     """The derivative of :func:`prod_weights` applied to ``g`` (a symmetric matrix per group, so
-    both its adjoint and its tangent): Σ_{i≠j} g_i Π_{k≠i,j} a_k for each element j, computed
-    without division (exact with zeros), O(n²) per group."""
-    if not isinstance(a, np.ndarray):
-        return 0.0
-    axes = _reduced_axes(axis, a.ndim)
-    flat, perm, moved_shape = _axes_last(a.astype(np.float64), axes)
-    g_flat = _axes_last(np.broadcast_to(np.asarray(g, dtype=np.float64), a.shape), axes)[0]
-    out = np.zeros(flat.shape)
-    for j in range(flat.shape[-1]):
-        without = flat.copy()
-        without[..., j] = 1.0  # the products of the others, j left out as well
-        others = g_flat.copy()
-        others[..., j] = 0.0
-        out[..., j] = np.sum(others * _exclusive_products(without), axis=-1)
-    return _axes_back(out, perm, moved_shape)
+    both its adjoint and its tangent): Σ_{i≠j} g_i Π_{k≠i,j} a_k for each element j, without
+    division (exact with zeros): row j of B is the group with a_j replaced by 1, and
+    prod_weights(B) off the diagonal is Π_{k≠i,j} a_k. O(n²) per group. Written with functions
+    that have rules: differentiated again through this source (every order of np.prod)."""
+    x = reduced_last(a, axis)
+    gl = reduced_last(g, axis)
+    eye = np.eye(np.shape(x)[-1])
+    b = np.expand_dims(x, -2) * (1.0 - eye) + eye
+    m = prod_weights(b, -1) * (1.0 - eye)
+    out = np.sum(m * np.expand_dims(gl, -2), axis=-1)
+    return reduced_back(out, a, axis) if np.ndim(a) > 0 else 0.0 * g
 
 
 def norm_weights(x, z, ord, axis):
