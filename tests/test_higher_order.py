@@ -11,7 +11,8 @@ Takes :data:`adjoint.runtime.__all__`, the rule registry and the NumPy zoo. Chec
   ⟨pullback(w), u⟩ = ⟨w, (grad f(x + h u) - grad f(x - h u)) / 2h⟩ for random w and u — the
   Hessian-vector identity, against central differences of the gradient;
 - a few of them agree with ``hessian`` (forward over reverse) and run under ``jit=True``;
-- a helper without a reverse rule is refused with a located error that names it.
+- what cannot be differentiated again (the nuclear norm's gradient) is refused with a located
+  error.
 
 CI time: one shape case and one point per helper, in Python mode (transforms are built once per
 entry); the jit checks compile three small gradients.
@@ -42,8 +43,6 @@ NO_RULES = {
 # Helpers still without a reverse rule: differentiating their code again is refused with a
 # located error that names the helper (see test_a_helper_without_rules_is_refused).
 NOT_YET = {
-    "svd_vjp": "np.linalg.svd's adjoint",
-    "svd_jvp": "np.linalg.svd's tangent",
 }
 
 
@@ -210,16 +209,17 @@ def test_reverse_over_reverse_under_jit(name):
     assert lhs == pytest.approx(rhs, rel=1e-5, abs=1e-6 * max(1.0, abs(rhs)))
 
 
-def _singular_values(a):
-    return np.sum(np.linalg.svd(a, compute_uv=False) ** 3)
+def _nuclear_norm(a):
+    return np.linalg.norm(a, ord="nuc") ** 2
 
 
-def test_a_helper_without_rules_is_refused():
-    """The second derivative through svd_vjp (no reverse rule yet) is a located error that
-    names the helper, never a wrong number."""
-    second = adjoint.vjp(adjoint.grad(_singular_values))
-    with pytest.raises(AdjointError, match="svd_vjp") as info:
-        second(np.array([[2.0, 0.3], [0.1, 1.0]]))
+def test_a_derivative_adjoint_cannot_take_again_is_refused_where_it_is():
+    """The nuclear norm's gradient (U Vᵀ of its SVD) is differentiated once only: its second
+    derivative is a located error, never a wrong number."""
+    second = adjoint.vjp(adjoint.grad(_nuclear_norm))
+    _, pullback = second(np.array([[2.0, 0.3], [0.1, 1.0]]))
+    with pytest.raises(AdjointError, match="once only") as info:
+        pullback(np.ones((2, 2)))
     assert info.value.filename.endswith("test_higher_order.py")
 
 
@@ -288,6 +288,16 @@ def h_gaps(v):
 
 def h_column_stack_join(p, q):
     return np.sum(runtime.column_stack_join((p, q), (W3, W32)) * np.ones((3, 3)) * W33)
+
+
+def h_svd_jvp(t, a):
+    u, s, vh = np.linalg.svd(a, full_matrices=False)
+    du, ds, dvh = runtime.svd_jvp(t, a, u, s, vh, False, False)
+    return np.sum(du * W32) + np.sum(ds * W3[:2]) + np.sum(dvh * W33[:2, :2])
+
+
+def h_svd_values_jvp(t, a):
+    return np.sum(runtime.svd_values_jvp(t, a, False) * W3[:2])
 
 
 def h_cumprod_jvp(t, a, z):
@@ -398,6 +408,9 @@ DIRECT = {
     "column_stack_join": (h_column_stack_join, (_r(3), _r(3, 2))),
     "eigh_jvp": (h_eigh_jvp, (_r(3, 3), *np.linalg.eigh(A3 + A3.T))),
     "gaps": (h_gaps, (DISTINCT[:3],)),
+    "svd_jvp": (h_svd_jvp, (_r(3, 2), _r(3, 2) + np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.0]]))),
+    "svd_values_jvp": (h_svd_values_jvp, (_r(3, 2), _r(3, 2) + np.array([[2.0, 0.0], [0.0, 1.0],
+                                                                          [0.0, 0.0]]))),
     "cumprod_jvp": (h_cumprod_jvp, (_r(5), DISTINCT, np.cumprod(DISTINCT))),
     "cumsum_axis": (h_cumsum_axis, (_r(2, 3),)),
     "det_jvp": (h_det_jvp, (_r(3, 3), A3, 1.3)),

@@ -91,6 +91,7 @@ class InlineConstantHelpers(g.NodeTransformer):
     """Write a runtime helper called with constant arguments as the plain expression it then
     equals, so that generated code reads as arithmetic and the optimizer can fold it:
 
+    - ``a if flag else b`` with a constant flag is the branch it takes;
     - ``astype_vjp(g, None)`` (no ``dtype=``) is ``g``;
     - the einsum helpers drop the trailing ``None`` of absent operands;
     - ``pow_dx(a, c)`` is ``0.0`` for ``c == 0`` and ``c * a ** (c - 1)`` for a constant
@@ -98,6 +99,12 @@ class InlineConstantHelpers(g.NodeTransformer):
       (``0.0 ** (c - 1)`` with ``c >= 1`` is finite; with ``c < 0`` the primal ``0.0 ** c``
       already divides by zero). Between 0 and 1 the helper gives ``inf`` at ``a == 0``.
     """
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, g.Constant):  # `a if compute_uv else b`, compute_uv given
+            return node.body if node.test.value else node.orelse
+        return node
 
     def visit_Call(self, node):
         self.generic_visit(node)

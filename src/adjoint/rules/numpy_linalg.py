@@ -302,13 +302,15 @@ def cross_jvp_rule(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 def svd_vjp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
     """a = U S Vᵀ: dS = diag(Uᵀ da V); dU, dV by Townsend's formulas (distinct nonzero singular
     values; full_matrices=False for a non-square matrix)"""
-    d[a] = svd_vjp(d[z], a, z, full_matrices, compute_uv, hermitian)
+    d[a] = (svd_vjp(d[z], a, z[0], z[1], z[2], full_matrices, hermitian) if compute_uv
+            else svd_values_vjp(d[z], a, hermitian))
 
 
 @jvp(np.linalg.svd)
 def svd_jvp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
     """a = U S Vᵀ: dS = diag(Uᵀ da V), dU = U (F ∘ (dP S + S dPᵀ)) + (I - UUᵀ) da V S⁻¹, ..."""
-    d[z] = svd_jvp(d[a], a, z, full_matrices, compute_uv, hermitian)
+    d[z] = (svd_jvp(d[a], a, z[0], z[1], z[2], full_matrices, hermitian) if compute_uv
+            else svd_values_jvp(d[a], a, hermitian))
 
 
 @vjp(np.linalg.eigh)

@@ -197,5 +197,6 @@ def gaps_jvp(z, v):
 # that calls them is differentiated again through their source.
 by_source(runtime.cholesky_vjp, runtime.cholesky_jvp, phi, runtime.eigh_vjp,
           runtime.eigh_jvp, symmetric_triangle, runtime.cumprod_vjp, runtime.cumprod_jvp,
-          along_last, from_last, runtime.prod_weights_vjp, reduced_last, reduced_back)
+          along_last, from_last, runtime.prod_weights_vjp, reduced_last, reduced_back,
+          runtime.svd_vjp, runtime.svd_jvp, runtime.svd_values_vjp, runtime.svd_values_jvp)
 nondiff(reduction_layout, doc="the axes and shapes of a reduction's layout: no derivative")

@@ -49,6 +49,8 @@ from .decompositions import (  # noqa: F401
     eigh_vjp,
     gaps,
     svd_jvp,
+    svd_values_jvp,
+    svd_values_vjp,
     svd_vjp,
 )
 from .einsum import einsum_adjoint, einsum_of, einsum_spec  # noqa: F401
@@ -244,6 +246,8 @@ __all__ = [
     "cross_vjp_b",
     "svd_vjp",
     "svd_jvp",
+    "svd_values_vjp",
+    "svd_values_jvp",
     "eigh_vjp",
     "eigh_jvp",
     "gaps",

@@ -106,7 +106,10 @@ for _helper, _result in (
         (runtime.partition_vjp, _float_of("a")),
         (runtime.partition_jvp, _float_of("z")),
         (runtime.svd_vjp, _float_of("a")),
-        (runtime.svd_jvp, _result_of("z")),
+        (runtime.svd_jvp, lambda name, ts: types.Tuple(tuple(
+            _float_like(ts[p], name) for p in ("u", "s", "vh")))),
+        (runtime.svd_values_vjp, _float_of("a")),
+        (runtime.svd_values_jvp, lambda name, ts: _array(ts["a"].ndim - 1)),
         (runtime.eigh_vjp, _float_of("a")),
         (runtime.eigh_jvp, lambda name, ts: types.Tuple((_float_like(ts["w"], name),
                                                          _float_like(ts["v"], name)))),
