@@ -187,7 +187,12 @@ def _solve_det(a, b):
     return np.sum(x * x) + np.linalg.det(a) ** 2
 
 
-@pytest.mark.parametrize("fn", [_matmul_tanh, _solve_det])
+def _slogdet_both(a, b):
+    sign, logdet = np.linalg.slogdet(a)
+    return logdet * np.sum(b * b) + sign
+
+
+@pytest.mark.parametrize("fn", [_matmul_tanh, _solve_det, _slogdet_both])
 def test_reverse_over_reverse_equals_the_hessian(fn):
     rng = np.random.default_rng(7)
     a = rng.normal(size=(3, 3)) * 0.3 + 2.0 * np.eye(3)

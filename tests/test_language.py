@@ -286,6 +286,28 @@ def test_jvp_against_finite_differences(fn, args, wrt, jit):
     check_jvp_case(fn, args, wrt)
 
 
+# -- second derivatives of arrays built from comprehensions and lists ---------------------------
+
+def _squares_of_sines(x):
+    y = np.array([np.sin(x[i]) * x[i] for i in range(len(x))])
+    z = np.stack([v * y for v in x])
+    return np.sum(y * y) + np.sum(z ** 3)
+
+
+@pytest.mark.parametrize("fn", [_squares_of_sines, list_of_scalars_appended_then_made_an_array])
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "jit"])
+def test_hessian_of_arrays_built_from_comprehensions_and_lists(fn, jit):
+    """hessian (forward over the generated gradient, which writes the array's adjoint into the
+    items' adjoints) against central differences of the gradient."""
+    x = V4[:3]
+    hess = adjoint.hessian(fn, jit=jit)(x)
+    gradient = adjoint.grad(fn)
+    h = 1e-6
+    expected = np.stack([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h)
+                         for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(hess, expected, rtol=1e-6, atol=1e-6)
+
+
 def empty_comprehensions(x, cut):
     return max(v for v in x if v > cut) + np.sum(np.array([v for v in x if v > cut]))
 

@@ -32,10 +32,9 @@ comprehension in Python). The generated loops are ordinary user code for the lat
 
         items = len(range(n))
         assert items > 0, '...empty comprehension...'
-        for i in range(n):
-            first = x[i] ** 2                 # only its shape is used: no derivative
-            break
-        item_shape = np.shape(first)
+        i = 0                                 # the first item (a loop that breaks after it
+        first = x[i] ** 2                     # when the iterable is not a range, an array or
+        item_shape = np.shape(first)          # a list, or there are filters): its shape
         array = np.empty((items,) + item_shape)
         slot = 0
         for i in range(n):
