@@ -32,6 +32,7 @@ Cost: every transformed function is built once per (transform, case, mode) and r
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -357,6 +358,15 @@ def test_refused_cases_say_where(test, name):
     with pytest.raises(REFUSED[test, name]) as info:
         _run(test, case, _draw(case, SEEDS[0]))
     assert info.value.lineno is not None and info.value.hint, info.value
+
+
+def test_the_refusals_are_listed_in_the_docs():
+    """docs/supported.md names every peer case adjoint refuses (and tools/peer_rates.py prints
+    the pass rates)."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "supported.md").read_text()
+    section = page.split("### Cases of other projects' test suites that adjoint refuses")[1]
+    missing = sorted(name for _, name in REFUSED if f"`{name}`" not in section.split("\n## ")[0])
+    assert not missing, f"refused peer cases missing from docs/supported.md: {missing}"
 
 
 def _mutates_arguments(case, args):
