@@ -1829,6 +1829,56 @@ def sinc_(x, w):
 
 
 # =============================================================================================
+# Gathers, polynomials and ufunc reductions.
+
+
+@zoo(each_shape(REAL, ((5,), (3, 4))))
+def take_flat(x):
+    y = np.take(x, np.array([0, 2, 2, -1]))
+    return np.sum(y * y)
+
+
+@zoo(each_shape(REAL, ((3, 4), (2, 3, 4))))
+def take_axis_and_modes(x):
+    y = np.take(x, np.array([[0, 2], [2, -1]]), axis=1)
+    return np.sum(y * y * y) + np.sum(x.take([1, 7], mode="wrap") ** 2) + np.sum(
+        np.take(x, [-3, 9], axis=-1, mode="clip") ** 2)
+
+
+def _polynomial_at(shape):
+    return lambda rng: (REAL(rng, (3,)), REAL(rng, shape))
+
+
+@zoo(tuple((_label((3,), s), _polynomial_at(s)) for s in ((), (4,), (2, 3))), wrt=(0, 1))
+def polyval_(p, x):
+    y = np.polyval(p, x)
+    return np.sum(y * y)
+
+
+@zoo(each_shape(REAL, ((5,), (3, 4))))
+def add_reduce(x):
+    y = np.add.reduce(x)
+    return np.sum(y * y) + np.sum(np.add.reduce(x, axis=None) * x)
+
+
+@zoo(each_shape(AWAY0, ((5,), (3, 4))))
+def multiply_reduce(x):
+    y = np.multiply.reduce(x, -1, keepdims=True)
+    return np.sum(y * y)
+
+
+@zoo(each_shape(distinct(), ((5,), (3, 4))))
+def extreme_reduce(x):
+    return np.sum(np.maximum.reduce(x) ** 2) + np.sum(np.minimum.reduce(x, axis=None) * x)
+
+
+@zoo(each_shape(REAL, ((5,), (3, 4))))
+def logaddexp_reduce(x):
+    y = np.logaddexp.reduce(x) + np.logaddexp2.reduce(x * 0.5, axis=None)
+    return np.sum(y * y)
+
+
+# =============================================================================================
 # Compositions users write (the functions of examples/numpy_models.py, tested as written).
 
 _ACTIVATION_SHAPES = ((5,), (2, 3))

@@ -1,5 +1,6 @@
-"""Comprehensions, generator expressions, builtin ``sum``, and tuple and list literals of
-differentiated values (``transforms/comprehensions.py``, ``transforms/literals.py``).
+"""Comprehensions, generator expressions, builtin ``sum``, tuple and list literals of
+differentiated values, and lists built with ``append`` (``transforms/comprehensions.py``,
+``transforms/literals.py``, ``transforms/list_adjoints.py``).
 
 Each case is checked against central finite differences in float64 with ``grad`` in Python mode
 and (a representative subset) under ``jit=True``, and with ``jvp`` in Python mode
@@ -186,6 +187,34 @@ def index_array_from_a_comprehension(x):
     return np.sum(x[picked] ** 2) + sum(x[k] for k in picked)
 
 
+# -- lists built with append ----------------------------------------------------------------
+
+@case(V4, jit=True)
+def list_of_scalars_appended_then_made_an_array(x):
+    out = []
+    for i in range(len(x)):
+        out.append(x[i] * 2.0 + np.sin(x[i]))
+    return np.sum(np.array(out) ** 2) + len(out)
+
+
+@case(V3)
+def list_of_arrays_appended_then_stacked(x):
+    rows = []
+    for k in range(3):
+        rows.append(x * (k + 1.0))
+    m = np.stack(rows)
+    return np.sum(m @ x) + np.sum(np.asarray(m) ** 2)
+
+
+@case(V4, jit=True)
+def list_appended_under_a_condition_then_summed(x):
+    picked = []
+    for v in x:
+        if v > 0.5:
+            picked.append(np.exp(v) * v)
+    return sum(picked) * 3.0
+
+
 # -- refusals ---------------------------------------------------------------------------------
 
 def comprehension_in_conditional(x, flag):
@@ -217,6 +246,23 @@ def test_refusals_are_located(fn, args, message, hint):
     assert fn.__code__.co_firstlineno < err.lineno <= fn.__code__.co_firstlineno + 2
 
 
+def list_made_an_array_in_the_loop_that_appends(x):
+    out = []
+    total = 0.0
+    for v in x:
+        out.append(v * v)
+        total = total + np.sum(np.array(out))  # each array holds the items appended so far
+    return total
+
+
+def test_a_list_made_an_array_more_than_once_is_refused_where_it_is():
+    with pytest.raises(UnsupportedSyntaxError, match="made into an array once") as info:
+        adjoint.grad(list_made_an_array_in_the_loop_that_appends)(V3)
+    err = info.value
+    assert err.filename == __file__ and "collect the values in an array" in err.hint
+    assert err.lineno == list_made_an_array_in_the_loop_that_appends.__code__.co_firstlineno + 5
+
+
 def ragged_items(x):
     r = np.array([x[:k + 1] * 2.0 for k in range(2, -1, -1)])
     return np.sum(r)
@@ -238,6 +284,34 @@ def test_grad_against_finite_differences(fn, args, wrt, jit, mode):
 @pytest.mark.parametrize("fn, args, wrt, jit", case.params)
 def test_jvp_against_finite_differences(fn, args, wrt, jit):
     check_jvp_case(fn, args, wrt)
+
+
+# -- second derivatives of arrays built from comprehensions and lists ---------------------------
+
+def _squares_of_sines(x):
+    y = np.array([np.sin(x[i]) * x[i] for i in range(len(x))])
+    z = np.stack([v * y for v in x])
+    return np.sum(y * y) + np.sum(z ** 3)
+
+
+def _sines_times_squares(x):
+    y = np.array([np.sin(x[i]) * x[i] for i in range(len(x))])
+    return np.sum(y * y)
+
+
+@pytest.mark.parametrize("fn, jit", [
+    (_squares_of_sines, False), (list_of_scalars_appended_then_made_an_array, False),
+    (_sines_times_squares, True)])
+def test_hessian_of_arrays_built_from_comprehensions_and_lists(fn, jit):
+    """hessian (forward over the generated gradient, which writes the array's adjoint into the
+    items' adjoints) against central differences of the gradient."""
+    x = V4[:3]
+    hess = adjoint.hessian(fn, jit=jit)(x)
+    gradient = adjoint.grad(fn)
+    h = 1e-6
+    expected = np.stack([(gradient(x + h * e) - gradient(x - h * e)) / (2 * h)
+                         for e in np.eye(3)], axis=1)
+    np.testing.assert_allclose(hess, expected, rtol=1e-6, atol=1e-6)
 
 
 def empty_comprehensions(x, cut):

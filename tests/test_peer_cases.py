@@ -32,6 +32,7 @@ Cost: every transformed function is built once per (transform, case, mode) and r
 from __future__ import annotations
 
 import inspect
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -39,7 +40,7 @@ from harness import build
 from peers import PEERS
 
 import adjoint
-from adjoint.errors import NoRuleError, UnsupportedSyntaxError
+from adjoint.errors import UnsupportedSyntaxError
 
 SEEDS = (11, 12)
 RTOL = 1e-5
@@ -49,7 +50,6 @@ JIT_RTOL = 1e-10
 # (test, case) adjoint refuses, with the error class: refusals are allowed, wrong numbers not.
 # A "grad" refusal takes the case out of every other test.
 REFUSED = {
-    ("grad", "list_append_idiom"): UnsupportedSyntaxError,  # a list passed to np.array
     # In-place writes whose aliasing the alias analysis cannot follow: refused at the write.
     ("grad", "array_rebound_in_branch_then_written"): UnsupportedSyntaxError,
     ("grad", "array_alias_in_other_branch"): UnsupportedSyntaxError,
@@ -57,10 +57,6 @@ REFUSED = {
     ("grad", "reshape_view_written"): UnsupportedSyntaxError,
     ("grad", "ravel_then_augmented"): UnsupportedSyntaxError,
     ("grad", "helper_with_array_default"): UnsupportedSyntaxError,  # array default value
-    ("grad", "polyval_call"): NoRuleError,
-    ("grad", "ufunc_reduce_method"): NoRuleError,  # np.logaddexp.reduce
-    ("grad", "take_call"): NoRuleError,
-    ("jvp", "custom_vjp_called_in_loop"): NoRuleError,  # a custom_vjp has no forward rule
 }
 
 # Known failures: (finding title, the tests that fail, the cases). Each becomes a strict xfail
@@ -362,6 +358,15 @@ def test_refused_cases_say_where(test, name):
     with pytest.raises(REFUSED[test, name]) as info:
         _run(test, case, _draw(case, SEEDS[0]))
     assert info.value.lineno is not None and info.value.hint, info.value
+
+
+def test_the_refusals_are_listed_in_the_docs():
+    """docs/supported.md names every peer case adjoint refuses (and tools/peer_rates.py prints
+    the pass rates)."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "supported.md").read_text()
+    section = page.split("### Cases of other projects' test suites that adjoint refuses")[1]
+    missing = sorted(name for _, name in REFUSED if f"`{name}`" not in section.split("\n## ")[0])
+    assert not missing, f"refused peer cases missing from docs/supported.md: {missing}"
 
 
 def _mutates_arguments(case, args):

@@ -172,8 +172,10 @@ def render_methods():
 
 
 def render_no_rule_helpers():
-    missing = [name for name in runtime.__all__
-               if registry.lookup(getattr(runtime, name)) is None]
+    by_source = [name for name in runtime.__all__
+                 if registry.is_by_source(getattr(runtime, name))]
+    missing = [name for name in runtime.__all__ if name not in by_source
+               and registry.lookup(getattr(runtime, name)) is None]
     partial = [(name, modes(rule)) for name in runtime.__all__
                if (rule := registry.lookup(getattr(runtime, name))) is not None
                and modes(rule) in ("reverse only", "forward only")]
@@ -181,6 +183,11 @@ def render_no_rule_helpers():
     if partial:
         lines.append("Helpers with a rule for one mode only: "
                      + ", ".join(f"`{name}` ({mode})" for name, mode in partial) + ".")
+        lines.append("")
+    if by_source:
+        lines.append("Helpers differentiated through their own source (written with functions "
+                     "that have rules, and inlined): "
+                     + ", ".join(f"`{name}`" for name in by_source) + ".")
         lines.append("")
     if missing:
         lines.append("Helpers with no rule (" + str(len(missing)) + "): "

@@ -41,9 +41,10 @@ import numpy as np
 from . import pickling, pipeline
 from . import structured as S
 from .bindings import Stale, caller
+from .codegen import locate_raised
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .derivations import derived as _derived
-from .errors import ArgumentError, CotangentError, InternalError
+from .errors import AdjointError, ArgumentError, CotangentError, InternalError
 from .fastcall import MISS, FastPath
 from .source import CodeSource, parameters
 
@@ -204,6 +205,8 @@ class Transformed(S.TreeCalls, CodeSource):
             # Fast path: arguments of the types (array ndims, dtypes) of a call prepared before.
             result = self._fast.hot(args)
             return self._slow(args) if result is MISS else result
+        except AdjointError as err:  # a helper's refusal: at the user's line
+            raise locate_raised(err) from None
         except Stale:  # a global the code was derived for was rebound
             self._reset()
             return self._slow(args)
@@ -382,6 +385,8 @@ class JVP(Transformed):
         full = with_defaults(primal, derived)
         try:
             result = call(*full, *tangents)
+        except AdjointError as err:
+            raise locate_raised(err) from None
         except Stale:
             self._reset()
             return self(*args)
@@ -439,6 +444,8 @@ class VJP(Transformed):
                 check_like(what, c, v, derived.def_line)
             try:
                 grads = pull(*full, tuple(parts) if derived.outputs > 1 else cotangent)
+            except AdjointError as err:
+                raise locate_raised(err) from None
             except Stale:
                 self._reset()
                 return self(*args)[1](cotangent)

@@ -108,6 +108,24 @@ def relocate(err):
     return moved
 
 
+def locate_raised(err):
+    """An :class:`~adjoint.errors.AdjointError` a runtime helper raised without a location
+    (``svd`` with ``hermitian=True``, a derivative a helper takes once only), moved to the
+    user's line of the innermost generated code on its traceback; ``err`` itself when it has a
+    location or no generated code called the helper."""
+    if err.filename is not None:
+        return err
+    frames, tb = [], err.__traceback__
+    while tb is not None:
+        frames.append((tb.tb_frame.f_code.co_filename, tb.tb_lineno))
+        tb = tb.tb_next
+    for filename, lineno in reversed(frames):
+        if filename in _ORIGINS:
+            err.filename, err.lineno = filename, lineno
+            return relocate(err) or err
+    return err
+
+
 def _expr(node):
     return ast.unparse(g.to_python_ast(node))
 

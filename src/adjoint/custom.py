@@ -21,9 +21,14 @@ same convention registers a rule for a library function adjoint does not know::
 
 from __future__ import annotations
 
+import ast
 import functools
 import inspect
+import linecache
 import pickle
+import textwrap
+
+import numpy as np
 
 from . import pickling
 from .errors import AdjointError
@@ -114,5 +119,66 @@ def _install(primal, params, bwd, owner):
     rule = registry._rule_for(primal, bwd)
     rule.params = tuple(params)
     rule.custom = bwd
+    rule.custom_tangent = functools.lru_cache(maxsize=None)(
+        functools.partial(_tangent_function, bwd, tuple(params)))
     rule.nondiff = False
     rule.doc = f"custom rule {getattr(bwd, '__qualname__', bwd)}"
+
+
+def _tangent_function(bwd, params, moving):
+    """The forward rule a reverse rule implies, for the inputs at positions ``moving``: the
+    gradient in ``g`` of Σ_k ⟨bwd(*inputs, out, g)[k], t_k⟩, which is J t (bwd is Jᵀ g, linear
+    in g). The function is written as source (registered with ``linecache``) and differentiated
+    like any user function, so jvp, hvp, hessian and jacobian go through the user's rule, and
+    the derived code can be differentiated again."""
+    from . import api
+
+    taken = set(params)
+    out, g = _unused("out", taken), _unused("g", taken | {"out"})
+    tangents = [_unused(f"{params[k]}_dot", taken | {out, g}) for k in moving]
+    name = f"{getattr(bwd, '__name__', 'rule')}_tangent"
+    single = len(params) == 1 and not _returns_tuples(bwd)
+    parts = ["cotangents" if single else f"cotangents[{k}]" for k in moving]
+    terms = " + ".join(f"np.sum({c} * {t})" for c, t in zip(parts, tangents))
+    source = (f"def {name}({', '.join([*params, out, g, *tangents])}):\n"
+              f"    cotangents = bwd({', '.join([*params, out, g])})\n"
+              f"    return {terms}\n")
+    filename = (f"<adjoint forward rule of {getattr(bwd, '__qualname__', name)}, tangents of "
+                f"{', '.join(params[k] for k in moving)}>")
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    namespace = {"np": np, "bwd": bwd}
+    exec(compile(source, filename, "exec"), namespace)  # noqa: S102  (source built above)
+    return DerivedTangent(api.grad(namespace[name], wrt=len(params) + 1))
+
+
+class DerivedTangent:
+    """A custom rule's forward rule as generated code calls it: the gradient transform of
+    :func:`_tangent_function` in Python mode, its generic generated code compiled by Numba
+    under ``jit=True``."""
+
+    def __init__(self, transformed):
+        self.transformed = transformed
+
+    def __call__(self, *args):
+        return self.transformed(*args)
+
+    def __adjoint_jit__(self):
+        import numba
+        return numba.njit(self.transformed.derive().function)
+
+
+def _unused(name, taken):
+    while name in taken:
+        name += "_"
+    return name
+
+
+def _returns_tuples(bwd):
+    """Whether every ``return`` of ``bwd`` returns a tuple literal (else it returns the bare
+    cotangent of its one input)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(bwd)))
+    except (OSError, TypeError, SyntaxError):
+        return False
+    returns = [n for n in ast.walk(tree) if isinstance(n, ast.Return)]
+    return bool(returns) and all(isinstance(r.value, ast.Tuple) for r in returns)

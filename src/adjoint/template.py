@@ -94,13 +94,20 @@ class InlineConstantHelpers(g.NodeTransformer):
     """Write a runtime helper called with constant arguments as the plain expression it then
     equals, so that generated code reads as arithmetic and the optimizer can fold it:
 
+    - ``a if flag else b`` with a constant flag is the branch it takes;
     - ``astype_vjp(g, None)`` (no ``dtype=``) is ``g``;
-    - ``einsum_vjp`` and ``einsum_jvp`` drop the trailing ``None`` of absent operands;
+    - the einsum helpers drop the trailing ``None`` of absent operands;
     - ``pow_dx(a, c)`` is ``0.0`` for ``c == 0`` and ``c * a ** (c - 1)`` for a constant
       ``c`` outside ``(0, 1)``, where that expression has no singularity the primal lacks
       (``0.0 ** (c - 1)`` with ``c >= 1`` is finite; with ``c < 0`` the primal ``0.0 ** c``
       already divides by zero). Between 0 and 1 the helper gives ``inf`` at ``a == 0``.
     """
+
+    def visit_IfExp(self, node):
+        self.generic_visit(node)
+        if isinstance(node.test, g.Constant):  # `a if compute_uv else b`, compute_uv given
+            return node.body if node.test.value else node.orelse
+        return node
 
     def visit_Call(self, node):
         self.generic_visit(node)
@@ -109,9 +116,9 @@ class InlineConstantHelpers(g.NodeTransformer):
         if node.func.id == "astype_vjp" and len(node.args) == 2 and \
                 g.is_const(node.args[1], None):
             return node.args[0]
-        if node.func.id in ("einsum_vjp", "einsum_jvp"):  # operands default to None
-            while len(node.args) > 3 and g.is_const(node.args[-1], None):
-                node.args.pop()
+        if node.func.id in ("einsum_of", "einsum_spec", "einsum_adjoint"):
+            while len(node.args) > 2 and g.is_const(node.args[-1], None):
+                node.args.pop()  # absent operands default to None
             return node
         if node.func.id == "pow_dx" and len(node.args) == 2:
             c = _number(node.args[1])
@@ -143,6 +150,11 @@ class _ReplaceD(g.NodeTransformer):
             target = self.dnames.get(n.slice.id)
             return g.clone(target) if target is not None else g.clone(self.zero)
         self.generic_visit(n)
+        index = n.slice
+        if isinstance(n.value, g.Tuple) and isinstance(index, g.Constant) and \
+                type(index.value) is int and -len(n.value.elts) <= index.value < len(
+                    n.value.elts):
+            return n.value.elts[index.value]  # (da, db)[1]: a tuple adjoint's element
         return n
 
 

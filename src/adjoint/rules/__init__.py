@@ -8,6 +8,6 @@ would turn supported calls into refusals).
 import importlib
 
 for _name in ("operators", "math", "builtins", "numpy_elementwise", "numpy_reductions",
-              "numpy_linalg", "numpy_shape", "numpy_creation", "numpy_methods", "runtime",
-              "runtime_linear", "runtime_products", "runtime_linalg"):
+              "numpy_linalg", "numpy_shape", "numpy_indexing", "numpy_creation", "numpy_methods",
+              "runtime", "runtime_linear", "runtime_products", "runtime_linalg"):
     importlib.import_module(f"{__name__}.{_name}")

@@ -103,32 +103,50 @@ def tensordot_jvp(z, a, b, axes=2):
 def einsum_vjp_rule(z, subscripts, op0, op1=None, op2=None, op3=None, op4=None, op5=None,
                     op6=None, op7=None):
     """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ...   (1-8
-    operands, letters only: no '...'; or the sublist form einsum(a, [0, 1], b, [1, 2]))"""
-    # In the sublist form the operands are the arguments subscripts, op1, op3, ...
-    d[subscripts] = einsum_vjp(d[z], 0, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op0] = einsum_vjp(d[z], 1, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op1] = einsum_vjp(d[z], 2, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op2] = einsum_vjp(d[z], 3, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op3] = einsum_vjp(d[z], 4, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op4] = einsum_vjp(d[z], 5, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op5] = einsum_vjp(d[z], 6, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op6] = einsum_vjp(d[z], 7, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-    d[op7] = einsum_vjp(d[z], 8, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
+    operands, '...' allowed; or the sublist form einsum(a, [0, 1], b, [1, 2])): each adjoint
+    is an einsum of the output's adjoint with the other operands (einsum_adjoint's spec)"""
+    d[subscripts] = einsum_of(einsum_adjoint(None, 0, subscripts, op0, op1, op2, op3, op4, op5,
+                                             op6, op7),
+                              d[z], op0, op1, op2, op3, op4, op5, op6, op7)
+    d[op0] = einsum_of(einsum_adjoint(None, 1, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, d[z], op1, op2, op3, op4, op5, op6, op7)
+    d[op1] = einsum_of(einsum_adjoint(None, 2, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, d[z], op2, op3, op4, op5, op6, op7)
+    d[op2] = einsum_of(einsum_adjoint(None, 3, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, d[z], op3, op4, op5, op6, op7)
+    d[op3] = einsum_of(einsum_adjoint(None, 4, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, d[z], op4, op5, op6, op7)
+    d[op4] = einsum_of(einsum_adjoint(None, 5, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, d[z], op5, op6, op7)
+    d[op5] = einsum_of(einsum_adjoint(None, 6, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, op4, d[z], op6, op7)
+    d[op6] = einsum_of(einsum_adjoint(None, 7, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, op4, op5, d[z], op7)
+    d[op7] = einsum_of(einsum_adjoint(None, 8, subscripts, op0, op1, op2, op3, op4, op5, op6,
+                                      op7),
+                       subscripts, op0, op1, op2, op3, op4, op5, op6, d[z])
 
 
 @jvp(np.einsum)
 def einsum_jvp_rule(z, subscripts, op0, op1=None, op2=None, op3=None, op4=None, op5=None,
                     op6=None, op7=None):
     """d einsum(s, a, b, ...) = einsum(s, da, b, ...) + einsum(s, a, db, ...) + ..."""
-    d[z] = (einsum_jvp(d[subscripts], 0, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op0], 1, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op1], 2, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op2], 3, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op3], 4, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op4], 5, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op5], 6, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op6], 7, subscripts, op0, op1, op2, op3, op4, op5, op6, op7)
-            + einsum_jvp(d[op7], 8, subscripts, op0, op1, op2, op3, op4, op5, op6, op7))
+    d[z] = (einsum_of(None, d[subscripts], op0, op1, op2, op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, d[op0], op1, op2, op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, d[op1], op2, op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, d[op2], op3, op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, d[op3], op4, op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, d[op4], op5, op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, op4, d[op5], op6, op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, op4, op5, d[op6], op7)
+            + einsum_of(None, subscripts, op0, op1, op2, op3, op4, op5, op6, d[op7]))
 
 
 @vjp(np.trace)
@@ -284,26 +302,28 @@ def cross_jvp_rule(z, a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
 def svd_vjp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
     """a = U S Vᵀ: dS = diag(Uᵀ da V); dU, dV by Townsend's formulas (distinct nonzero singular
     values; full_matrices=False for a non-square matrix)"""
-    d[a] = svd_vjp(d[z], a, z, full_matrices, compute_uv, hermitian)
+    d[a] = (svd_vjp(d[z], a, z[0], z[1], z[2], full_matrices, hermitian) if compute_uv
+            else svd_values_vjp(d[z], a, hermitian))
 
 
 @jvp(np.linalg.svd)
 def svd_jvp_rule(z, a, full_matrices=True, compute_uv=True, hermitian=False):
     """a = U S Vᵀ: dS = diag(Uᵀ da V), dU = U (F ∘ (dP S + S dPᵀ)) + (I - UUᵀ) da V S⁻¹, ..."""
-    d[z] = svd_jvp(d[a], a, z, full_matrices, compute_uv, hermitian)
+    d[z] = (svd_jvp(d[a], a, z[0], z[1], z[2], full_matrices, hermitian) if compute_uv
+            else svd_values_jvp(d[a], a, hermitian))
 
 
 @vjp(np.linalg.eigh)
 def eigh_vjp_rule(z, a, UPLO="L"):
     """a = V diag(w) Vᵀ: dw = diag(Vᵀ da V), dV = V (F ∘ (Vᵀ da V)) (distinct eigenvalues); the
     gradient lives on the triangle eigh reads, as for cholesky"""
-    d[a] = eigh_vjp(d[z], a, z, UPLO)
+    d[a] = eigh_vjp(d[z], a, z[0], z[1], UPLO)
 
 
 @jvp(np.linalg.eigh)
 def eigh_jvp_rule(z, a, UPLO="L"):
     """a = V diag(w) Vᵀ: dw = diag(Vᵀ da V), dV = V (F ∘ (Vᵀ da V))"""
-    d[z] = eigh_jvp(d[a], a, z, UPLO)
+    d[z] = eigh_jvp(d[a], a, z[0], z[1], UPLO)
 
 
 @vjp(np.linalg.pinv)

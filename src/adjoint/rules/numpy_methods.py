@@ -18,7 +18,7 @@ for _name, _primal in [
         ("transpose", np.ndarray.transpose), ("copy", np.copy), ("astype", np.astype),
         ("repeat", np.repeat), ("item", np.ndarray.item), ("round", np.round),
         ("argmax", np.argmax), ("argmin", np.argmin), ("argsort", np.argsort),
-        ("nonzero", np.nonzero), ("any", np.any), ("all", np.all)]:
+        ("nonzero", np.nonzero), ("any", np.any), ("all", np.all), ("take", np.take)]:
     register_method(_name, _primal)
 
 for _name, _primal in [("T", np.transpose), ("mT", np.matrix_transpose), ("shape", np.shape),

@@ -1,5 +1,7 @@
 """Rules for NumPy's reductions and scans: sum, mean, prod, max/min, var/std, norm, cumsum,
-cumprod, diff, sort.
+cumprod, diff, sort, and the ``reduce`` methods of the ufuncs add, multiply, maximum, minimum,
+logaddexp and logaddexp2 (``np.add.reduce(x)``: the reductions above, with ``axis=0`` by
+default).
 
 Takes nothing; importing it registers the rules in :mod:`adjoint.rules.registry`. Reductions
 accept ``axis`` as None, an int (negative too) or a tuple, and ``keepdims``; the adjoint is
@@ -16,7 +18,7 @@ Conventions (tested, and described in ``docs/conventions.md``):
 
 import numpy as np
 
-from .registry import jvp, vjp
+from .registry import jvp, ufunc_method, vjp
 
 # ---------------------------------------------------------------------------------------------
 # Reductions. Reverse: unreduce(g) * weights; forward: reduce_sum(t * weights). The parameter
@@ -158,3 +160,68 @@ def sort_vjp_rule(z, a, axis=-1, kind=None, order=None):
 def sort_jvp_rule(z, a, axis=-1, kind=None, order=None):
     """d sort(a) = da permuted as a's values are"""
     d[z] = sort_jvp(d[a], a, axis)
+
+
+# ---------------------------------------------------------------------------------------------
+# ufunc.reduce: NumPy's reductions by another name, with axis=0 by default. logaddexp.reduce
+# is log Σ exp(a) (its weights, the softmax of a, are written with np.exp: every order works).
+
+
+@vjp(ufunc_method(np.add, "reduce"))
+def add_reduce_vjp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d add.reduce(a) = sum(da)"""
+    d[array] = astype_vjp(unreduce(d[z], array, axis), dtype)
+
+
+@jvp(ufunc_method(np.add, "reduce"))
+def add_reduce_jvp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d add.reduce(a) = sum(da)"""
+    d[z] = astype_vjp(reduce_sum(d[array], axis, keepdims), dtype)
+
+
+@vjp(ufunc_method(np.multiply, "reduce"))
+def multiply_reduce_vjp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d multiply.reduce(a) = Σ_i (Π_{j≠i} a_j) da_i   (exact where some a_j == 0)"""
+    d[array] = astype_vjp(unreduce(d[z], array, axis) * prod_weights(array, axis), dtype)
+
+
+@jvp(ufunc_method(np.multiply, "reduce"))
+def multiply_reduce_jvp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d multiply.reduce(a) = Σ_i (Π_{j≠i} a_j) da_i"""
+    d[z] = astype_vjp(reduce_sum(d[array] * prod_weights(array, axis), axis, keepdims), dtype)
+
+
+@vjp(ufunc_method(np.maximum, "reduce"), ufunc_method(np.minimum, "reduce"))
+def extreme_reduce_vjp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d maximum.reduce(a) = da at the maximum; k tied maxima share it, 1/k each"""
+    d[array] = unreduce(d[z], array, axis) * extreme_weights(array, z, axis)
+
+
+@jvp(ufunc_method(np.maximum, "reduce"), ufunc_method(np.minimum, "reduce"))
+def extreme_reduce_jvp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d maximum.reduce(a) = the mean of da over the tied maxima"""
+    d[z] = reduce_sum(d[array] * extreme_weights(array, z, axis), axis, keepdims)
+
+
+@vjp(ufunc_method(np.logaddexp, "reduce"))
+def logaddexp_reduce_vjp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d log Σ e^a = Σ e^(a - z) da   (the softmax of a)"""
+    d[array] = unreduce(d[z], array, axis) * np.exp(array - keep_dims(z, array, axis))
+
+
+@jvp(ufunc_method(np.logaddexp, "reduce"))
+def logaddexp_reduce_jvp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d log Σ e^a = Σ e^(a - z) da"""
+    d[z] = reduce_sum(d[array] * np.exp(array - keep_dims(z, array, axis)), axis, keepdims)
+
+
+@vjp(ufunc_method(np.logaddexp2, "reduce"))
+def logaddexp2_reduce_vjp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d log₂ Σ 2^a = Σ 2^(a - z) da"""
+    d[array] = unreduce(d[z], array, axis) * np.exp2(array - keep_dims(z, array, axis))
+
+
+@jvp(ufunc_method(np.logaddexp2, "reduce"))
+def logaddexp2_reduce_jvp(z, array, axis=0, dtype=None, out=None, keepdims=False):
+    """d log₂ Σ 2^a = Σ 2^(a - z) da"""
+    d[z] = reduce_sum(d[array] * np.exp2(array - keep_dims(z, array, axis)), axis, keepdims)

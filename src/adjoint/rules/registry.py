@@ -42,6 +42,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 import gast
+import numpy as np
 
 from .. import runtime
 
@@ -64,6 +65,9 @@ class Rule:
     doc: str = ""
     result: str = "z"  # the result placeholder's name
     custom: object = None  # a user's bwd(*inputs, out, g) function (custom_vjp / defvjp)
+    # custom rules: positions of the inputs with tangents -> a function of (*inputs, out, g,
+    # *their tangents) giving the output's tangent (derived from bwd by the custom module)
+    custom_tangent: object = None
     tuple_result: bool = False  # returns a tuple: its adjoint is a tuple of element adjoints
     sequences: frozenset = frozenset()  # params taking a list of arrays as such (concatenate)
 
@@ -78,9 +82,43 @@ _METHODS: dict = {}  # array method name -> primal object (x.sum(...) -> np.sum)
 _ATTRIBUTES: dict = {}  # array attribute name -> primal object (x.T -> np.transpose)
 
 
+_UFUNC_METHODS: dict = {}  # (ufunc name, method name) -> the bound method rules are keyed by
+
+
 def lookup(obj):
-    """The rule registered for ``obj``, or None."""
-    return _RULES.get(id(obj))
+    """The rule registered for ``obj``, or None. A ufunc's method (``np.add.reduce``) is a new
+    object at each attribute access: it is found by the ufunc's and the method's names."""
+    rule = _RULES.get(id(obj))
+    if rule is None and isinstance(getattr(obj, "__self__", None), np.ufunc):
+        primal = _UFUNC_METHODS.get((obj.__self__.__name__, getattr(obj, "__name__", None)))
+        rule = _RULES.get(id(primal))
+    return rule
+
+
+def ufunc_method(ufunc, method):
+    """The object rules for ``ufunc.method`` (``np.add.reduce``) are registered under, named
+    ``np.add.reduce`` in the docs; :func:`lookup` finds it from any access of the method."""
+    key = (ufunc.__name__, method)
+    if key not in _UFUNC_METHODS:
+        _UFUNC_METHODS[key] = getattr(ufunc, method)
+        _rule_for(_UFUNC_METHODS[key], None).name = f"np.{ufunc.__name__}.{method}"
+    return _UFUNC_METHODS[key]
+
+
+_BY_SOURCE: dict = {}  # id(helper) -> helper, differentiated through its Python source
+
+
+def by_source(*helpers):
+    """Declare that generated code calling ``helpers`` (runtime helpers written with functions
+    that have rules, in the subset adjoint differentiates) is differentiated again through the
+    helpers' own source, inlined like a user's function: their rules are derived."""
+    for helper in helpers:
+        _BY_SOURCE[id(helper)] = helper
+
+
+def is_by_source(obj):
+    """Whether ``obj`` is a helper declared with :func:`by_source`."""
+    return id(obj) in _BY_SOURCE
 
 
 def lookup_method(name):

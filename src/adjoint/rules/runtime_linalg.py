@@ -19,7 +19,16 @@ argument of its own, differentiated where the program makes it depend on the inp
 import numpy as np
 
 from .. import runtime
-from .registry import jvp, nondiff, vjp
+from ..runtime.decompositions import _symmetric as symmetric_triangle
+from ..runtime.linalg import phi
+from ..runtime.reductions import (
+    along_last,
+    from_last,
+    reduced_back,
+    reduced_last,
+    reduction_layout,
+)
+from .registry import by_source, jvp, nondiff, vjp
 
 
 @vjp(runtime.logdet_vjp)
@@ -169,3 +178,25 @@ def prod_weights_vjp_rule(z, a, axis):
 def prod_weights_jvp_rule(z, a, axis):
     """dw_i = Σ_{j≠i} Π_{k≠i,j} a_k da_j"""
     d[z] = prod_weights_vjp(d[a], a, axis)  # noqa: F821
+
+
+@vjp(runtime.gaps)
+def gaps_vjp(z, v):
+    """F_ij = 1 / (v_j - v_i) off the diagonal: dF_ij = -F_ij² (dv_j - dv_i)"""
+    d[v] = (reduce_sum(d[z] * z * z, -1, False)  # noqa: F821
+            - reduce_sum(d[z] * z * z, -2, False))  # noqa: F821
+
+
+@jvp(runtime.gaps)
+def gaps_jvp(z, v):
+    """dF_ij = -F_ij² (dv_j - dv_i)"""
+    d[z] = -(z * z) * (np.expand_dims(d[v], -2) - np.expand_dims(d[v], -1))  # noqa: F821
+
+
+# Helpers written with functions that have rules (in the subset adjoint differentiates): code
+# that calls them is differentiated again through their source.
+by_source(runtime.cholesky_vjp, runtime.cholesky_jvp, phi, runtime.eigh_vjp,
+          runtime.eigh_jvp, symmetric_triangle, runtime.cumprod_vjp, runtime.cumprod_jvp,
+          along_last, from_last, runtime.prod_weights_vjp, reduced_last, reduced_back,
+          runtime.svd_vjp, runtime.svd_jvp, runtime.svd_values_vjp, runtime.svd_values_jvp)
+nondiff(reduction_layout, doc="the axes and shapes of a reduction's layout: no derivative")

@@ -316,6 +316,18 @@ def linspace_vjp_jvp(z, g, like, weights, axis):
     d[z] = linspace_vjp(d[g], like, weights, axis)  # noqa: F821
 
 
+@vjp(runtime.take_vjp)
+def take_vjp_vjp(z, g, a, indices, axis, mode):
+    """g added at the taken positions: its adjoint takes them again"""
+    d[g] = np.take(d[z], indices, axis, None, mode)  # noqa: F821
+
+
+@jvp(runtime.take_vjp)
+def take_vjp_jvp(z, g, a, indices, axis, mode):
+    """linear in g"""
+    d[z] = take_vjp(d[g], a, indices, axis, mode)  # noqa: F821
+
+
 @vjp(runtime.linspace_jvp)
 def linspace_jvp_vjp(z, t, weights, axis):
     """t times the weights along a new axis: its adjoint sums them back"""

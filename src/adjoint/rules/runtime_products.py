@@ -17,7 +17,7 @@ return tuples; their adjoints join the pieces' adjoints again.
 import numpy as np
 
 from .. import runtime
-from .registry import jvp, returns_tuple, takes_sequences, vjp
+from .registry import jvp, nondiff, returns_tuple, takes_sequences, vjp
 
 
 @vjp(runtime.matmul_vjp_a)
@@ -312,6 +312,53 @@ def select_default_vjp_vjp(z, g, condlist, default):
 def select_default_vjp_jvp(z, g, condlist, default):
     """linear in g"""
     d[z] = select_default_vjp(d[g], condlist, default)  # noqa: F821
+
+
+# --- einsum: every derivative of an einsum is an einsum (runtime/einsum.py) ------------------
+
+
+@vjp(runtime.einsum_of)
+def einsum_of_vjp(z, spec, x0=None, x1=None, x2=None, x3=None, x4=None, x5=None, x6=None,
+                  x7=None, x8=None):
+    """multilinear in the slots: each adjoint is the einsum of the output's adjoint with the
+    other slots (einsum_adjoint gives its spec)"""
+    d[x0] = einsum_of(einsum_adjoint(spec, 0, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       d[z], x1, x2, x3, x4, x5, x6, x7, x8)  # noqa: F821
+    d[x1] = einsum_of(einsum_adjoint(spec, 1, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, d[z], x2, x3, x4, x5, x6, x7, x8)  # noqa: F821
+    d[x2] = einsum_of(einsum_adjoint(spec, 2, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, d[z], x3, x4, x5, x6, x7, x8)  # noqa: F821
+    d[x3] = einsum_of(einsum_adjoint(spec, 3, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, x2, d[z], x4, x5, x6, x7, x8)  # noqa: F821
+    d[x4] = einsum_of(einsum_adjoint(spec, 4, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, x2, x3, d[z], x5, x6, x7, x8)  # noqa: F821
+    d[x5] = einsum_of(einsum_adjoint(spec, 5, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, x2, x3, x4, d[z], x6, x7, x8)  # noqa: F821
+    d[x6] = einsum_of(einsum_adjoint(spec, 6, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, x2, x3, x4, x5, d[z], x7, x8)  # noqa: F821
+    d[x7] = einsum_of(einsum_adjoint(spec, 7, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, x2, x3, x4, x5, x6, d[z], x8)  # noqa: F821
+    d[x8] = einsum_of(einsum_adjoint(spec, 8, x0, x1, x2, x3, x4, x5, x6, x7, x8),  # noqa: F821
+                       x0, x1, x2, x3, x4, x5, x6, x7, d[z])  # noqa: F821
+
+
+@jvp(runtime.einsum_of)
+def einsum_of_jvp(z, spec, x0=None, x1=None, x2=None, x3=None, x4=None, x5=None, x6=None,
+                  x7=None, x8=None):
+    """multilinear in the slots: one einsum per slot with a tangent"""
+    d[z] = (einsum_of(spec, d[x0], x1, x2, x3, x4, x5, x6, x7, x8)
+            + einsum_of(spec, x0, d[x1], x2, x3, x4, x5, x6, x7, x8)
+            + einsum_of(spec, x0, x1, d[x2], x3, x4, x5, x6, x7, x8)
+            + einsum_of(spec, x0, x1, x2, d[x3], x4, x5, x6, x7, x8)
+            + einsum_of(spec, x0, x1, x2, x3, d[x4], x5, x6, x7, x8)
+            + einsum_of(spec, x0, x1, x2, x3, x4, d[x5], x6, x7, x8)
+            + einsum_of(spec, x0, x1, x2, x3, x4, x5, d[x6], x7, x8)
+            + einsum_of(spec, x0, x1, x2, x3, x4, x5, x6, d[x7], x8)
+            + einsum_of(spec, x0, x1, x2, x3, x4, x5, x6, x7, d[x8]))  # noqa: F821
+
+
+nondiff(runtime.einsum_spec, runtime.einsum_adjoint,
+        doc="the subscripts and constants of an einsum: no derivative")
 
 
 returns_tuple(runtime.split_like, runtime.unstack, runtime.hstack_vjp, runtime.vstack_vjp,

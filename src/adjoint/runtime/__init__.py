@@ -4,7 +4,8 @@ Generated adjoints call only these helpers (besides NumPy, ``math`` and builtins
 in :data:`__all__`. Each has a plain-Python implementation in one of this package's modules,
 grouped by theme (:mod:`.core` for what the compiler core emits, then one module per family of
 NumPy rules: :mod:`.reductions`, :mod:`.linalg`, :mod:`.shape`, :mod:`.creation`,
-:mod:`.elementwise`, :mod:`.decompositions`), and a Numba implementation in
+:mod:`.elementwise`, :mod:`.decompositions`, :mod:`.indexing`,
+:mod:`.einsum`), and a Numba implementation in
 :mod:`adjoint.runtime_numba` (registered with ``numba.extending.overload``), so the *same
 generated source* runs interpreted and under ``numba.njit``, and both give the same numbers to
 rounding.
@@ -46,9 +47,13 @@ from .creation import (  # noqa: F401
 from .decompositions import (  # noqa: F401
     eigh_jvp,
     eigh_vjp,
+    gaps,
     svd_jvp,
+    svd_values_jvp,
+    svd_values_vjp,
     svd_vjp,
 )
+from .einsum import einsum_adjoint, einsum_of, einsum_spec  # noqa: F401
 from .elementwise import (  # noqa: F401
     clip_above,
     clip_below,
@@ -57,6 +62,7 @@ from .elementwise import (  # noqa: F401
     safe_log,
     sinc_deriv,
 )
+from .indexing import take_vjp  # noqa: F401
 from .linalg import (  # noqa: F401
     cholesky_jvp,
     cholesky_vjp,
@@ -68,8 +74,6 @@ from .linalg import (  # noqa: F401
     diagonal_vjp,
     dot_vjp_a,
     dot_vjp_b,
-    einsum_jvp,
-    einsum_vjp,
     inner_vjp_a,
     inner_vjp_b,
     kron_vjp_a,
@@ -187,8 +191,9 @@ __all__ = [
     "inner_vjp_b",
     "tensordot_vjp_a",
     "tensordot_vjp_b",
-    "einsum_vjp",
-    "einsum_jvp",
+    "einsum_of",
+    "einsum_spec",
+    "einsum_adjoint",
     "diagonal_vjp",
     "trace_vjp",
     "solve_vjp_b",
@@ -241,8 +246,11 @@ __all__ = [
     "cross_vjp_b",
     "svd_vjp",
     "svd_jvp",
+    "svd_values_vjp",
+    "svd_values_jvp",
     "eigh_vjp",
     "eigh_jvp",
+    "gaps",
     "partition_vjp",
     "partition_jvp",
     "column_stack_vjp",
@@ -265,6 +273,7 @@ __all__ = [
     "gradient_spacing",
     "prod_weights_vjp",
     "sinc_deriv",
+    "take_vjp",
 ]
 
 for _name in __all__:

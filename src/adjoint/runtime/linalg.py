@@ -1,5 +1,5 @@
-"""Helpers of the linear-algebra rules: products (matmul, dot, inner, tensordot, einsum),
-diagonals and traces, solve, inv, det, slogdet, cholesky.
+"""Helpers of the linear-algebra rules: products (matmul, dot, inner, tensordot; einsum is in
+:mod:`.einsum`), diagonals and traces, solve, inv, det, slogdet, cholesky.
 
 Takes the primal operands and an adjoint (or tangent); returns the adjoint of one operand with
 that operand's shape (float64), or the tangent of the result.
@@ -153,110 +153,6 @@ def tensordot_vjp_b(g, a, b, axes):
     return _tensordot_vjp(g, a, b, *_tensordot_axes(a, b, axes), 1)
 
 
-_EINSUM_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-
-def _einsum_parts(subscripts, ops):
-    """Input and output subscripts of an einsum (implicit output: letters seen once, sorted),
-    with every ``...`` written out as letters of its own (right-aligned, as NumPy broadcasts)."""
-    spec = subscripts.replace(" ", "")
-    if "->" in spec:
-        lhs, out = spec.split("->")
-    else:
-        lhs = spec
-        named = lhs.replace(".", "")
-        out = ("..." if "..." in lhs else "") + "".join(
-            sorted(c for c in set(named) if c.isalpha() and named.count(c) == 1))
-    inputs = lhs.split(",")
-    if len(inputs) != len(ops):
-        raise NoRuleError(f"np.einsum: {subscripts!r} names {len(inputs)} operands, "
-                          f"got {len(ops)}",
-                          hint="adjoint's rule for np.einsum takes 1 to 8 operands")
-    if "..." in spec:
-        free = [c for c in _EINSUM_LETTERS if c not in spec]
-        counts = [op.ndim - (len(s) - 3) if "..." in s else 0 for s, op in zip(inputs, ops)]
-        ellipsis = "".join(free[:max(counts)])
-        inputs = [s.replace("...", ellipsis[len(ellipsis) - n:]) for s, n in zip(inputs, counts)]
-        out = out.replace("...", ellipsis)
-    return inputs, out
-
-
-def _sublist_letters(sublist):
-    """An einsum sublist (``[0, 1]``) as subscript letters, the way NumPy reads it."""
-    letters = []
-    for label in sublist:
-        letters.append("..." if label is Ellipsis else _EINSUM_LETTERS[int(label)])
-    return "".join(letters)
-
-
-def _einsum_call(args):
-    """``np.einsum``'s arguments in either form, ``('ij,jk->ik', a, b)`` or
-    ``(a, [0, 1], b, [1, 2], [0, 2])`` (sublists): (inputs' letters, output letters, operands,
-    {argument position: operand index})."""
-    args = list(args)
-    while args and args[-1] is None:
-        args.pop()
-    if isinstance(args[0], str):
-        ops = [np.asarray(o) for o in args[1:]]
-        inputs, out = _einsum_parts(args[0], ops)
-        return inputs, out, ops, {k + 1: k for k in range(len(ops))}
-    pairs, rest = args[:len(args) - len(args) % 2], args[len(args) - len(args) % 2:]
-    ops = [np.asarray(o) for o in pairs[0::2]]
-    inputs = [_sublist_letters(s) for s in pairs[1::2]]
-    spec = ",".join(inputs) + ("->" + _sublist_letters(rest[0]) if rest else "")
-    inputs, out = _einsum_parts(spec, ops)
-    return inputs, out, ops, {2 * k: k for k in range(len(ops))}
-
-
-def einsum_vjp(g, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=None, op5=None,
-               op6=None, op7=None):
-    """Adjoint of argument ``k`` of ``np.einsum(subscripts, op0, op1, ...)`` (argument 0 is
-    ``subscripts``): an operand, in the subscripts form or the sublist form
-    (``np.einsum(a, [0, 1], b, [1, 2], [0, 2])``, where the operands are arguments 0, 2, ...).
-
-    It is the einsum of ``g`` with the other operands onto the operand's letters. Letters only
-    that operand has (summed away) broadcast through a vector of ones; a repeated letter
-    (a diagonal, ``'ii->'``) writes the result onto that diagonal of a zero array.
-    """
-    inputs, out, ops, positions = _einsum_call(
-        (subscripts, op0, op1, op2, op3, op4, op5, op6, op7))
-    if k not in positions:
-        raise NoRuleError(f"np.einsum: argument {k} is not an operand",
-                          hint="differentiate with respect to the arrays only")
-    k = positions[k]
-    mine = inputs[k]
-    letters = "".join(dict.fromkeys(mine))  # unique, in order
-    terms = [out] + [s for j, s in enumerate(inputs) if j != k]
-    operands = [np.asarray(g, dtype=np.float64)] + [o for j, o in enumerate(ops) if j != k]
-    seen = "".join(terms)
-    for c in letters:
-        if c not in seen:
-            terms.append(c)
-            operands.append(np.ones(ops[k].shape[mine.index(c)]))
-    r = np.einsum(",".join(terms) + "->" + letters, *operands)
-    sizes = [ops[k].shape[mine.index(c)] for c in letters]
-    broadcast = tuple(j for j, (m, n) in enumerate(zip(sizes, r.shape)) if m == 1 and n != 1)
-    if broadcast:  # an axis of length 1 the einsum broadcast: sum the adjoint back
-        r = r.sum(axis=broadcast, keepdims=True)
-    if letters == mine:
-        return r
-    grad = np.zeros(ops[k].shape)
-    np.einsum(mine + "->" + letters, grad)[...] += r  # a writable view of the diagonal
-    return grad
-
-
-def einsum_jvp(t, k, subscripts, op0=None, op1=None, op2=None, op3=None, op4=None, op5=None,
-               op6=None, op7=None):
-    """Tangent of ``np.einsum`` from argument ``k``'s tangent ``t`` (linear in it); the
-    arguments as for :func:`einsum_vjp`."""
-    args = [subscripts, op0, op1, op2, op3, op4, op5, op6, op7]
-    _einsum_call(args)  # refuses what einsum_vjp refuses
-    args[k] = t
-    while args[-1] is None:
-        args.pop()
-    return np.einsum(*args)
-
-
 def diagonal_vjp(g, a, offset, axis1, axis2):
     """Adjoint of ``np.diagonal(a, offset, axis1, axis2)``: ``g`` written on that diagonal."""
     out = np.zeros(np.shape(a))
@@ -314,8 +210,8 @@ def logdet_jvp(t, a):
     return np.trace(np.linalg.solve(a, t), axis1=-2, axis2=-1)
 
 
-def _phi(x):
-    """The lower triangle of ``x`` with its diagonal halved."""
+def phi(x):
+    """The lower triangle of ``x`` with its diagonal halved (Φ of the Cholesky derivative)."""
     return np.tril(x) - 0.5 * x * np.eye(x.shape[-1])
 
 
@@ -325,22 +221,26 @@ def cholesky_vjp(g, z, upper):
     NumPy reads only one triangle of ``a`` (the lower one, or the upper one for ``upper=True``),
     so the adjoint lives on that triangle: for the lower case it is tril(S + Sᵀ) with the
     diagonal of S, where S = L⁻ᵀ Φ(Lᵀ Ḡ) L⁻¹ and Φ takes the lower triangle with half diagonal.
+    Written with functions that have rules: differentiated again through this source.
     """
-    if upper:
-        return mT(cholesky_vjp(mT(g), mT(z), False))
-    inv_l = np.linalg.inv(z)
-    s = mT(inv_l) @ _phi(mT(z) @ g) @ inv_l
-    return np.tril(s + mT(s)) - s * np.eye(s.shape[-1])
+    lower_g = mT(g) if upper else g
+    lower = mT(z) if upper else z
+    inv_l = np.linalg.inv(lower)
+    s = mT(inv_l) @ phi(mT(lower) @ lower_g) @ inv_l
+    out = np.tril(s + mT(s)) - s * np.eye(s.shape[-1])
+    return mT(out) if upper else out
 
 
 def cholesky_jvp(t, z, upper):
     """Tangent of ``np.linalg.cholesky(a, upper=upper)``: L Φ(L⁻¹ dA L⁻ᵀ), where dA is the
-    symmetric matrix that the read triangle of ``t`` stands for."""
-    if upper:
-        return mT(cholesky_jvp(mT(t), mT(z), False))
-    sym = np.tril(t) + mT(np.tril(t, -1))
-    inv_l = np.linalg.inv(z)
-    return z @ _phi(inv_l @ sym @ mT(inv_l))
+    symmetric matrix that the read triangle of ``t`` stands for. Written with functions that
+    have rules: differentiated again through this source."""
+    lower_t = mT(t) if upper else t
+    lower = mT(z) if upper else z
+    sym = np.tril(lower_t) + mT(np.tril(lower_t, -1))
+    inv_l = np.linalg.inv(lower)
+    out = lower @ phi(inv_l @ sym @ mT(inv_l))
+    return mT(out) if upper else out
 
 
 def diag_vjp(g, v, k):

@@ -135,23 +135,42 @@ def _exclusive_products(flat):
     return before * after
 
 
+def reduction_layout(a, axis):
+    """How :func:`reduced_last` lays out ``a`` for a reduction over ``axis``: (the reduced axes,
+    where they go — the last ones —, the shape with them flattened into one, the shape with
+    them moved last)."""
+    axes = _reduced_axes(axis, np.ndim(a))
+    ends = tuple(range(-len(axes), 0))
+    moved = np.moveaxis(np.empty(np.shape(a)), axes, ends).shape
+    return axes, ends, moved[:np.ndim(a) - len(axes)] + (-1,), moved
+
+
+def reduced_last(x, axis):
+    """``x`` (float64) with the axes a reduction over ``axis`` combines moved to the end and
+    flattened into one (a scalar ``x``: a vector of one element)."""
+    axes, ends, flat, _ = reduction_layout(x, axis)
+    return np.reshape(np.moveaxis(np.asarray(x, dtype=np.float64), axes, ends), flat)
+
+
+def reduced_back(y, a, axis):
+    """Undo :func:`reduced_last`: ``y`` in ``a``'s layout."""
+    axes, ends, _, moved = reduction_layout(a, axis)
+    return np.moveaxis(np.reshape(y, moved), ends, axes)
+
+
 def prod_weights_vjp(g, a, axis):
     """The derivative of :func:`prod_weights` applied to ``g`` (a symmetric matrix per group, so
-    both its adjoint and its tangent): Σ_{i≠j} g_i Π_{k≠i,j} a_k for each element j, computed
-    without division (exact with zeros), O(n²) per group."""
-    if not isinstance(a, np.ndarray):
-        return 0.0
-    axes = _reduced_axes(axis, a.ndim)
-    flat, perm, moved_shape = _axes_last(a.astype(np.float64), axes)
-    g_flat = _axes_last(np.broadcast_to(np.asarray(g, dtype=np.float64), a.shape), axes)[0]
-    out = np.zeros(flat.shape)
-    for j in range(flat.shape[-1]):
-        without = flat.copy()
-        without[..., j] = 1.0  # the products of the others, j left out as well
-        others = g_flat.copy()
-        others[..., j] = 0.0
-        out[..., j] = np.sum(others * _exclusive_products(without), axis=-1)
-    return _axes_back(out, perm, moved_shape)
+    both its adjoint and its tangent): Σ_{i≠j} g_i Π_{k≠i,j} a_k for each element j, without
+    division (exact with zeros): row j of B is the group with a_j replaced by 1, and
+    prod_weights(B) off the diagonal is Π_{k≠i,j} a_k. O(n²) per group. Written with functions
+    that have rules: differentiated again through this source (every order of np.prod)."""
+    x = reduced_last(a, axis)
+    gl = reduced_last(g, axis)
+    eye = np.eye(np.shape(x)[-1])
+    b = np.expand_dims(x, -2) * (1.0 - eye) + eye
+    m = prod_weights(b, -1) * (1.0 - eye)
+    out = np.sum(m * np.expand_dims(gl, -2), axis=-1)
+    return reduced_back(out, a, axis) if np.ndim(a) > 0 else 0.0 * g
 
 
 def norm_weights(x, z, ord, axis):
@@ -207,15 +226,14 @@ def cumsum_vjp(g, a, axis):
     return np.flip(np.cumsum(np.flip(g, axis), axis=axis), axis)
 
 
-def _along_last(x, axis):
+def along_last(x, axis):
     """``x`` as a float64 array with ``axis`` (None: flattened) moved to the end."""
     x = np.asarray(x, dtype=np.float64)
-    if axis is None:
-        return np.ravel(x)
-    return np.moveaxis(x, axis, -1)
+    return np.ravel(x) if axis is None else np.moveaxis(x, axis, -1)
 
 
-def _from_last(y, a, axis):
+def from_last(y, a, axis):
+    """Undo :func:`along_last`: ``y`` back in ``a``'s layout."""
     return reshape_like(y, a) if axis is None else np.moveaxis(y, -1, axis)
 
 
@@ -223,30 +241,33 @@ def cumprod_vjp(g, a, axis):
     """Adjoint of ``np.cumprod(a, axis)``, without dividing by ``a`` (exact where a == 0).
 
     With P the exclusive prefix products and T_i = g_i + a_{i+1} T_{i+1}, the adjoint is P_i T_i.
+    Written with functions that have rules: differentiated again through this source.
     """
-    x, gl = _along_last(a, axis), _along_last(g, axis)
-    n = x.shape[-1]
-    out = np.empty(x.shape)
-    t = np.zeros(x.shape[:-1])
-    for i in range(n - 1, -1, -1):
-        t = gl[..., i] + (x[..., i + 1] * t if i + 1 < n else 0.0)
-        out[..., i] = t
-    prefix = np.ones(x.shape[:-1])
-    for i in range(n):
-        out[..., i] *= prefix
-        prefix = prefix * x[..., i]
-    return _from_last(out, a, axis)
+    x = along_last(a, axis)
+    gl = along_last(g, axis)
+    n = np.shape(x)[-1]
+    shifted = np.concatenate((np.ones(np.shape(x)[:-1] + (1,)), x[..., :n - 1]), axis=-1)
+    prefixes = np.cumprod(shifted, axis=-1)
+    backwards = []  # T_{n-1}, ..., T_0
+    t = np.zeros(np.shape(x)[:-1])
+    for k in range(n):
+        i = n - 1 - k
+        t = gl[..., i] + x[..., i + 1] * t if i + 1 < n else gl[..., i] + 0.0 * t
+        backwards.append(t)
+    suffixes = np.moveaxis(np.flip(np.stack(backwards), 0), 0, -1)
+    return from_last(prefixes * suffixes, a, axis)
 
 
 def cumprod_jvp(t, a, z, axis):
-    """Tangent of ``np.cumprod(a, axis)``: dz_i = dz_{i-1} a_i + z_{i-1} t_i (no division)."""
-    x, tl, zl = _along_last(a, axis), _along_last(t, axis), _along_last(z, axis)
-    out = np.empty(x.shape)
-    dz = np.zeros(x.shape[:-1])
-    for i in range(x.shape[-1]):
-        previous = zl[..., i - 1] if i else 1.0
-        dz = dz * x[..., i] + previous * tl[..., i]
-        out[..., i] = dz
+    """Tangent of ``np.cumprod(a, axis)``: dz_i = dz_{i-1} a_i + z_{i-1} t_i (no division).
+    Written with functions that have rules: differentiated again through this source."""
+    x, tl, zl = along_last(a, axis), along_last(t, axis), along_last(z, axis)
+    tangents = []
+    dz = np.zeros(np.shape(x)[:-1])
+    for i in range(np.shape(x)[-1]):
+        dz = dz * x[..., i] + (zl[..., i - 1] if i > 0 else 1.0) * tl[..., i]
+        tangents.append(dz)
+    out = np.moveaxis(np.stack(tangents), 0, -1)
     return out if axis is None else np.moveaxis(out, -1, axis)
 
 

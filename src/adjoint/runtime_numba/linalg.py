@@ -107,8 +107,9 @@ _bilinear("inner_vjp_b", {
 
 overload(runtime.tensordot_vjp_a)(_refuse("Numba cannot compile np.tensordot"))
 overload(runtime.tensordot_vjp_b)(_refuse("Numba cannot compile np.tensordot"))
-overload(runtime.einsum_vjp)(_refuse("Numba cannot compile np.einsum"))
-overload(runtime.einsum_jvp)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_of)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_spec)(_refuse("Numba cannot compile np.einsum"))
+overload(runtime.einsum_adjoint)(_refuse("Numba cannot compile np.einsum"))
 
 
 def _diagonal_value(g, k):
@@ -320,3 +321,20 @@ def _solve_rhs(b, a):
             return b
         return refuse
     return lambda b, a: b
+
+
+@overload(runtime.gaps)
+def _gaps(v):
+    if not (isinstance(v, types.Array) and v.ndim == 1):
+        raise TypingError("gaps takes one vector under Numba")
+
+    def impl(v):
+        n = v.shape[0]
+        out = np.zeros((n, n))
+        for i in range(n):
+            for j in range(n):
+                if i != j:
+                    diff = v[j] - v[i]
+                    out[i, j] = 1.0 / diff if diff != 0.0 else np.inf
+        return out
+    return impl

@@ -42,7 +42,8 @@ class BuildArrays:
             "an array made from an empty comprehension (adjoint takes the items' shape from "
             "the first one)")))
         # The element shape, from the first item (only its shape is used: no derivative).
-        pre.extend(self._loops(gens, [g.assign(first, g.clone(comp.elt)), g.Break()]))
+        pre.extend(self._first_item(gen, comp.elt, first) or
+                   self._loops(gens, [g.assign(first, g.clone(comp.elt)), g.Break()]))
         item_shape = self.namer.fresh("item_shape")
         pre.append(g.assign(item_shape, self._shape(np_, g.name(first), kind)))
         keywords = [g.keyword("dtype", dtype)] if dtype is not None else []
@@ -68,6 +69,22 @@ class BuildArrays:
                     g.assign(slot, g.clone(end))]
         pre.extend(self._loops(gens, fill))
         return g.name(array)
+
+    def _first_item(self, gen, elt, first):
+        """``first = elt`` at the iterable's first element, without a loop, when it is known
+        (no filter; ``range(...)``, or an array or list by name): straight-line code, which
+        Numba types where a variable bound only in a loop that breaks it could not be. None
+        otherwise."""
+        if gen.ifs or not isinstance(gen.target, g.Name):
+            return None
+        it = gen.iter
+        if isinstance(it, g.Call) and self._builtin(it.func, "range") and 1 <= len(it.args):
+            start = g.clone(it.args[0]) if len(it.args) >= 2 else g.const(0)
+        elif isinstance(it, g.Name):
+            start = g.subscript(g.clone(it), g.const(0))
+        else:
+            return None
+        return [g.assign(gen.target.id, start), g.assign(first, g.clone(elt))]
 
     def _shape(self, np_, item, kind):
         """``np.shape(item)``, without its first axis for ``np.concatenate``."""

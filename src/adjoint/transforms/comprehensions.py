@@ -16,8 +16,9 @@ on what consumes it:
 A ``for`` loop over a tuple or list literal (``for v in (a, b)``, also a comprehension's) is
 unrolled, unless it breaks or continues.
 
-Builtin ``sum`` over a list or tuple literal becomes a chain of ``+``; over anything else (an
-array, a list) a loop. Comprehension variables get fresh names (they are local to the
+Builtin ``sum`` over a list or tuple literal becomes a chain of ``+``; over a list built with
+``append`` (a name bound to ``[]``) ``np.sum(np.array(L), axis=0)``; over anything else (an
+array, another list) a loop. Comprehension variables get fresh names (they are local to the
 comprehension in Python). The generated loops are ordinary user code for the later passes
 (``for`` over ``range``, arrays, ``zip`` and ``enumerate`` is normalized by :mod:`.anf`).
 
@@ -31,10 +32,9 @@ comprehension in Python). The generated loops are ordinary user code for the lat
 
         items = len(range(n))
         assert items > 0, '...empty comprehension...'
-        for i in range(n):
-            first = x[i] ** 2                 # only its shape is used: no derivative
-            break
-        item_shape = np.shape(first)
+        i = 0                                 # the first item (a loop that breaks after it
+        first = x[i] ** 2                     # when the iterable is not a range, an array or
+        item_shape = np.shape(first)          # a list, or there are filters): its shape
         array = np.empty((items,) + item_shape)
         slot = 0
         for i in range(n):
@@ -73,6 +73,9 @@ class DesugarComprehensions(BuildArrays):
         self.locals = set(local_names)
 
     def __call__(self, fdef):
+        self.appended = {n.targets[0].id for n in g.walk(fdef) if isinstance(n, g.Assign) and
+                         isinstance(n.targets[0], g.Name) and isinstance(n.value, g.List) and
+                         not n.value.elts}  # lists built with append
         fdef.body = self._block(fdef.body)
         return fdef
 
@@ -249,6 +252,12 @@ class DesugarComprehensions(BuildArrays):
                 e = self._expr(e, pre, stmt)
                 total = e if g.is_const(total, 0) else g.binop(total, g.Add, e)
             return total
+        if isinstance(items, g.Name) and items.id in self.appended and g.is_const(start, 0):
+            # a list built with append: summed as the array it makes (see list_adjoints.py)
+            made = g.call(g.Attribute(value=g.name(self._numpy_name()), attr="array",
+                                      ctx=g.Load()), items)
+            return g.call(g.Attribute(value=g.name(self._numpy_name()), attr="sum",
+                                      ctx=g.Load()), made, keywords=[g.keyword("axis", g.const(0))])
         # sum over an array (its rows) or a list: a loop, as Python runs it
         items = self._expr(items, pre, stmt)
         acc = self.namer.fresh("total")

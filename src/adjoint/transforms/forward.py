@@ -207,6 +207,8 @@ class ForwardAD:
                 return None
             elts = [e if e is not None else zero_like(a) for e, a in zip(elts, value.elts)]
             return [], type(value)(elts=elts, ctx=g.Load())
+        if op.kind == "rule" and op.rule.custom is not None and op.rule.jvp is None:
+            return self._custom_code(stmt, op)
         if op.kind == "rule" and not op.rule.nondiff:
             return self._rule_code(stmt, op)
         if op.kind == "unknown" and set(op_inputs(op, self.locals)) & self.has:
@@ -243,6 +245,23 @@ class ForwardAD:
             # this where it proves the shapes equal.
             expr = g.call("unbroadcast", expr, g.name(_RESULT))
         return kept, expr
+
+    def _custom_code(self, stmt, op):
+        """A ``custom_vjp``'s tangent, J t: a call of the function its module derives from the
+        user's reverse rule (the gradient in g of Σ ⟨bwd(*inputs, out, g)_k, t_k⟩, which is
+        linear in g), taking zeros for g."""
+        bound = Bound(op.rule, op.args, op.keywords, stmt, self.ctx)
+        inputs = [bound.values[p] for p in op.rule.params]
+        tangents = [self.tangent_of(a) for a in inputs]
+        moving = tuple(k for k, t in enumerate(tangents) if t is not None)
+        if not moving:
+            return None
+        fn = op.rule.custom_tangent(moving)
+        fname = self.ctx.bind_global(f"{getattr(op.rule.custom, '__name__', 'rule')}_tangent",
+                                     fn)
+        return [], g.call(g.name(fname), *[g.clone(a) for a in inputs], g.name(_RESULT),
+                          g.call("zeros_like", g.name(_RESULT)),
+                          *[g.clone(tangents[k]) for k in moving])
 
     def _no_rule(self, op, stmt):
         if op.kind == "pack":

@@ -45,12 +45,14 @@ MAX_DEPTH = 64  # calls inlined into each other, recursion included
 
 def is_user_function(obj):
     """A plain Python function to differentiate through its source (not adjoint's own helpers,
-    which are differentiated by their rules or not at all), or one specialised for the trees
-    a call passes it (:class:`adjoint.transforms.tree_values.Specialized`)."""
+    which are differentiated by their rules or not at all, unless declared
+    :func:`~adjoint.rules.registry.by_source`), or one specialised for the trees a call passes
+    it (:class:`adjoint.transforms.tree_values.Specialized`)."""
     if isinstance(obj, Specialized):
         return True
     return (isinstance(obj, types.FunctionType) and registry.lookup(obj) is None
-            and not (obj.__module__ or "").startswith("adjoint."))
+            and (registry.is_by_source(obj) or
+                 not (obj.__module__ or "").startswith("adjoint.")))
 
 
 def peel_callable(obj):

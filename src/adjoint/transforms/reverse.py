@@ -25,6 +25,7 @@ from ..analysis.activity import atom_names, classify, dotted_name
 from ..analysis.aliases import may_return_view
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
+from .list_adjoints import list_consumers, made_into_array, push_element_adjoints
 from .reverse_control import ReverseControl, top_loops
 from .reverse_data import ReverseData, tuple_results
 from .ssa import _surely_bound
@@ -68,6 +69,7 @@ class ReverseAD(ReverseControl, ReverseData, Recording):
         self.lists = {n.targets[0].id for s in stmts for n in g.walk(s)
                       if isinstance(n, g.Assign) and isinstance(n.targets[0], g.Name)
                       and isinstance(n.value, g.List) and not n.value.elts}
+        self.list_consumers = list_consumers(stmts, self.lists)
         self.defined = {}  # name -> whether its adjoint is owned (safe to update in place)
         self.tuples = tuple_results(stmts, self.ctx)  # name -> length of a tuple result
         self.elements = {}  # element key -> (tuple name, index)
@@ -206,9 +208,15 @@ class ReverseAD(ReverseControl, ReverseData, Recording):
                 out.append(self._list_call(lst, "append", dz, stmt))
         elif op.kind == "rule" and any(self._is_active(a) and a.id in self.lists
                                        for a in op.args):
+            lst = self.list_consumers.get(id(stmt))
+            if lst is not None and made_into_array(op, lst):
+                out.extend(push_element_adjoints(self.namer, self._dlist(lst), dz, stmt))
+                return out
             raise self.ctx.error(
                 UnsupportedSyntaxError, "a list of differentiated values cannot be passed to "
-                f"{op.rule.name} (lists are supported as stacks: append and pop)", stmt,
+                f"{op.rule.name} here (a list built with append is made into an array once, "
+                "by np.array, np.asarray, np.stack or sum, after its appends, outside loops "
+                "and branches)", stmt,
                 "collect the values in an array (out = np.zeros(n), then out[i] = value)")
         elif op.kind == "rule" and op.rule.custom is not None:
             contributions = self._custom(stmt, z, op, dz, out)
