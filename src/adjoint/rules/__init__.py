@@ -9,5 +9,5 @@ import importlib
 
 for _name in ("operators", "math", "builtins", "numpy_elementwise", "numpy_reductions",
               "numpy_linalg", "numpy_shape", "numpy_indexing", "numpy_creation", "numpy_methods",
-              "runtime", "runtime_linear", "runtime_products", "runtime_linalg"):
+              "runtime", "runtime_linear", "runtime_products", "runtime_linalg", "stop"):
     importlib.import_module(f"{__name__}.{_name}")

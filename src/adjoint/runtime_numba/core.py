@@ -10,7 +10,7 @@ from numba import types
 from numba.extending import overload, register_jitable
 
 from .. import runtime
-from ..custom import stop_gradient
+from ..rules.stop import stop_gradient
 from .common import (
     _is_array,
     _is_integer_array,
