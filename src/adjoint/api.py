@@ -42,7 +42,7 @@ from . import pickling, pipeline
 from . import structured as S
 from .bindings import Stale, caller
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
-from .errors import ArgumentError, CotangentError, InternalError
+from .errors import ArgumentError, CotangentError, InternalError, OptionError
 from .fastcall import MISS, FastPath
 from .source import parameters
 
@@ -53,8 +53,10 @@ _MODES = {"grad": ("grad", False), "value_and_grad": ("grad", True), "vjp": ("vj
           "primal": ("primal", False)}
 
 
-def _derived(f, kind, wrt, optimize, kinds=None):
-    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
+def _derived(f, kind, wrt, optimize, kinds=None, checkpoint=None):
+    if kind in ("jvp", "primal"):
+        checkpoint = None  # checkpointing is a matter of reverse mode
+    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds, checkpoint)
     try:
         per_fn = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable: derive without caching
@@ -63,14 +65,14 @@ def _derived(f, kind, wrt, optimize, kinds=None):
     if cached is None or cached.stale():
         if kind == "aux":
             cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
-                                     mode="grad", aux=True)
+                                     mode="grad", aux=True, checkpoint=checkpoint)
         elif kind == "jvp":
             from .forward_pipeline import derive_jvp
             cached = derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
         else:
             mode, value = _MODES[kind]
             cached = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
-                                     mode=mode)
+                                     mode=mode, checkpoint=checkpoint)
         per_fn[key] = cached
     return cached
 
@@ -103,15 +105,16 @@ class Transformed(S.TreeCalls):
     _kind_of = staticmethod(_kind)
 
     def _derive_for(self, f, kind, wrt, kinds):
-        return _derived(f, kind, wrt, self.optimize, kinds)
+        return _derived(f, kind, wrt, self.optimize, kinds, self.checkpoint)
 
-    def __init__(self, f, kind, wrt, jit, optimize, has_aux=False):
+    def __init__(self, f, kind, wrt, jit, optimize, has_aux=False, checkpoint=None):
         self.f = f
         self.kind = kind
         self.wrt = wrt
         self.jit = jit
         self.optimize = optimize
         self.has_aux = has_aux
+        self.checkpoint = checkpoint_option(f, checkpoint)
         # a bound method of an object with attributes: ``self`` is a tree argument
         self._bound = f.__self__ if isinstance(f, types.MethodType) and isinstance(
             f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
@@ -135,16 +138,17 @@ class Transformed(S.TreeCalls):
             if route is not None:
                 f, args, objects, wrt = route
                 kinds = S.flatten_args(args, objects, _kind)[0]
-                return _derived(f, self._tree_kind(), wrt, self.optimize, kinds)
+                return _derived(f, self._tree_kind(), wrt, self.optimize, kinds,
+                                self.checkpoint)
         kinds = self._kinds(example_args) if example_args else None
-        return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
+        return _derived(self.f, self.kind, self.wrt, self.optimize, kinds, self.checkpoint)
 
     def derive_for_kinds(self, kinds):
         """The Derived code for argument kinds given as a tuple over the *generated*
         function's parameters (used when this transform is itself transformed)."""
         n = len(self._signature())
         own = tuple(kinds[:n]) if kinds else None
-        return _derived(self.f, self.kind, self.wrt, self.optimize, own)
+        return _derived(self.f, self.kind, self.wrt, self.optimize, own, self.checkpoint)
 
     @property
     def source(self):
@@ -153,7 +157,7 @@ class Transformed(S.TreeCalls):
 
     def __reduce__(self):  # by reference to f, never the generated code (adjoint.pickling)
         return pickling.reduce_transform(type(self), self.f, self.kind, self.wrt, self.jit,
-                                         self.optimize, self.has_aux)
+                                         self.optimize, self.has_aux, self.checkpoint)
 
     def __repr__(self):
         return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"
@@ -274,9 +278,10 @@ class Transformed(S.TreeCalls):
         return result
 
     def _prepare(self, key, args):
-        derived = _derived(self.f, self.kind, self.wrt, self.optimize, key)
+        derived = _derived(self.f, self.kind, self.wrt, self.optimize, key, self.checkpoint)
         if self.kind == "grad" and not derived.scalar_output:
-            vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
+            vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key,
+                          self.checkpoint)
             self._check_args(args, vg)
             out, _ = caller(vg.function, vg)(*args)
             require_scalar(out, self.f, derived.return_line)
@@ -352,11 +357,29 @@ class Transformed(S.TreeCalls):
                      for gr, w in zip(grads, derived.wrt))
 
 
-def _transform(kind, f, wrt, jit, optimize, has_aux=False):
+def _transform(kind, f, wrt, jit, optimize, has_aux=False, checkpoint=None):
     cls = {"vjp": VJP, "jvp": JVP}.get(kind, Transformed)
     if f is None:
-        return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux)
-    return cls(f, kind, wrt, jit, optimize, has_aux)
+        checkpoint_option(None, checkpoint)  # refused at the decorator, not at its use
+        return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux, checkpoint)
+    return cls(f, kind, wrt, jit, optimize, has_aux, checkpoint)
+
+
+def checkpoint_option(f, checkpoint):
+    """``checkpoint`` if it is a valid value of the option (None, ``"auto"`` or an int
+    ``>= 1``), else an :class:`OptionError` located at ``f``'s ``def``."""
+    if checkpoint is None or checkpoint == "auto" and isinstance(checkpoint, str) or \
+            isinstance(checkpoint, (int, np.integer)) and not isinstance(
+                checkpoint, (bool, np.bool_)) and checkpoint >= 1:
+        return checkpoint if not isinstance(checkpoint, np.integer) else int(checkpoint)
+    code = getattr(inspect.unwrap(getattr(f, "__func__", f)), "__code__", None) \
+        if f is not None else None
+    raise OptionError(
+        f"checkpoint={checkpoint!r} is not a valid value of the checkpoint option",
+        filename=getattr(code, "co_filename", None), lineno=getattr(code, "co_firstlineno", None),
+        hint="use checkpoint=None (a tape of every iteration), checkpoint='auto' (about log2 of "
+             "the trip count snapshots) or an int >= 1: the most snapshots of a loop's state "
+             "kept at once")
 
 
 class JVP(Transformed):
@@ -455,32 +478,35 @@ class VJP(Transformed):
         return value, pullback
 
     def _prepare(self, key, args):
-        derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)
+        derived = _derived(self.f, "vjp", self.wrt, self.optimize, key, self.checkpoint)
         primal = _derived(self.f, "primal", self.wrt, self.optimize, key)
         self._entries[key] = ((self._caller(primal),
                                self._caller(derived)), derived)
         return self._entries[key]
 
 
-def grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
+def grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False, checkpoint=None):
     """Reverse mode: a callable with ``f``'s parameters returning the gradient of ``f``'s
     scalar output with respect to ``wrt`` (an int, a name, or a tuple of them; ``"self"`` for
     a method's object). ``has_aux=True``: ``f`` returns ``(loss, aux)`` and the result is
-    ``(gradient, aux)``."""
-    return _transform("grad", f, wrt, jit, optimize, has_aux)
+    ``(gradient, aux)``. ``checkpoint`` (an int ``s >= 1`` or ``"auto"``): each loop of known
+    trip count is reversed with binomial checkpointing, keeping at most ``s`` snapshots of
+    its state instead of a tape of every iteration (see docs/scaling.md)."""
+    return _transform("grad", f, wrt, jit, optimize, has_aux, checkpoint)
 
 
-def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
+def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False,
+                   checkpoint=None):
     """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass
     (``((loss, aux), gradient)`` with ``has_aux=True``)."""
-    return _transform("value_and_grad", f, wrt, jit, optimize, has_aux)
+    return _transform("value_and_grad", f, wrt, jit, optimize, has_aux, checkpoint)
 
 
-def vjp(f=None, *, wrt=0, jit=False, optimize=True):
+def vjp(f=None, *, wrt=0, jit=False, optimize=True, checkpoint=None):
     """Reverse mode for any output (scalar, array, tuple): ``vjp(f)(*args)`` returns
     ``(value, pullback)`` and ``pullback(cotangent)`` the gradient(s) for that output seed —
-    the analogue of ``y.backward(grad_output)``."""
-    return _transform("vjp", f, wrt, jit, optimize)
+    the analogue of ``y.backward(grad_output)``. ``checkpoint`` as for :func:`grad`."""
+    return _transform("vjp", f, wrt, jit, optimize, checkpoint=checkpoint)
 
 
 def jvp(f=None, *, wrt=0, jit=False, optimize=True):

@@ -30,6 +30,7 @@ from .errors import AdjointError, ArgumentError, NonScalarOutputError, NoRuleErr
 from .naming import Namer
 from .source import SOURCES, parse_callable
 from .transforms.anf import ToANF
+from .transforms.checkpoint import CheckpointLoops
 from .transforms.comprehensions import DesugarComprehensions
 from .transforms.control import NormalizeControl
 from .transforms.inline import InlineCalls, value_parameters
@@ -57,6 +58,7 @@ class Derived:
     namespace: dict = field(default_factory=dict)
     tape_names: list = field(default_factory=list)  # growable (list) tapes
     array_tapes: list = field(default_factory=list)  # preallocated (array) tapes
+    snapshot_stores: list = field(default_factory=list)  # checkpointing's lists of states
     scalar_output: bool = False  # the output is provably a scalar for these argument kinds
     kinds: tuple | None = None  # the argument kinds this code is specialised to
     filename: str = ""  # the name the generated code is compiled (and linecache'd) under
@@ -267,7 +269,8 @@ def user_located(derive_fn):
 
 
 @user_located
-def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", aux=False):
+def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", aux=False,
+           checkpoint=None):
     """Reverse mode. ``mode`` is
 
     * ``"grad"``: ``(*params, dout=1.0) -> grads`` for a single output (``value=True``: returns
@@ -280,6 +283,8 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", au
     (after flattening); only ``loss`` is differentiated, the whole output is the value.
     Tree arguments (``kinds`` holding :class:`adjoint.trees.TreeKind`) become one parameter per
     leaf (``Derived.flattening``); ``wrt`` then names the function's own parameters.
+    ``checkpoint`` (an int ``s >= 1`` or ``"auto"``): loops of known trip count are reversed
+    with binomial checkpointing (:mod:`adjoint.transforms.checkpoint`).
     """
     ctx, fdef, locals_, user_names = front(fn, kinds, wrt if mode != "primal" else ())
     params = [a.id for a in fdef.args.args]
@@ -323,6 +328,11 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", au
     for stmt in backward:
         stmt.adjoint_sweep = "backward"
     forward = rev.forward(body)
+    stores = []
+    if checkpoint is not None and mode != "primal":
+        checkpointing = CheckpointLoops(ctx, rev, plans, checkpoint, params)
+        forward, backward = checkpointing(forward, backward)
+        stores = checkpointing.stores
 
     # assemble the function
     gfn, value_name = _assemble(ctx, fdef, ret, rev, forward, backward, wrt_names,
@@ -345,6 +355,7 @@ def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", au
                    wrt=wrt_names, single=single, outputs=outputs, flattening=ctx.flattening,
                    wrt_params=wrt_user, namespace=ctx.namespace, tape_names=list(rev.tapes),
                    array_tapes=[t for p in plans.values() for t in p.arrays],
+                   snapshot_stores=stores,
                    scalar_output=scalar_output, kinds=kinds, filename=filename,
                    linemap=linemap,
                    return_line=(ctx.info.filename, ret.lineno + ctx.info.line_offset),

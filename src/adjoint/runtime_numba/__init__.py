@@ -22,8 +22,8 @@ constants, as generated code writes them. Run-time errors keep Python mode's exc
 cannot format a value.
 
 One module per module of :mod:`adjoint.runtime` (:mod:`.core`, :mod:`.reductions`,
-:mod:`.linalg`, :mod:`.shape`, :mod:`.creation`, :mod:`.elementwise`), plus :mod:`.common`, the
-building blocks they share. Importing this package imports them all.
+:mod:`.linalg`, :mod:`.shape`, :mod:`.creation`, :mod:`.elementwise`, :mod:`.revolve`), plus
+:mod:`.common`, the building blocks they share. Importing this package imports them all.
 """
 
-from . import core, creation, elementwise, linalg, objmode, reductions, shape  # noqa: F401
+from . import core, creation, elementwise, linalg, objmode, reductions, revolve, shape  # noqa: F401
