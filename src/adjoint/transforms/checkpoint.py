@@ -128,15 +128,18 @@ class CheckpointLoops:
         self.counter = plan.counter
         self.start, self.stride = start, stride
 
+        setup = []
         if g.is_const(start, 0) and g.is_const(stride, 1):
             trips = stop
         else:
-            trips = g.call("range_len", g.clone(start), g.clone(stop), g.clone(stride))
+            trips = g.name(n.fresh(f"{plan.counter}_trips"))
+            setup.append(g.assign(trips.id, g.call("range_len", g.clone(start), g.clone(stop),
+                                                   g.clone(stride))))
         if self.checkpoint == "auto":
             snapshots = g.call("auto_snapshots", g.clone(trips))
         else:
             snapshots = g.const(self.checkpoint)
-        setup = [g.assign(schedule, g.call("revolve_start", trips, snapshots))]
+        setup.append(g.assign(schedule, g.call("revolve_start", trips, snapshots)))
         setup += [g.assign(store, g.List(elts=[], ctx=g.Load())) for store in stores.values()]
         setup += [g.assign(tape, _initial(dtype)) for tape, dtype in sorted(
             plan.arrays.items())]
