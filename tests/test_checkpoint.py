@@ -390,3 +390,13 @@ def test_the_generated_code_reads_as_a_schedule():
                  "if action == Revolve.REVERSE:", "y_1 = y_1_snapshots[-1]"):
         assert text in code, text
     assert "np.full" not in code  # no tape of every iteration
+
+
+def test_second_derivatives_checkpoint_the_outer_transform_only():
+    second = adjoint.grad(adjoint.grad(euler), checkpoint=2)
+    assert second(0.7, 1.3, 6) == pytest.approx(adjoint.grad(adjoint.grad(euler))(0.7, 1.3, 6),
+                                                 rel=1e-13)
+    assert "revolve_start" in adjoint.source(second, 0.7, 1.3, 6)
+    with pytest.raises(OptionError, match="cannot be differentiated again") as info:
+        adjoint.grad(adjoint.grad(euler, checkpoint=2))(0.7, 1.3, 6)
+    assert info.value.lineno == euler.__code__.co_firstlineno

@@ -146,6 +146,14 @@ class Transformed(S.TreeCalls):
     def derive_for_kinds(self, kinds):
         """The Derived code for argument kinds given as a tuple over the *generated*
         function's parameters (used when this transform is itself transformed)."""
+        if self.checkpoint is not None:
+            code = getattr(inspect.unwrap(getattr(self.f, "__func__", self.f)), "__code__", None)
+            raise OptionError(
+                "a gradient made with the checkpoint option cannot be differentiated again",
+                filename=getattr(code, "co_filename", None),
+                lineno=getattr(code, "co_firstlineno", None),
+                hint="transform the gradient made without checkpoint (adjoint.hessian(f), "
+                     "adjoint.hvp(f), adjoint.grad(adjoint.grad(f)))")
         n = len(self._signature())
         own = tuple(kinds[:n]) if kinds else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, own, self.checkpoint)

@@ -2,7 +2,7 @@
 
     source ─parse─▶ gast ─structures─▶ ─check─▶ ─local functions─▶ ─literals─▶ ─comprehensions─▶
            ─control─▶ ─anf─▶ ─inline─▶ ─views─▶ ─activity─▶ ─effects─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶
-           ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
+           [─checkpoint─▶] ─simplify─▶ ─emit─▶ Python source ─compile─▶ function
 
 ``derive(fn, wrt, mode=..., value=..., optimize=...)`` runs every stage for one function and
 returns a :class:`Derived`: the generated source, the compiled function and what the API needs

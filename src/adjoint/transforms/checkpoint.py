@@ -23,26 +23,30 @@ binomial optimum for ``s`` snapshots. The loop's own preallocated tapes become o
 and popped within one iteration. Other loops (``while``, ``break``, nested in a loop, or whose
 state is not bound before them) stay taped.
 
-    y_tape = np.full(max(n, 0), y)      i_schedule = revolve_start(n, 4)
-    for i in range(n):                  y_snapshots = []
-        y_tape[i] = y                   while True:
-        y = y + h * math.sin(y)             action, step, until = revolve_next(i_schedule)
-    ...                                     if action == Revolve.ADVANCE:
-    for i in range(n - 1, -1, -1):              for i in range(step, until):
-        y = y_tape[i]                               y = y + h * math.sin(y)
-        dy = dy + dy * h * math.cos(y)      elif action == Revolve.STORE:
-                                                y_snapshots.append(y)
-                                            elif action == Revolve.RECORD:
-                                                i = step
-                                                y_tape = y
-                                                y = y + h * math.sin(y)
-                                                break
-                                            else:
-                                                break
-                                        ...
-                                        while True:   (the backward sweep's schedule loop:
-                                            ...        also RESTORE, FREE and REVERSE, which
-                                                       runs the backward iteration)
+    y_tape = np.full(max(n, 0), y)          i_schedule = revolve_start(n, 4)
+    for i in range(n):                      y_snapshots = []
+        y_tape[i] = y                       y_tape = y
+        y = y + h * math.sin(y)             while True:
+    ...                                         action = revolve_next(i_schedule)
+    for i in range(n - 1, -1, -1):              step = revolve_step(i_schedule)
+        y = y_tape[i]                           if action == Revolve.ADVANCE:
+        dy = dy + dy * h * math.cos(y)              for i in range(step, revolve_until(i_schedule)):
+                                                        y = y + h * math.sin(y)
+                                                if action == Revolve.STORE:
+                                                    y_snapshots.append(y)
+                                                if action == Revolve.RECORD:
+                                                    y_tape = y
+                                                    y = y + h * math.sin(y)
+                                                    break
+                                                if action == Revolve.DONE:
+                                                    break
+                                            ...
+                                            while True:   (the backward sweep's: ADVANCE,
+                                                ...        STORE, RESTORE, FREE, RECORD, and
+                                                           REVERSE, the backward iteration)
+
+Each copy of the iteration gets its own names for the values that live within one iteration
+(``t``, ``t_5``), so that they stay single-assignment and the optimizer folds them.
 """
 
 from __future__ import annotations
@@ -121,7 +125,8 @@ class CheckpointLoops:
         zeros = {self.namer.adjoint(n) for n in getattr(self.rev, "forward_zeros", ())}
         start, stop, stride = _range_parts(loop.iter)
         n = self.namer
-        schedule = n.fresh(f"{plan.counter}_schedule")
+        prefix = plan.counter.strip("_") + "_" if plan.counter.strip("_") else ""
+        schedule = n.fresh(f"{prefix}schedule")
         action, step = n.fresh("action"), n.fresh("step")
         stores = {name: n.fresh(f"{name}_snapshots") for name in state}
         self.stores += list(stores.values())
@@ -132,7 +137,7 @@ class CheckpointLoops:
         if g.is_const(start, 0) and g.is_const(stride, 1):
             trips = stop
         else:
-            trips = g.name(n.fresh(f"{plan.counter}_trips"))
+            trips = g.name(n.fresh(f"{prefix}trips"))
             setup.append(g.assign(trips.id, g.call("range_len", g.clone(start), g.clone(stop),
                                                    g.clone(stride))))
         if self.checkpoint == "auto":
