@@ -400,3 +400,13 @@ def test_second_derivatives_checkpoint_the_outer_transform_only():
     with pytest.raises(OptionError, match="cannot be differentiated again") as info:
         adjoint.grad(adjoint.grad(euler, checkpoint=2))(0.7, 1.3, 6)
     assert info.value.lineno == euler.__code__.co_firstlineno
+
+
+def test_adjoint_show_prints_the_checkpointed_code(capsys):
+    from adjoint import cli
+    status = cli.main(["show", f"{__file__}:euler", "--checkpoint", "auto", "--args",
+                       "0.7, 1.3, 10"])
+    assert status == 0
+    assert "revolve_start(n, auto_snapshots(n))" in capsys.readouterr().out
+    assert cli.main(["show", f"{__file__}:euler", "--checkpoint", "0"]) == 2
+    assert "checkpoint=0 is not a valid value" in capsys.readouterr().err
