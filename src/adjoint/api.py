@@ -308,11 +308,13 @@ class Transformed(S.TreeCalls):
         return derived.function
 
     def tape_bytes(self, *args):
-        """The most bytes the generated code's tapes hold at once for these arguments,
-        measured by tracing one Python-mode run (arrays by ``nbytes``, lists by element)."""
+        """The most bytes the generated code's tapes (and checkpointing's snapshots) hold at
+        once for these arguments, measured by tracing one Python-mode run (arrays by
+        ``nbytes``, lists by element)."""
         import sys
         derived = self.derive(*args)
-        names = set(derived.tape_names) | set(derived.array_tapes)
+        names = set(derived.tape_names) | set(derived.array_tapes) | set(
+            derived.snapshot_stores)
         code = derived.function.__code__
         peak = [0]
 
