@@ -412,6 +412,10 @@ def k_norm(x):
     return np.linalg.norm(x)
 
 
+def k_hypot(x, y):
+    return np.sum(np.hypot(x, y))
+
+
 def k_where_sqrt(x):
     return np.sum(np.where(x > 0, np.sqrt(x), 0.0))
 
@@ -437,6 +441,8 @@ KINKS = [
     (k_max_axis, 0, (np.array([[1.0, 1.0, 1.0], [0.0, 2.0, 1.0]]),),
      (np.array([[1 / 3, 1 / 3, 1 / 3], [0.0, 1.0, 0.0]]),)),
     (k_norm, 0, (np.zeros(3),), (np.zeros(3),)),
+    (k_hypot, (0, 1), (np.array([0.0, 3.0]), np.array([0.0, -4.0])),
+     (np.array([0.0, 0.6]), np.array([0.0, -0.8]))),
     (k_where_sqrt_safe, 0, (np.array([0.0, 4.0, -1.0]),), (np.array([0.0, 0.25, 0.0]),)),
 ]
 

@@ -394,6 +394,14 @@ def test_copysign_at_zero_follows_abs():
     assert gradient(-2.0, -0.0) == (1.0, 0.0)  # the sign bit of -0.0 counts
 
 
+@pytest.mark.parametrize("jit", JIT)
+def test_hypot_at_the_origin_is_zero_as_norms(jit):
+    # No derivative exists at a cone's tip; 0 is the subgradient np.linalg.norm uses there.
+    gradient = transform("grad", f_hypot, wrt=(0, 1), jit=jit)
+    assert gradient(0.0, 0.0) == (0.0, 0.0)
+    assert gradient(3.0, -4.0) == (0.6, -0.8)
+
+
 def f_math_pow_cube(x):
     return math.pow(x, 3.0)
 

@@ -158,6 +158,17 @@ class Transformed(S.TreeCalls):
         own = tuple(kinds[:n]) if kinds else None
         return _derived(self.f, self.kind, self.wrt, self.optimize, own, self.checkpoint)
 
+    def inlined_code(self):
+        """The generated function a call to this transform *inside* a function being
+        differentiated is inlined as (a gradient penalty: ``g = dquad(x); return g @ g``),
+        or None when that is not possible (a pullback, trees, ``has_aux``, a bound method).
+        Generic code: the caller's argument kinds are not known when calls are inlined."""
+        if self.kind not in ("grad", "value_and_grad") or self.has_aux or \
+                self._bound is not None:
+            return None
+        derived = self.derive()
+        return derived.function if derived.flattening is None else None
+
     @property
     def source(self):
         """The generated Python source: of the last call's specialisation, or generic."""
@@ -485,6 +496,7 @@ class VJP(Transformed):
                 return self(*args)[1](cotangent)
             return self._convert_grads(grads, args, derived, derived.params)
 
+        pullback.source = derived.source  # the generated code each call runs
         return value, pullback
 
     def _prepare(self, key, args):

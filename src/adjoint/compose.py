@@ -51,9 +51,20 @@ class Jacobian:
         self.f, self.wrt, self.mode, self.jit = f, wrt, mode, jit
         self.backward = api.vjp(f, wrt=wrt, jit=jit)
         self.forward = api.jvp(f, wrt=wrt, jit=jit)
+        self._used = None  # the transform the last call in "auto" mode used
 
     def __reduce__(self):
         return pickling.reduce_transform(type(self), self.f, self.wrt, self.mode, self.jit)
+
+    @property
+    def source(self):
+        """The generated code the Jacobian is assembled with: the ``jvp`` code in forward
+        mode, the ``vjp`` code in reverse mode; in "auto" mode, the one the last call used
+        (both, forward first, before any call)."""
+        used = {"forward": self.forward, "reverse": self.backward}.get(self.mode, self._used)
+        if used is not None:
+            return used.source
+        return self.forward.source + "\n" + self.backward.source
 
     def __call__(self, *args):
         f, mode, k = self.f, self.mode, _index_of(self.backward, self.wrt)
@@ -69,6 +80,7 @@ class Jacobian:
         out = np.asarray(f(*args), dtype=float)  # the output's shape picks the mode
         use_forward = mode == "forward" or (mode == "auto" and x.size < out.size)
         result = np.empty(out.shape + x.shape)
+        self._used = self.forward if use_forward else self.backward
         if use_forward:
             for idx in np.ndindex(x.shape):
                 tangent = np.zeros(x.shape)
@@ -110,6 +122,11 @@ class HVP:
 
     def __reduce__(self):
         return pickling.reduce_transform(type(self), self.f, self.wrt, self.jit)
+
+    @property
+    def source(self):
+        """The generated code: forward mode over the generated gradient."""
+        return self.pushforward.source
 
     def __call__(self, *args):
         *primal, v = args

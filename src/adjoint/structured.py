@@ -251,6 +251,7 @@ class TreeCalls:
                 return self._tree_vjp(route)[1](ct)
             return gradients(derived, grads, args, per_arg)
 
+        pullback.source = derived.source  # the generated code each call runs
         return output(primal_derived, value), pullback
 
 

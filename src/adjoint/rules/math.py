@@ -9,8 +9,10 @@ functions, so the same emitted code runs in CPython and under ``numba.njit``.
 Conventions (see ``docs/``):
 
 - Partials are evaluated where the primal is; at a point where the derivative is infinite
-  (``sqrt`` at 0, ``asin`` at ±1, ``hypot`` at the origin) the partial divides by zero, which
-  raises ``ZeroDivisionError`` as Python arithmetic does.
+  (``sqrt`` at 0, ``asin`` at ±1) the partial divides by zero, which raises
+  ``ZeroDivisionError`` as Python arithmetic does.
+- ``hypot`` at the origin (a cone's tip, where no derivative exists) has partials 0, the
+  subgradient ``np.linalg.norm`` uses at a zero vector.
 - ``fabs`` uses the convention of JAX: its derivative is ``sign(x)``, which is 0 at ``x == 0``.
 - ``floor``, ``ceil`` and ``trunc`` are piecewise constant: their results are inactive.
 - ``math.pi``, ``math.e``, ``math.inf`` are constants and need no rule.
@@ -70,8 +72,9 @@ def atan2(z, y, x):
 
 @elementwise(math.hypot, broadcast=False)
 def hypot(z, x, y):
-    """d hypot(x, y) = (x dx + y dy) / hypot(x, y)   (two arguments only)"""
-    return x / z, y / z
+    """d hypot(x, y) = (x dx + y dy) / hypot(x, y)   (two arguments only; 0 at the origin)"""
+    nonzero = z + (z == 0.0)  # z, or 1 at the origin where x and y are 0
+    return x / nonzero, y / nonzero
 
 
 @elementwise(math.degrees, broadcast=False)

@@ -123,8 +123,9 @@ def fmod(z, x1, x2):
 
 @elementwise(np.hypot, broadcast=True)
 def hypot(z, x1, x2):
-    """d hypot(x1, x2) = (x1 dx1 + x2 dx2) / hypot(x1, x2)"""
-    return x1 / z, x2 / z
+    """d hypot(x1, x2) = (x1 dx1 + x2 dx2) / hypot(x1, x2)   (0 at the origin, as norm's)"""
+    nonzero = z + (z == 0.0)  # z, or 1 where x1 and x2 are 0
+    return x1 / nonzero, x2 / nonzero
 
 
 # --- exponentials and logarithms -------------------------------------------------------------

@@ -2,19 +2,20 @@
 
 Takes an ANF body; returns one in which no statement calls a user-defined Python function that
 has no derivative rule — a plain function, a ``functools.partial`` of one (bound values become
-constants), an ``@numba.njit`` function (its ``.py_func``), a lambda, or a function defined in
-the body (:mod:`.local_functions`). Each callee is parsed, checked and normalized like the root
-function, its own calls inlined first, its local names renamed to fresh names of the caller
-(hygiene), and its globals bound in the shared namespace (aliased on clashes). Recursion is
-inlined only with int arguments known at the call: they are substituted into the callee
-(:mod:`.specialize`), so the recursion ends where Python's does; other recursion, or deeper than
-``MAX_DEPTH`` calls, is refused. A tuple or list literal argument becomes one parameter per
-element. ``value_parameters`` says which arguments of a transformed function select its code
-(the int arguments of a recursive function). A library
-callee (installed package or standard library) that cannot be normalized is refused at the
-user's call, with ``adjoint.defvjp`` as the way out — not at a line of the library. A callee
-returning a tuple binds a *static* tuple: later ``t[0]`` reads become plain copies, so no tuple
-exists at run time.
+constants), an ``@numba.njit`` function (its ``.py_func``), a lambda, a function defined in the
+body (:mod:`.local_functions`), or a ``grad``/``value_and_grad`` transform (its generated
+function: a gradient penalty differentiates a gradient). Each callee is parsed, checked and
+normalized like the root function, its own calls inlined first, its local names renamed to fresh
+names of the caller (hygiene), and its globals bound in the shared namespace (aliased on
+clashes). Recursion is inlined only with int arguments known at the call: they are substituted
+into the callee (:mod:`.specialize`), so the recursion ends where Python's does; other
+recursion, or deeper than ``MAX_DEPTH`` calls, is refused. A tuple or list literal argument
+becomes one parameter per element. ``value_parameters`` says which arguments of a transformed
+function select its code (the int arguments of a recursive function). A library callee
+(installed package or standard library) that cannot be normalized is refused at the user's call,
+with ``adjoint.defvjp`` as the way out — not at a line of the library. A callee returning a
+tuple binds a *static* tuple: later ``t[0]`` reads become plain copies, so no tuple exists at
+run time.
 
     def sq(u):             y = sq(x) + 1      ->     u = x
         return u * u                                 result = u * u
@@ -66,6 +67,9 @@ def peel_callable(obj):
         return fn, args + list(obj.args), {**keywords, **obj.keywords}
     if registry.lookup(obj) is None:
         obj = numba_py_func(obj) or obj
+    inlined_code = getattr(obj, "inlined_code", None)  # a transform: its generated function
+    if callable(inlined_code) and not isinstance(obj, types.FunctionType):
+        obj = inlined_code()
     return (obj, [], {}) if is_user_function(obj) else None
 
 
