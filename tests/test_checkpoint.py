@@ -411,3 +411,19 @@ def test_adjoint_show_prints_the_checkpointed_code(capsys):
     assert "revolve_start(n, auto_snapshots(n))" in capsys.readouterr().out
     assert cli.main(["show", f"{__file__}:euler", "--checkpoint", "0"]) == 2
     assert "checkpoint=0 is not a valid value" in capsys.readouterr().err
+
+
+DEULER = adjoint.grad(euler, checkpoint=2)
+
+
+def penalty(k, y0, n):
+    """A gradient penalty: differentiates the checkpointed gradient's computation."""
+    g = DEULER(k, y0, n)
+    return g * g
+
+
+def test_a_checkpointed_gradient_called_inside_a_differentiated_function():
+    plain = adjoint.grad(penalty)(0.7, 1.3, 6)
+    assert plain == pytest.approx(central_differences(penalty, (0.7, 1.3, 6), 0)[()], rel=1e-6)
+    # the inlined gradient's loops push and pop a list (its tape): they stay taped
+    assert adjoint.grad(penalty, checkpoint=3)(0.7, 1.3, 6) == pytest.approx(plain, rel=1e-13)

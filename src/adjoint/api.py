@@ -166,7 +166,8 @@ class Transformed(S.TreeCalls):
         if self.kind not in ("grad", "value_and_grad") or self.has_aux or \
                 self._bound is not None:
             return None
-        derived = self.derive()
+        # without this transform's checkpoint option: the caller's transform takes its own
+        derived = _derived(self.f, self.kind, self.wrt, self.optimize)
         return derived.function if derived.flattening is None else None
 
     @property
