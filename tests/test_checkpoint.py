@@ -362,6 +362,7 @@ def test_vmap_of_a_checkpointed_gradient(jit):
     mapped = adjoint.vmap(adjoint.grad(euler, checkpoint="auto", jit=jit), in_axes=(0, None, None))
     expected = [adjoint.grad(euler)(k, 1.3, 40) for k in ks]
     np.testing.assert_allclose(mapped(ks, 1.3, 40), expected, rtol=1e-12)
+    assert mapped.last_run == ("prange" if jit else "loop")
 
 
 def test_pickled_transforms_keep_the_option():
