@@ -102,7 +102,7 @@ class CheckpointLoops:
         state = sorted((exposed_reads(plain, {counter})[0] & written) - {counter})
         bound = surely_binds(before) | self.params
         range_names = {n.id for n in g.walk(plan.loop.iter) if isinstance(n, g.Name)}
-        lists = getattr(self.rev, "lists", set())
+        lists = self.rev.lists
         if (not set(state) <= bound or range_names & written
                 or any(name in lists or name in _method_mutated(plain) for name in state)):
             return
@@ -122,7 +122,7 @@ class CheckpointLoops:
         taped = _one_slot(fwd_loop.body, slots)  # one iteration, its tapes one value each
         backward_body = _one_slot(bwd_loop.body, slots)
         plain = _without(fwd_loop.body, self._recording(plan))
-        zeros = {self.namer.adjoint(n) for n in getattr(self.rev, "forward_zeros", ())}
+        zeros = {self.namer.adjoint(n) for n in self.rev.forward_zeros}
         start, stop, stride = _range_parts(loop.iter)
         n = self.namer
         prefix = plan.counter.strip("_") + "_" if plan.counter.strip("_") else ""
