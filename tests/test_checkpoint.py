@@ -428,3 +428,23 @@ def test_a_checkpointed_gradient_called_inside_a_differentiated_function():
     assert plain == pytest.approx(central_differences(penalty, (0.7, 1.3, 6), 0)[()], rel=1e-6)
     # the inlined gradient's loops push and pop a list (its tape): they stay taped
     assert adjoint.grad(penalty, checkpoint=3)(0.7, 1.3, 6) == pytest.approx(plain, rel=1e-13)
+
+
+def tree_loss(params, x, n):
+    w, b = params["layer"]
+    y = x
+    for i in range(n):
+        y = np.tanh(w * y + b)
+    return np.sum(y) * params["scale"], np.sum(y)
+
+
+def test_trees_and_has_aux():
+    params = {"layer": (np.array([0.5, 0.3]), 0.1), "scale": 2.0}
+    (value, aux), grads = adjoint.value_and_grad(tree_loss, has_aux=True, checkpoint="auto")(
+        params, np.ones(2), 7)
+    (value0, aux0), grads0 = adjoint.value_and_grad(tree_loss, has_aux=True)(
+        params, np.ones(2), 7)
+    assert (value, aux) == (value0, aux0)
+    np.testing.assert_allclose(grads["layer"][0], grads0["layer"][0], rtol=1e-13)
+    assert grads["layer"][1] == pytest.approx(grads0["layer"][1], rel=1e-13)
+    assert grads["scale"] == pytest.approx(grads0["scale"], rel=1e-13)
