@@ -448,3 +448,5 @@ def test_trees_and_has_aux():
     np.testing.assert_allclose(grads["layer"][0], grads0["layer"][0], rtol=1e-13)
     assert grads["layer"][1] == pytest.approx(grads0["layer"][1], rel=1e-13)
     assert grads["scale"] == pytest.approx(grads0["scale"], rel=1e-13)
+    assert "revolve_start" in adjoint.value_and_grad(tree_loss, has_aux=True, checkpoint=2).derive(
+        params, np.ones(2), 7).source
