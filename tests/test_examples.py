@@ -32,7 +32,11 @@ EXPECTED = {
     "logistic_aux.py": ["accuracy", "logistic regression: accuracy"],
     "per_example_clipping.py": ["ran as a prange loop", "equal to a Python loop",
                                 "the loss fell with clipped per-example gradients"],
+    "ode_checkpoint.py": ["the same gradient with and without checkpointing", "fitted k ="],
 }
+
+# Arguments for examples whose default size is for people, not for the test suite.
+ARGS = {"ode_checkpoint.py": ["--steps", "2000"]}
 
 # Numba compiles on the first call of a jitted example: seconds alone, much longer on a
 # machine busy with other tests.
@@ -41,8 +45,9 @@ TIMEOUT = 900
 
 def run_example(path):
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), NO_COLOR="1")
-    return subprocess.run([sys.executable, str(path.relative_to(ROOT))], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=TIMEOUT, check=False)
+    command = [sys.executable, str(path.relative_to(ROOT)), *ARGS.get(path.name, [])]
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=TIMEOUT, check=False)
 
 
 def test_the_examples_exist():

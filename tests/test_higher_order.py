@@ -38,6 +38,7 @@ NO_RULES = {
                   "(append/pop), which the reverse transform differentiates as stacks",
     "tape_store": "as tape_alloc",
     "tape_load": "as tape_alloc",
+    "Revolve": "the actions of the checkpointing schedule: integer constants, not a function",
 }
 
 # Helpers still without a reverse rule: differentiating their code again is refused with a

@@ -16,6 +16,7 @@ from .errors import (
                      JitError,
                      NonScalarOutputError,
                      NoRuleError,
+                     OptionError,
                      SourceUnavailableError,
                      UnsupportedSyntaxError,
                      WrtError,
@@ -30,6 +31,6 @@ __all__ = [
     "jacobian", "hessian", "hvp", "vmap", "custom_vjp", "defvjp", "stop_gradient",
     "tree_map", "tree_leaves", "optim",
     "AdjointError", "ArgumentError", "CotangentError", "GradientCheckError", "JitError",
-    "NoRuleError", "NonScalarOutputError", "SourceUnavailableError", "UnsupportedSyntaxError",
-    "WrtError",
+    "NoRuleError", "NonScalarOutputError", "OptionError", "SourceUnavailableError",
+    "UnsupportedSyntaxError", "WrtError",
 ]

@@ -44,7 +44,7 @@ from .bindings import Stale, caller
 from .codegen import locate_raised
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .derivations import derived as _derived
-from .errors import AdjointError, ArgumentError, CotangentError, InternalError
+from .errors import AdjointError, ArgumentError, CotangentError, InternalError, OptionError
 from .fastcall import MISS, FastPath
 from .source import CodeSource, parameters
 
@@ -76,15 +76,16 @@ class Transformed(S.TreeCalls, CodeSource):
     _kind_of = staticmethod(_kind)
 
     def _derive_for(self, f, kind, wrt, kinds):
-        return _derived(f, kind, wrt, self.optimize, kinds)
+        return _derived(f, kind, wrt, self.optimize, kinds, self.checkpoint)
 
-    def __init__(self, f, kind, wrt, jit, optimize, has_aux=False):
+    def __init__(self, f, kind, wrt, jit, optimize, has_aux=False, checkpoint=None):
         self.f = f
         self.kind = kind
         self.wrt = wrt
         self.jit = jit
         self.optimize = optimize
         self.has_aux = has_aux
+        self.checkpoint = checkpoint_option(f, checkpoint)
         # a bound method of an object with attributes: ``self`` is a tree argument
         self._bound = f.__self__ if isinstance(f, types.MethodType) and isinstance(
             f.__func__, types.FunctionType) and hasattr(f.__self__, "__dict__") else None
@@ -111,16 +112,25 @@ class Transformed(S.TreeCalls, CodeSource):
             if route is not None:
                 f, args, objects, wrt = route
                 kinds = S.flatten_args(args, objects, _kind)[0]
-                return _derived(f, self._tree_kind(), wrt, self.optimize, kinds)
+                return _derived(f, self._tree_kind(), wrt, self.optimize, kinds,
+                                self.checkpoint)
         kinds = self._kinds(example_args) if example_args else None
-        return _derived(self.f, self.kind, self.wrt, self.optimize, kinds)
+        return _derived(self.f, self.kind, self.wrt, self.optimize, kinds, self.checkpoint)
 
     def derive_for_kinds(self, kinds):
         """The Derived code for argument kinds given as a tuple over the *generated*
         function's parameters (used when this transform is itself transformed)."""
+        if self.checkpoint is not None:
+            code = getattr(inspect.unwrap(getattr(self.f, "__func__", self.f)), "__code__", None)
+            raise OptionError(
+                "a gradient made with the checkpoint option cannot be differentiated again",
+                filename=getattr(code, "co_filename", None),
+                lineno=getattr(code, "co_firstlineno", None),
+                hint="transform the gradient made without checkpoint (adjoint.hessian(f), "
+                     "adjoint.hvp(f), adjoint.grad(adjoint.grad(f)))")
         n = len(self._signature())
         own = tuple(kinds[:n]) if kinds else None
-        return _derived(self.f, self.kind, self.wrt, self.optimize, own)
+        return _derived(self.f, self.kind, self.wrt, self.optimize, own, self.checkpoint)
 
     def inlined_code(self):
         """The generated function a call to this transform *inside* a function being
@@ -130,7 +140,8 @@ class Transformed(S.TreeCalls, CodeSource):
         if self.kind not in ("grad", "value_and_grad") or self.has_aux or \
                 self._bound is not None:
             return None
-        derived = self.derive()
+        # without this transform's checkpoint option: the caller's transform takes its own
+        derived = _derived(self.f, self.kind, self.wrt, self.optimize)
         return derived.function if derived.flattening is None else None
 
     @property
@@ -140,7 +151,7 @@ class Transformed(S.TreeCalls, CodeSource):
 
     def __reduce__(self):  # by reference to f, never the generated code (adjoint.pickling)
         return pickling.reduce_transform(type(self), self.f, self.kind, self.wrt, self.jit,
-                                         self.optimize, self.has_aux)
+                                         self.optimize, self.has_aux, self.checkpoint)
 
     def __repr__(self):
         return f"<adjoint {self.kind} of {getattr(self.f, '__qualname__', self.f)}>"
@@ -269,9 +280,10 @@ class Transformed(S.TreeCalls, CodeSource):
         return result
 
     def _prepare(self, key, args):
-        derived = _derived(self.f, self.kind, self.wrt, self.optimize, key)
+        derived = _derived(self.f, self.kind, self.wrt, self.optimize, key, self.checkpoint)
         if self.kind == "grad" and not derived.scalar_output:
-            vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key)
+            vg = _derived(self.f, "value_and_grad", self.wrt, self.optimize, key,
+                          self.checkpoint)
             self._check_args(args, vg)
             out, _ = caller(vg.function, vg)(*args)
             require_scalar(out, self.f, derived.return_line)
@@ -290,11 +302,13 @@ class Transformed(S.TreeCalls, CodeSource):
         return derived.function
 
     def tape_bytes(self, *args):
-        """The most bytes the generated code's tapes hold at once for these arguments,
-        measured by tracing one Python-mode run (arrays by ``nbytes``, lists by element)."""
+        """The most bytes the generated code's tapes (and checkpointing's snapshots) hold at
+        once for these arguments, measured by tracing one Python-mode run (arrays by
+        ``nbytes``, lists by element)."""
         import sys
         derived = self.derive(*args)
-        names = set(derived.tape_names) | set(derived.array_tapes)
+        names = set(derived.tape_names) | set(derived.array_tapes) | set(
+            derived.snapshot_stores)
         code = derived.function.__code__
         peak = [0]
 
@@ -347,11 +361,29 @@ class Transformed(S.TreeCalls, CodeSource):
                      for gr, w in zip(grads, derived.wrt))
 
 
-def _transform(kind, f, wrt, jit, optimize, has_aux=False):
+def _transform(kind, f, wrt, jit, optimize, has_aux=False, checkpoint=None):
     cls = {"vjp": VJP, "jvp": JVP}.get(kind, Transformed)
     if f is None:
-        return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux)
-    return cls(f, kind, wrt, jit, optimize, has_aux)
+        checkpoint_option(None, checkpoint)  # refused at the decorator, not at its use
+        return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux, checkpoint)
+    return cls(f, kind, wrt, jit, optimize, has_aux, checkpoint)
+
+
+def checkpoint_option(f, checkpoint):
+    """``checkpoint`` if it is a valid value of the option (None, ``"auto"`` or an int
+    ``>= 1``), else an :class:`OptionError` located at ``f``'s ``def``."""
+    if checkpoint is None or checkpoint == "auto" and isinstance(checkpoint, str) or \
+            isinstance(checkpoint, (int, np.integer)) and not isinstance(
+                checkpoint, (bool, np.bool_)) and checkpoint >= 1:
+        return checkpoint if not isinstance(checkpoint, np.integer) else int(checkpoint)
+    code = getattr(inspect.unwrap(getattr(f, "__func__", f)), "__code__", None) \
+        if f is not None else None
+    raise OptionError(
+        f"checkpoint={checkpoint!r} is not a valid value of the checkpoint option",
+        filename=getattr(code, "co_filename", None), lineno=getattr(code, "co_firstlineno", None),
+        hint="use checkpoint=None (a tape of every iteration), checkpoint='auto' (about log2 of "
+             "the trip count snapshots) or an int >= 1: the most snapshots of a loop's state "
+             "kept at once")
 
 
 class JVP(Transformed):
@@ -455,32 +487,35 @@ class VJP(Transformed):
         return value, pullback
 
     def _prepare(self, key, args):
-        derived = _derived(self.f, "vjp", self.wrt, self.optimize, key)
+        derived = _derived(self.f, "vjp", self.wrt, self.optimize, key, self.checkpoint)
         primal = _derived(self.f, "primal", self.wrt, self.optimize, key)
         self._entries[key] = ((self._caller(primal),
                                self._caller(derived)), derived)
         return self._entries[key]
 
 
-def grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
+def grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False, checkpoint=None):
     """Reverse mode: a callable with ``f``'s parameters returning the gradient of ``f``'s
     scalar output with respect to ``wrt`` (an int, a name, or a tuple of them; ``"self"`` for
     a method's object). ``has_aux=True``: ``f`` returns ``(loss, aux)`` and the result is
-    ``(gradient, aux)``."""
-    return _transform("grad", f, wrt, jit, optimize, has_aux)
+    ``(gradient, aux)``. ``checkpoint`` (an int ``s >= 1`` or ``"auto"``): each loop of known
+    trip count is reversed with binomial checkpointing, keeping at most ``s`` snapshots of
+    its state instead of a tape of every iteration (see docs/scaling.md)."""
+    return _transform("grad", f, wrt, jit, optimize, has_aux, checkpoint)
 
 
-def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False):
+def value_and_grad(f=None, *, wrt=0, jit=False, optimize=True, has_aux=False,
+                   checkpoint=None):
     """Like :func:`grad`, returning ``(value, gradient)`` from one forward pass
     (``((loss, aux), gradient)`` with ``has_aux=True``)."""
-    return _transform("value_and_grad", f, wrt, jit, optimize, has_aux)
+    return _transform("value_and_grad", f, wrt, jit, optimize, has_aux, checkpoint)
 
 
-def vjp(f=None, *, wrt=0, jit=False, optimize=True):
+def vjp(f=None, *, wrt=0, jit=False, optimize=True, checkpoint=None):
     """Reverse mode for any output (scalar, array, tuple): ``vjp(f)(*args)`` returns
     ``(value, pullback)`` and ``pullback(cotangent)`` the gradient(s) for that output seed —
-    the analogue of ``y.backward(grad_output)``."""
-    return _transform("vjp", f, wrt, jit, optimize)
+    the analogue of ``y.backward(grad_output)``. ``checkpoint`` as for :func:`grad`."""
+    return _transform("vjp", f, wrt, jit, optimize, checkpoint=checkpoint)
 
 
 def jvp(f=None, *, wrt=0, jit=False, optimize=True):

@@ -120,6 +120,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="show the code before dead-code elimination and simplification",
     )
     show.add_argument(
+        "--checkpoint",
+        metavar="S",
+        type=_checkpoint_value,
+        help="reverse mode: reverse each loop of known trip count with binomial checkpointing, "
+        "keeping at most S snapshots of its state ('auto': about log2 of its trip count)",
+    )
+    show.add_argument(
         "--args",
         metavar="EXPRS",
         help=ARGS_HELP + "; the code is specialised to their kinds (scalar or array, and ndim)",
@@ -278,6 +285,16 @@ def load_function(target: str):
     return fn, module
 
 
+def _checkpoint_value(text):
+    """``--checkpoint``: ``auto`` or an int (adjoint.grad refuses one below 1)."""
+    if text == "auto":
+        return text
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'auto' or an int, not {text!r}") from None
+
+
 # --- the commands ---------------------------------------------------------------------------
 
 
@@ -295,6 +312,11 @@ def run_show(options) -> int:
         kwargs = {"optimize": not options.no_optimize}
         if wrt is not None:
             kwargs["wrt"] = wrt
+        if options.checkpoint is not None:
+            if options.mode != "reverse":
+                raise BadInput(f"--checkpoint applies to --mode reverse, not --mode "
+                               f"{options.mode}")
+            kwargs["checkpoint"] = options.checkpoint
         derived = transform(fn, **kwargs)
         text = adjoint.source(derived, *sample_args)
     if not text.endswith("\n"):

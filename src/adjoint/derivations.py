@@ -28,14 +28,16 @@ _MODES = {"grad": ("grad", False), "value_and_grad": ("grad", True), "vjp": ("vj
 _DERIVING = threading.RLock()
 
 
-def derived(f, kind, wrt, optimize, kinds=None):
+def derived(f, kind, wrt, optimize, kinds=None, checkpoint=None):
     """The Derived code of ``f`` for this transform kind, ``wrt``, options and kinds."""
+    if kind in ("jvp", "primal"):
+        checkpoint = None  # checkpointing is a matter of reverse mode
     with _DERIVING:
-        return _derived_locked(f, kind, wrt, optimize, kinds)
+        return _derived_locked(f, kind, wrt, optimize, kinds, checkpoint)
 
 
-def _derived_locked(f, kind, wrt, optimize, kinds):
-    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds)
+def _derived_locked(f, kind, wrt, optimize, kinds, checkpoint):
+    key = (kind, wrt if not isinstance(wrt, list) else tuple(wrt), optimize, kinds, checkpoint)
     try:
         per_fn = _CACHE.setdefault(f, {})
     except TypeError:  # not weak-referenceable: derive without caching
@@ -44,12 +46,12 @@ def _derived_locked(f, kind, wrt, optimize, kinds):
     if cached is None or cached.stale():
         if kind == "aux":
             cached = pipeline.derive(f, wrt, value=True, optimize=optimize, kinds=kinds,
-                                     mode="grad", aux=True)
+                                     mode="grad", aux=True, checkpoint=checkpoint)
         elif kind == "jvp":
             cached = pipeline.derive_jvp(f, wrt, optimize=optimize, kinds=kinds)
         else:
             mode, value = _MODES[kind]
             cached = pipeline.derive(f, wrt, value=value, optimize=optimize, kinds=kinds,
-                                     mode=mode)
+                                     mode=mode, checkpoint=checkpoint)
         per_fn[key] = cached
     return cached

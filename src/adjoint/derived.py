@@ -29,6 +29,7 @@ class Derived:
     namespace: dict = field(default_factory=dict)
     tape_names: list = field(default_factory=list)  # growable (list) tapes
     array_tapes: list = field(default_factory=list)  # preallocated (array) tapes
+    snapshot_stores: list = field(default_factory=list)  # checkpointing's lists of states
     scalar_output: bool = False  # the output is provably a scalar for these argument kinds
     kinds: tuple | None = None  # the argument kinds this code is specialised to
     filename: str = ""  # the name the generated code is compiled (and linecache'd) under

@@ -60,6 +60,10 @@ class WrtError(AdjointError):
     """``wrt`` names a parameter that does not exist, or is of a kind that cannot be used."""
 
 
+class OptionError(AdjointError, ValueError):
+    """A transform was given an option value it does not accept (``checkpoint=0``)."""
+
+
 class JitError(AdjointError):
     """Numba could not compile the generated code."""
 

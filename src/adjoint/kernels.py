@@ -50,7 +50,7 @@ _LIGHT_NUMPY = frozenset({
 # builtins): light as well. Every other call of a runtime helper implements a NumPy rule.
 _LIGHT_CALLS = frozenset({
     "zeros_like", "fresh", "as_float", "len", "range", "abs", "min", "max", "float", "int",
-    "bool", "round",
+    "bool", "round", "revolve_start", "auto_snapshots",
 })
 
 

@@ -1,7 +1,8 @@
 """The pipeline: the one place where the order of the stages lives, for both modes.
 
     source ─parse─▶ gast ─structures─▶ ─desugar─▶ ─control─▶ ─anf─▶ ─inline─▶ ─views─▶
-    reverse:  ─activity─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶ ─simplify─▶ ─emit─▶ function
+    reverse:  ─activity─▶ ─ssa─▶ ─tbr─▶ ─reverse─▶ [─checkpoint─▶] ─assemble─▶ ─simplify─▶
+              ─emit─▶ function
     forward:  ─activity─▶ ─forward─▶ ─simplify─▶ ─emit─▶ function
 
 Takes a function (or a transformed function: its generated code, for higher order), ``wrt``,
@@ -57,6 +58,8 @@ REVERSE = FRONT + (
     Stage("ssa", reverse_stages.ssa),
     Stage("tbr", reverse_stages.tbr, shown=False),
     Stage("reverse", reverse_stages.reverse, shown=False),
+    Stage("checkpoint", reverse_stages.checkpoint, shown=False),  # with the option only
+    Stage("assemble", reverse_stages.assemble, shown=False),
     Stage("simplify", reverse_stages.simplify, shown=False),
     Stage("emit", reverse_stages.emit, shown=False),
 )
@@ -80,9 +83,10 @@ class State:
     ``user_names`` from the front; the modes' own results; ``derived`` from ``emit``)."""
 
     def __init__(self, fn, wrt, kinds, *, mode="grad", value=False, optimize=True,
-                 aux=False):
+                 aux=False, checkpoint=None):
         self.fn, self.wrt, self.kinds = fn, wrt, kinds
         self.mode, self.value, self.optimize, self.aux = mode, value, optimize, aux
+        self.checkpoint = checkpoint  # None, "auto" or an int: see reverse_stages.checkpoint
         self.front_wrt = wrt if mode != "primal" else ()  # what may not be an int value
         self.normalize_callee = normalize_callee
 
@@ -109,12 +113,16 @@ def normalize_callee(fdef, info):
 
 
 @user_located
-def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", aux=False):
+def derive(fn, wrt=0, *, value=False, optimize=True, kinds=None, mode="grad", aux=False,
+           checkpoint=None):
     """Reverse mode (:data:`REVERSE`): the Derived code of ``fn`` (``mode``: ``"grad"``,
     ``"vjp"`` or ``"primal"``; see :mod:`adjoint.reverse_stages`). Tree arguments (``kinds``
     holding :class:`adjoint.trees.TreeKind`) become one parameter per leaf
-    (``Derived.flattening``); ``wrt`` then names the function's own parameters."""
-    state = State(fn, wrt, kinds, mode=mode, value=value, optimize=optimize, aux=aux)
+    (``Derived.flattening``); ``wrt`` then names the function's own parameters.
+    ``checkpoint`` (an int ``s >= 1`` or ``"auto"``): loops of known trip count are reversed
+    with binomial checkpointing (:mod:`adjoint.transforms.checkpoint`)."""
+    state = State(fn, wrt, kinds, mode=mode, value=value, optimize=optimize, aux=aux,
+                  checkpoint=checkpoint)
     return run(REVERSE, state).derived
 
 

@@ -35,6 +35,7 @@ from .codegen import emit as emit_source
 from .derived import Derived, runtime_fields
 from .errors import NonScalarOutputError
 from .front import complete_kinds, wrt_parameters
+from .transforms.checkpoint import CheckpointLoops
 from .transforms.reverse import ReverseAD
 from .transforms.simplify import Simplify
 from .transforms.ssa import RenameNeeded
@@ -88,8 +89,7 @@ def tbr(state):
 
 
 def reverse(state):
-    """The backward sweep first (it decides what is recorded), then the forward sweep, then
-    the generated function around them."""
+    """The backward sweep first (it decides what is recorded), then the forward sweep."""
     ctx, body, params, ret = state.ctx, state.body, state.params, state.ret
     rev = state.rev = ReverseAD(
         ctx, body, active=state.active, needed=state.rename.needed, plans=state.plans,
@@ -104,10 +104,27 @@ def reverse(state):
     backward = rev.backward(body, seeds) if state.mode != "primal" else []
     for stmt in backward:
         stmt.adjoint_sweep = "backward"
-    forward = rev.forward(body)
+    state.forward, state.backward = rev.forward(body), backward
+
+
+def checkpoint(state):
+    """With the checkpoint option, loops of known trip count reversed by binomial
+    checkpointing (:mod:`adjoint.transforms.checkpoint`) instead of a tape of every
+    iteration."""
+    state.stores = []
+    if state.checkpoint is None or state.mode == "primal":
+        return
+    checkpointing = CheckpointLoops(state.ctx, state.rev, state.plans, state.checkpoint,
+                                    state.params)
+    state.forward, state.backward = checkpointing(state.forward, state.backward)
+    state.stores = checkpointing.stores
+
+
+def assemble(state):
+    """The generated function around the two sweeps."""
     state.gfn, state.value_name = _assemble(
-        ctx, state.fdef, ret, rev, forward, backward, state.wrt_names, state.single_code,
-        state.mode, state.value, seed, state.mutated)
+        state.ctx, state.fdef, state.ret, state.rev, state.forward, state.backward,
+        state.wrt_names, state.single_code, state.mode, state.value, state.seed, state.mutated)
 
 
 def simplify(state):
@@ -138,6 +155,7 @@ def emit(state):
         flattening=ctx.flattening, wrt_params=state.wrt_user, namespace=ctx.namespace,
         tape_names=list(rev.tapes),
         array_tapes=[t for p in state.plans.values() for t in p.arrays],
+        snapshot_stores=state.stores,
         scalar_output=state.scalar_output, kinds=state.kinds, filename=filename,
         linemap=linemap,
         return_line=(ctx.info.filename, state.ret.lineno + ctx.info.line_offset), **extra)

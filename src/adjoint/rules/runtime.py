@@ -57,6 +57,9 @@ def add_at_jvp(z, a, index, value):
 
 
 nondiff(runtime.zeros_like, runtime.range_len, doc="shape bookkeeping: no derivative")
+nondiff(runtime.revolve_start, runtime.revolve_next, runtime.revolve_step,
+        runtime.revolve_until, runtime.auto_snapshots,
+        doc="checkpointing schedule (integers): no derivative")
 
 
 @jvp(runtime.matmul_vjp_a)

@@ -5,7 +5,7 @@ in :data:`__all__`. Each has a plain-Python implementation in one of this packag
 grouped by theme (:mod:`.core` for what the compiler core emits, then one module per family of
 NumPy rules: :mod:`.reductions`, :mod:`.linalg`, :mod:`.shape`, :mod:`.creation`,
 :mod:`.elementwise`, :mod:`.decompositions`, :mod:`.indexing`,
-:mod:`.einsum`), and a Numba implementation in
+:mod:`.einsum`; and :mod:`.revolve`, the checkpointing schedule), and a Numba implementation in
 :mod:`adjoint.runtime_numba` (registered with ``numba.extending.overload``), so the *same
 generated source* runs interpreted and under ``numba.njit``, and both give the same numbers to
 rounding.
@@ -110,6 +110,14 @@ from .reductions import (  # noqa: F401
     reduce_sum,
     reduced_count,
     unreduce,
+)
+from .revolve import (  # noqa: F401
+    Revolve,
+    auto_snapshots,
+    revolve_next,
+    revolve_start,
+    revolve_step,
+    revolve_until,
 )
 from .shape import (  # noqa: F401
     column_stack_join,
@@ -274,6 +282,12 @@ __all__ = [
     "prod_weights_vjp",
     "sinc_deriv",
     "take_vjp",
+    "revolve_start",
+    "revolve_next",
+    "revolve_step",
+    "revolve_until",
+    "auto_snapshots",
+    "Revolve",
 ]
 
 for _name in __all__:

@@ -22,8 +22,9 @@ constants, as generated code writes them. Run-time errors keep Python mode's exc
 cannot format a value.
 
 One module per module of :mod:`adjoint.runtime` (:mod:`.core`, :mod:`.reductions`,
-:mod:`.linalg`, :mod:`.shape`, :mod:`.creation`, :mod:`.elementwise`, :mod:`.indexing`), plus
-:mod:`.common`, the building blocks they share. Importing this package imports them all.
+:mod:`.linalg`, :mod:`.shape`, :mod:`.creation`, :mod:`.elementwise`, :mod:`.indexing`,
+:mod:`.revolve`), plus :mod:`.common`, the building blocks they share. Importing this package
+imports them all.
 """
 
 from . import (  # noqa: F401
@@ -34,5 +35,6 @@ from . import (  # noqa: F401
     linalg,
     objmode,
     reductions,
+    revolve,
     shape,
 )

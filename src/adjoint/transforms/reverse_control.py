@@ -90,7 +90,9 @@ class ReverseControl:
         self.defined = {n: o for n, o in self.defined.items() if n not in local}
         for name in visible:
             self.defined.setdefault(name, True)
-        out.append(g.copy_location(self._reverse_header(loop, plan, body), loop))
+        reverse = self._reverse_header(loop, plan, body)
+        reverse.adjoint_loop = id(loop)  # the primal loop, for transforms/checkpoint.py
+        out.append(g.copy_location(reverse, loop))
         return out
 
     def _body(self, loop, plan, visible):

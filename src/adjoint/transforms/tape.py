@@ -96,6 +96,7 @@ class Recording:
             new = g.for_(g.clone(loop.target), loop.iter, body)
         else:
             new = g.while_(loop.test, body)
+        new.adjoint_loop = id(loop)  # the primal loop, for transforms/checkpoint.py
         out = pre + [g.copy_location(new, loop)]
         if outer is not None:
             for name in outer.after.get(id(loop), []):
