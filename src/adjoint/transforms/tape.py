@@ -120,9 +120,12 @@ class Recording:
             if dtype == "float64" and name in self._maybe_int():
                 # A scalar parameter may be an int (an index, a bound): a float64 tape would
                 # give it back as a float. A carried value exists before the loop, so its
-                # tape takes its type when every assignment keeps an int an int (a loop that
-                # may turn it into a float, ``y = y + 0.5 * y``, puts it on a list).
-                dtype = ("like", name) if site == "entry" and self._keeps_int(name) else None
+                # tape takes its type when every assignment keeps an int an int; when one
+                # surely makes a float (``y = y + 0.5 * y``), a float64 tape holds both.
+                dtype = None
+                if site == "entry":
+                    dtype = ("like", name) if self._keeps_int(name) else \
+                        "float64" if self._makes_float(name) else None
             if dtype is not None:
                 plan.arrays[tape] = dtype
         return plan.tapes[key]
@@ -152,6 +155,25 @@ class Recording:
         be ints are ints (so a value that starts as an int stays one)."""
         ints = self._maybe_int()
         return all(self._int_valued(stmt.value, ints) for stmt in _assigns(self._all_stmts)
+                   if isinstance(stmt.targets[0], g.Name) and stmt.targets[0].id == name)
+
+    def _makes_float(self, name, seen=None):
+        """Whether some assignment of ``name`` surely gives a float: arithmetic (no call) with
+        a true division, a float constant or such a name as an operand, or a copy of one."""
+        seen = set() if seen is None else seen
+        seen.add(name)
+
+        def floaty(e):
+            if isinstance(e, g.Constant):
+                return type(e.value) is float
+            if isinstance(e, g.Name):
+                return e.id not in seen and self._makes_float(e.id, seen)
+            if isinstance(e, g.UnaryOp):
+                return floaty(e.operand)
+            return isinstance(e, g.BinOp) and (
+                isinstance(e.op, g.Div) or floaty(e.left) or floaty(e.right))
+
+        return any(floaty(stmt.value) for stmt in _assigns(self._all_stmts)
                    if isinstance(stmt.targets[0], g.Name) and stmt.targets[0].id == name)
 
     def _int_valued(self, e, ints):
