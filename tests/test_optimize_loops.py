@@ -1,6 +1,7 @@
 """The optimizer's loop rewrites keep gradients right, in Python mode and under jit=True:
 backward loops whose iterations are independent run forward (and those with a carried adjoint
 do not), adjoints zeroed at every iteration are read as zero, loop-invariant seeds are hoisted,
+the adjoint a loop carries is scaled by one factor per iteration,
 ``x * x`` contributes once, an adjoint a loop fills element by element is allocated empty;
 and the per-call fast path tells argument types, ndims and dtypes apart and binds
 arguments as Python does."""
@@ -130,6 +131,12 @@ def test_adjoint_zeroed_every_iteration_is_not_carried():
     code = _backward(adjoint.source(adjoint.grad(damped_sqrt), 2.0))
     assert "dstep = 0.0" not in code and "dstep" not in code
     assert "(2 * x" in code
+
+
+def test_carried_adjoint_waits_for_one_multiplication_per_iteration():
+    code = _backward(adjoint.source(adjoint.grad(damped_sqrt), 2.0))
+    assert "dx_1 = dx_1 * (1.0 - 0.1 * (2 * x_1))" in code  # not dx_1 + (-dx_1 * 0.1) * ...
+    assert "da = da + dx_1 * 0.1" in code
 
 
 def test_adjoint_filled_once_by_a_loop_is_allocated_empty():
