@@ -203,6 +203,21 @@ def test_known_kinds_give_textbook_adjoints(jit):
     assert "** 2\n" not in code  # the square was computed only for its shape: gone
 
 
+def log_sum_exp_rows(z):
+    z = z - np.max(z)
+    return np.sum(np.log(np.sum(np.exp(z), axis=1))) - np.sum(z * z)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "jit"])
+def test_reduction_adjoints_broadcast_instead_of_filling_arrays(jit):
+    z = RNG.normal(size=(4, 3))
+    d = adjoint.grad(log_sum_exp_rows, jit=jit)
+    np.testing.assert_allclose(d(z), _central(log_sum_exp_rows, (z,), 0), rtol=1e-6, atol=1e-8)
+    code = adjoint.source(d, z)
+    assert "unreduce(" not in code  # a row sum's adjoint broadcasts: keep_dims(g, t, 1) * t
+    assert "keep_dims(" in code and "- unbroadcast(" in code  # the max's: a sum, negated once
+
+
 def rebound_parameter(a, b, x):
     a = b  # noqa: F841  (the gradient is taken at the argument, then a is rebound)
     return x

@@ -4,10 +4,11 @@ optimizer, :mod:`.simplify`).
 Takes a function body, the names that may be rewritten and the shape analysis. Guarantees the
 same values, up to rounding: in a block, a statement ``b = a + t * e`` (or ``e * t``, either
 operand order, or ``a - t * e``) whose ``t`` was bound earlier in the same block by
-``t = a * c``, ``t = -a * c``, ``t = c * a`` or ``t = -(a * c)`` — with ``a`` and ``t``
-rewritable numbers (scalar shape tokens), ``c`` a number constant or a scalar name, and none of
-``a``, ``t``, ``c`` assigned in between — reads ``b = a * (1.0 + c * e)`` (signs folded into the
-constant). ``t`` keeps its statement when something else reads it.
+``t = a * c``, ``t = -a * c``, ``t = c * a`` or ``t = -(a * c)`` — with ``a`` a rewritable
+adjoint and ``t`` a rewritable name, both numbers (scalar shape tokens), ``c`` a number
+constant or a scalar name, and none of ``a``, ``t``, ``c`` assigned in between — reads
+``b = a * (1.0 + c * e)`` (signs folded into the constant). ``t`` keeps its statement when
+something else reads it.
 
 Why: in a backward loop, the adjoint of ``x = x - h(x)`` is such a chain, and the adjoint it
 carries from one iteration to the next then waits for three dependent floating-point
@@ -82,10 +83,15 @@ class FactorChains:
                 isinstance(left.operand, g.Name):
             sign, left = -sign, left.operand
         for a, c in ((left, right), (right, left)):
-            if isinstance(a, g.Name) and a.id in self.rewritable and self._scalar(a.id) and \
-                    self._factor(c):
+            if isinstance(a, g.Name) and self._adjoint(a.id) and self._factor(c):
                 return a.id, sign, c
         return None
+
+    def _adjoint(self, name):
+        """A rewritable adjoint holding a number (a float: never an int temporary, whose
+        factored form would be a float)."""
+        return name in self.rewritable and self._scalar(name) and (
+            name in self.shapes.adjoint_of or name == self.shapes.seed)
 
     def _factored(self, node, scaled):
         if not (isinstance(node, g.BinOp) and isinstance(node.op, (g.Add, g.Sub))):
