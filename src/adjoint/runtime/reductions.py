@@ -106,7 +106,8 @@ def extreme_weights(a, z, axis):
     weights = hit.astype(np.float64)
     # hit is 0 or 1, so multiplying by 1/k is exactly dividing by k, and cheaper
     if axis is None:
-        return weights * (1.0 / np.count_nonzero(hit))
+        k = np.count_nonzero(hit)
+        return weights if k == 1 else weights * (1.0 / k)  # one extreme: no tie to share
     return weights * (1.0 / np.sum(weights, axis=axis, keepdims=True))
 
 
