@@ -1,8 +1,10 @@
 """The optimizer's loop rewrites keep gradients right, in Python mode and under jit=True:
 backward loops whose iterations are independent run forward (and those with a carried adjoint
 do not), adjoints zeroed at every iteration are read as zero, loop-invariant seeds are hoisted,
+the adjoint a loop carries is scaled by one factor per iteration,
 ``x * x`` contributes once, an adjoint a loop fills element by element is allocated empty;
-and the per-call fast path tells argument types, ndims and dtypes apart."""
+and the per-call fast path tells argument types, ndims and dtypes apart and binds
+arguments as Python does."""
 
 import numpy as np
 import pytest
@@ -131,6 +133,12 @@ def test_adjoint_zeroed_every_iteration_is_not_carried():
     assert "(2 * x" in code
 
 
+def test_carried_adjoint_waits_for_one_multiplication_per_iteration():
+    code = _backward(adjoint.source(adjoint.grad(damped_sqrt), 2.0))
+    assert "dx_1 = dx_1 * (1.0 - 0.1 * (2 * x_1))" in code  # not dx_1 + (-dx_1 * 0.1) * ...
+    assert "da = da + dx_1 * 0.1" in code
+
+
 def test_adjoint_filled_once_by_a_loop_is_allocated_empty():
     x = np.ones(3)
     code = _backward(adjoint.source(adjoint.grad(elementwise), x, 0.3))
@@ -158,6 +166,26 @@ def test_fast_path_tells_types_ndims_and_dtypes_apart():
                 assert type(g) is float
 
 
+def scaled(x, type=2.0, n=3):  # parameters named like what the fast path's entry uses
+    return np.sum(x * x) * type * n
+
+
+def test_fast_path_binds_arguments_as_python_does():
+    df = adjoint.grad(scaled, jit=True)
+    assert df(1.5) == 18.0  # prepares the call: later ones take the fast path
+    assert df(1.5) == 18.0 and df(x=1.5) == 18.0 and df(1.5, n=3) == 18.0
+    assert df(1.5, 1.0) == 9.0 and df(1.5, type=1.0, n=1) == 3.0
+    assert df(2, 1.0, 1) == 4.0 and type(df(2)) is float  # an int: another Numba signature
+    np.testing.assert_allclose(df(np.array([1.0, 2.0])), [12.0, 24.0])
+    assert df(1.5) == 18.0 and df(np.float32(1.5)) == np.float32(18.0)
+    with pytest.raises(TypeError, match="takes from 1 to 3 positional arguments"):
+        df(1.0, 2.0, 3, 4)
+    with pytest.raises(TypeError, match="unexpected keyword argument 'dout'"):
+        df(1.5, dout=2.0)
+    with pytest.raises(TypeError, match="missing 1 required positional argument"):
+        df(type=1.0)
+
+
 def layer_mean(W, b, X):
     return np.mean(np.tanh(X @ W + b) ** 2)
 
@@ -173,6 +201,21 @@ def test_known_kinds_give_textbook_adjoints(jit):
     assert "dout / reduced_count(" in code and "unreduce" not in code  # a mean's adjoint
     assert "X.T @ " in code  # a matmul of known matrices
     assert "** 2\n" not in code  # the square was computed only for its shape: gone
+
+
+def log_sum_exp_rows(z):
+    z = z - np.max(z)
+    return np.sum(np.log(np.sum(np.exp(z), axis=1))) - np.sum(z * z)
+
+
+@pytest.mark.parametrize("jit", [False, True], ids=["python", "jit"])
+def test_reduction_adjoints_broadcast_instead_of_filling_arrays(jit):
+    z = RNG.normal(size=(4, 3))
+    d = adjoint.grad(log_sum_exp_rows, jit=jit)
+    np.testing.assert_allclose(d(z), _central(log_sum_exp_rows, (z,), 0), rtol=1e-6, atol=1e-8)
+    code = adjoint.source(d, z)
+    assert "unreduce(" not in code  # a row sum's adjoint broadcasts: keep_dims(g, t, 1) * t
+    assert "keep_dims(" in code and "- unbroadcast(" in code  # the max's: a sum, negated once
 
 
 def rebound_parameter(a, b, x):

@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import operator
 import threading
 import types
 
@@ -45,7 +46,7 @@ from .codegen import locate_raised
 from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
 from .derivations import derived as _derived
 from .errors import AdjointError, ArgumentError, CotangentError, InternalError, OptionError
-from .fastcall import MISS, FastPath
+from .fastcall import FastPath
 from .source import CodeSource, parameters
 
 _SCALARS = (float, int, bool, np.number)
@@ -94,7 +95,8 @@ class Transformed(S.TreeCalls, CodeSource):
         # held while an entry is built (derived, compiled, checked) or the fast path changes,
         # so that threads calling a fresh transform build each entry once and see it whole
         self._lock = threading.RLock()
-        self._fast = FastPath()  # calls prepared before -> ready callables
+        self._fast = None  # calls prepared before -> ready callables (FastPath, made lazily)
+        self._call = self._general  # what a call runs: the general path or the fast path's entry
         self._last = None
         self._params = None
         # positions of int parameters of a recursive function: their values are part of the
@@ -209,23 +211,34 @@ class Transformed(S.TreeCalls, CodeSource):
                     hint="pass a float or a NumPy array, or leave this parameter out of wrt")
 
     # -- calling -----------------------------------------------------------------------------
-    def __call__(self, *args, **kwargs):
+    # A call runs ``self._call``: the general path below, or, once calls have been prepared, the
+    # fast path's generated entry function (:mod:`adjoint.fastcall`), which sends arguments of
+    # the types (array ndims, dtypes) of a prepared call straight to its compiled code. Reading
+    # it through a property costs no Python frame of its own.
+    __call__ = property(operator.attrgetter("_call"))
+
+    def _general(self, *args, **kwargs):
         if kwargs:
             args = self._bind(args, kwargs)
         try:
-            # Fast path: arguments of the types (array ndims, dtypes) of a call prepared before.
-            result = self._fast.hot(args)
-            return self._slow(args) if result is MISS else result
+            return self._slow(args)
         except AdjointError as err:  # a helper's refusal: at the user's line
             raise locate_raised(err) from None
         except Stale:  # a global the code was derived for was rebound
             self._reset()
             return self._slow(args)
 
+    def _restart(self, *args):
+        """A prepared call found a global rebound: derive again."""
+        self._reset()
+        return self._slow(args)
+
     def _reset(self):
         with self._lock:
             self._entries.clear()
-            self._fast.clear()
+            if self._fast is not None:
+                self._fast.clear()
+            self._call = self._general
 
     def _entry(self, args):
         """(what to call, Derived) for arguments of these kinds, prepared on first use (by one
@@ -254,30 +267,46 @@ class Transformed(S.TreeCalls, CodeSource):
             return self._tree_call(route)
         call, derived = self._entry(full)
         self._check_args(full, derived)
-        tail = full[len(args):]
 
-        def runner(*a, _call=call, _derived=derived, _tail=tail):
-            if _tail:
-                a = a + _tail
+        def runner(*a, _call=call, _derived=derived):
             return self._convert(_call(*a), a, _derived)
 
-        result = runner(*args)  # the first call compiles (jit), reporting failures clearly
-        ready = runner
-        types = tuple(map(type, args))
-        target = getattr(call, "target", call)
-        if self.jit and self.kind == "grad" and not tail and hasattr(target, "dispatcher") and \
-                all(t in (float, int, bool) or t is np.ndarray and a.ndim and
-                    a.dtype == np.float64 for t, a in zip(types, args)):
-            # Numba returns a Python float for each float64 gradient and a fresh float64
-            # array for each array (checked on this first call): nothing to convert on later
-            # calls with these types; the dispatcher is called directly.
-            ready = caller(target.dispatcher, derived, "hidden", arity=len(args))
-        if self._values:
-            pass  # int values select the code: every call goes through _entry
-        elif any(t is np.ndarray for t in types) or all(t in (float, int, bool) for t in types):
-            with self._lock:
-                self._fast.add(args, ready)
+        result = runner(*full)  # the first call compiles (jit), reporting failures clearly
+        types = tuple(map(type, full))
+        if self._values or not (any(t is np.ndarray for t in types) or
+                                all(t in (float, int, bool) for t in types)):
+            return result  # int values select the code, or unusual arguments: no fast path
+        with self._lock:
+            if self._fast is None:
+                self._fast = FastPath(self._signature(), self.__name__, self._general,
+                                      self._restart, locate_raised)
+            if not self._fast.usable():
+                return result
+            self._fast.add(full, self._ready(call, derived, full) or runner)
+            self._call = self._fast.entry
         return result
+
+    def _ready(self, call, derived, args):
+        """What later calls with arguments of these types may call instead of converting the
+        results of ``call``: Numba's compiled code itself, or None."""
+        target = getattr(call, "target", call)
+        if not (self.jit and self.kind == "grad" and hasattr(target, "dispatcher")):
+            return None
+        types = tuple(map(type, args))
+        if not all(t in (float, int, bool) or t is np.ndarray and a.ndim and
+                   a.dtype == np.float64 for t, a in zip(types, args)):
+            return None
+        # Numba returns a Python float for each float64 gradient and a fresh float64 array
+        # for each array (checked on this first call): nothing to convert on later calls with
+        # these types. With only floats and bools, whose Numba types the fast path's type
+        # tests fix, the compiled entry point of their signature skips Numba's dispatch too.
+        dispatcher = target.dispatcher
+        if not derived.bindings and all(t in (float, bool) for t in types):
+            from .jit import entry_point
+            compiled = entry_point(dispatcher, args)
+            if compiled is not None:
+                return compiled
+        return caller(dispatcher, derived, "hidden", arity=len(args))
 
     def _prepare(self, key, args):
         derived = _derived(self.f, self.kind, self.wrt, self.optimize, key, self.checkpoint)
@@ -287,18 +316,19 @@ class Transformed(S.TreeCalls, CodeSource):
             self._check_args(args, vg)
             out, _ = caller(vg.function, vg)(*args)
             require_scalar(out, self.f, derived.return_line)
-        self._entries[key] = (self._caller(derived), derived)
+        self._entries[key] = (self._caller(derived, seeded=True), derived)
         return self._entries[key]
 
-    def _caller(self, derived):
-        """``derived``'s code, reading the globals at each call (:mod:`adjoint.bindings`)."""
-        return caller(self._runnable(derived), derived, None if self.jit else "scope")
+    def _caller(self, derived, seeded=False):
+        """``derived``'s code, reading the globals at each call (:mod:`adjoint.bindings`).
+        ``seeded``: the code is a gradient whose callers never pass its output seed."""
+        return caller(self._runnable(derived, seeded), derived, None if self.jit else "scope")
 
-    def _runnable(self, derived):
+    def _runnable(self, derived, seeded=False):
         """What runs ``derived``'s code: the compiled function, or Numba's (jit=True)."""
         if self.jit:
             from .jit import njit_derived
-            return njit_derived(derived)
+            return njit_derived(derived, seeded)
         return derived.function
 
     def tape_bytes(self, *args):

@@ -31,6 +31,7 @@ function or a global it freezes changes the hash, and so invalidates the entry.
 
 from __future__ import annotations
 
+import ast
 import glob
 import hashlib
 import importlib.util
@@ -65,31 +66,68 @@ def _numba():
     return numba
 
 
-def jit_source(derived):
-    """``derived.source`` with its data globals as hidden leading parameters."""
+def jit_source(derived, seed=None):
+    """``derived.source`` with its data globals as hidden leading parameters, and without the
+    parameter ``seed`` (the output seed of a gradient, read as a constant instead)."""
     hidden = hidden_names(derived)
-    if not hidden:
+    if not hidden and seed is None:
         return derived.source
     first, rest = derived.source.split("\n", 1)
     head = f"def {derived.name}("
     assert first.startswith(head), first
     params = first[len(head):]
+    if seed is not None:
+        tail = f", {seed}=1.0):"
+        assert params.endswith(tail), first
+        params = params[:-len(tail)] + "):"
     joined = ", ".join(hidden) + ("" if params.startswith(")") else ", ")
-    return f"{head}{joined}{params}\n{rest}"
+    return f"{head}{joined if hidden else ''}{params}\n{rest}"
 
 
-def njit_derived(derived):
+def output_seed(derived):
+    """The output seed parameter of a gradient's code (``dout=1.0``, the last parameter), when
+    nothing in the code assigns it, else None."""
+    fn = derived.function
+    names = fn.__code__.co_varnames[:fn.__code__.co_argcount]
+    if len(names) != len(derived.params) + 1 or fn.__defaults__ is None or \
+            fn.__defaults__[-1] != 1.0 or type(fn.__defaults__[-1]) is not float:
+        return None
+    seed = names[-1]
+    for node in ast.walk(ast.parse(derived.source)):
+        if isinstance(node, ast.Name) and node.id == seed and not isinstance(node.ctx, ast.Load):
+            return None
+    return seed
+
+
+def entry_point(dispatcher, args):
+    """The compiled code ``dispatcher`` runs for ``args`` (Python floats and bools only, whose
+    Numba types their Python types fix), callable without Numba's dispatch; or None when it
+    has not compiled that signature."""
+    numba = _numba()
+    signature = tuple(numba.typeof(a) for a in args)
+    overload = dispatcher.overloads.get(signature)
+    return None if overload is None else overload.entry_point
+
+
+def njit_derived(derived, seeded=False):
     """A callable running ``derived``'s code under ``jit=True``; the first call compiles. It
     takes ``derived``'s arguments and reads its data globals itself. How the code runs is
     :func:`adjoint.kernels.plan`'s choice: compiled whole (then the callable's ``dispatcher``,
     Numba's, takes the values of ``hidden_names(derived)`` first), its loops compiled as kernels
     called from Python, or no loop and all NumPy (nothing compiled). Its ``dispatchers`` are
-    the Numba dispatchers it calls; ``plan`` is the plan."""
+    the Numba dispatchers it calls; ``plan`` is the plan.
+
+    ``seeded``: ``derived`` is a gradient (or value and gradient) whose callers never pass the
+    output seed. Compiled whole, the seed is then no parameter but the constant 1.0: Numba
+    handles an omitted default argument in Python on every call (tens of nanoseconds, as much
+    as a small gradient costs), and the constant folds away."""
     source = jit_source(derived)
     plan = kernels.plan(source, derived.kinds)
     hidden = [(b.container, b.key) for b in derived.bindings if b.data]
     if plan.how == "whole":
-        run = _compiled(derived, source, derived.name)
+        seed = output_seed(derived) if seeded else None
+        compiled = jit_source(derived, seed) if seed is not None else source
+        run = _compiled(derived, compiled, derived.name, {seed: 1.0} if seed else {})
         dispatchers = [run.dispatcher]
     else:
         namespace = dict(derived.namespace)
@@ -140,13 +178,15 @@ def whole(derived):
     return entry[1]
 
 
-def _compiled(derived, source, name):
+def _compiled(derived, source, name, constants=None):
     """``source`` (one def named ``name``, lines numbered as in ``derived.source``) compiled by
-    Numba: a callable whose first call compiles, turning Numba's errors into a JitError at the
-    user's line; its ``dispatcher`` is Numba's."""
+    Numba, reading ``constants`` ({name: value}) as globals: a callable whose first call
+    compiles, turning Numba's errors into a JitError at the user's line; its ``dispatcher`` is
+    Numba's."""
     numba = _numba()
     swaps = {k: v.__adjoint_jit__() for k, v in derived.namespace.items()
              if hasattr(v, "__adjoint_jit__") and not isinstance(v, type)}
+    swaps.update(constants or {})
     if derived.namespace.get("np") is np:
         swaps["np"] = jit_numpy.proxy()
     fn, _ = compile_function(source, name, {**derived.namespace, **swaps}, name,

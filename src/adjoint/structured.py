@@ -169,7 +169,7 @@ def tangents(derived, given, args, per_arg):
 class TreeCalls:
     """The tree path of :class:`adjoint.api.Transformed` (a mixin): calls with tree arguments,
     a bound method's ``self``, an object named in ``wrt``, or ``has_aux``. The class provides
-    ``_derive_for(f, kind, wrt, kinds)``, ``_kind_of(arg)``, ``_caller(derived)``,
+    ``_derive_for(f, kind, wrt, kinds)``, ``_kind_of(arg)``, ``_caller(derived, seeded)``,
     ``_signature()``, ``_reset()`` and the attributes ``f``, ``wrt``, ``kind``, ``has_aux``,
     ``_bound``, ``_names``, ``_entries``, ``_lock``, ``_last``."""
 
@@ -213,7 +213,8 @@ class TreeCalls:
                 if entry is None:
                     derived = self._derive_for(f, kind, wrt, kinds)
                     check_wrt(args, derived)
-                    entry = self._entries[key] = (self._caller(derived), derived)
+                    seeded = kind in ("grad", "value_and_grad", "aux")  # called without seed
+                    entry = self._entries[key] = (self._caller(derived, seeded), derived)
         self._last = entry[1]
         return entry[0], entry[1], flat_args, per_arg
 

@@ -146,6 +146,10 @@ class Shapes:
                 return self.SCALAR
             if func == "unbroadcast":
                 return self.expr(e.args[1])
+            if func == "unreduce" and len(e.args) == 3:  # unreduce(g, a, axis): a's shape
+                return self.expr(e.args[1])
+            if func in ("extreme_weights", "prod_weights") and e.args:  # (a, ...): a's shape
+                return self.expr(e.args[0])
             if func in ("zeros_like", "fresh") and e.args:
                 return self.expr(e.args[0])
             return self._call(e)

@@ -44,7 +44,10 @@ def unreduce(g, a, axis):
     if not isinstance(a, np.ndarray):
         return float(np.sum(g))
     out = np.empty(a.shape)
-    out[...] = keep_dims(g, a, axis)
+    if axis is None and np.ndim(g) == 0:
+        out.fill(g)  # the adjoint of a full reduction: one number everywhere
+    else:
+        out[...] = keep_dims(g, a, axis)
     return out
 
 
@@ -98,8 +101,14 @@ def extreme_weights(a, z, axis):
     """
     if not isinstance(a, np.ndarray):
         return 1.0
-    hit = (a == keep_dims(z, a, axis)).astype(np.float64)
-    return hit / np.sum(hit, axis=axis, keepdims=True)
+    # the extreme of every element (axis None) broadcasts as it is
+    hit = a == (z if axis is None else keep_dims(z, a, axis))
+    weights = hit.astype(np.float64)
+    # hit is 0 or 1, so multiplying by 1/k is exactly dividing by k, and cheaper
+    if axis is None:
+        k = np.count_nonzero(hit)
+        return weights if k == 1 else weights * (1.0 / k)  # one extreme: no tie to share
+    return weights * (1.0 / np.sum(weights, axis=axis, keepdims=True))
 
 
 def _axes_last(a, axes):

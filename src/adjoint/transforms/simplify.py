@@ -4,10 +4,13 @@ Takes the generated function body and the set of names that may be rewritten (te
 adjoints — never the user's own variables); returns an equivalent body after, to a fixpoint:
 
 * algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
-  ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, and ``unbroadcast(g, x) -> g`` where
-  ``g`` provably has ``x``'s shape (see :class:`Shapes`), ``matmul_vjp_a(g, a, b) -> g @ b.T``
-  and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both operands are known matrices, and
-  ``unreduce(g, x, None) / n * e -> g / n * e`` for a number ``g`` and ``e`` of ``x``'s shape;
+  ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, ``a - -g * c -> a + g * c``, and
+  ``unbroadcast(g, x) -> g`` where ``g`` provably has ``x``'s shape (see :class:`Shapes`),
+  ``matmul_vjp_a(g, a, b) -> g @ b.T`` and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both
+  operands are known matrices, and
+  ``unreduce(g, x, None) / n * e -> g / n * e`` for a number ``g`` and ``e`` of ``x``'s shape
+  (``keep_dims(g, x, axis) * e`` for a reduction over ``axis``), ``unbroadcast(-g, x) ->
+  -unbroadcast(g, x)``;
   a helper argument read only for its shape reads an earlier name of that shape;
 * loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
   ``0.0`` at the start of the body (``loop_zeros.py``);
@@ -16,6 +19,7 @@ adjoints — never the user's own variables); returns an equivalent body after, 
 * forward substitution: a temporary used once, in a later statement of the same block with no
   write to its operands in between, is substituted into that use;
 * loop-invariant arithmetic on numbers moves before its loop (``hoist.py``);
+* an adjoint's chain ``a + (a * c) * e`` reads ``a * (1.0 + c * e)`` (``factor_chains.py``);
 * last, backward loops whose iterations are independent run forward (``run_forward.py``), and
   an adjoint array such a loop fills element by element is allocated empty (``write_once.py``);
 * dead-code elimination: statements whose results nothing live reads (``deadcode.py``).
@@ -36,6 +40,7 @@ from ..analysis.activity import dotted_name
 from ..analysis.shapes import Shapes, all_assigns, popped_list
 from .blocks import Block
 from .deadcode import DeadCode
+from .factor_chains import FactorChains
 from .hoist import HoistInvariants
 from .local_copies import PropagateLocalCopies
 from .loop_zeros import PropagateLoopZeros
@@ -91,7 +96,9 @@ class Algebra(g.NodeTransformer):
             if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
                 return g.const(value)
         if isinstance(op, g.Mult) and self.shapes:
-            spread = self._spread_scalar(a, b)
+            spread = self._spread(a, b)
+            if spread is None:
+                spread = self._spread(b, a)
             if spread is not None:
                 return spread
         if isinstance(op, g.Mult):
@@ -122,6 +129,9 @@ class Algebra(g.NodeTransformer):
                 return a
         if isinstance(op, g.Sub) and isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
             return g.binop(a, g.Add, b.operand)
+        if isinstance(op, g.Sub) and isinstance(b, g.BinOp) and isinstance(b.op, g.Mult) and \
+                isinstance(b.left, g.UnaryOp) and isinstance(b.left.op, g.USub):
+            return g.binop(a, g.Add, g.binop(b.left.operand, g.Mult, b.right))
         if isinstance(op, g.Sub) and _is_num(a, 0) and isinstance(a.value, float) and \
                 self._floaty(b):
             return g.unary(g.USub, b)
@@ -160,6 +170,9 @@ class Algebra(g.NodeTransformer):
             value, like = node.args
             if self.shapes.expr(value) == self.shapes.expr(like):
                 return value
+            if isinstance(value, g.UnaryOp) and isinstance(value.op, g.USub):
+                node.args[0] = value.operand  # linear: negate the (smaller) sum instead
+                return g.unary(g.USub, node)
         for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
             arg = node.args[k] if k < len(node.args) else None
             if isinstance(arg, g.Name) and arg.id in self.twins:
@@ -167,20 +180,25 @@ class Algebra(g.NodeTransformer):
                 self.changed = True
         return node
 
-    def _spread_scalar(self, a, b):
+    def _spread(self, a, b):
         """``unreduce(g, x, None) * e`` -> ``g * e`` and ``unreduce(g, x, None) / n * e`` ->
-        ``g / n * e`` for a number ``g`` and an ``e`` of ``x``'s shape: broadcasting ``g``
+        ``g / n * e`` for a number ``g``, and ``unreduce(g, x, axis) * e`` ->
+        ``keep_dims(g, x, axis) * e``, for an ``e`` of ``x``'s shape: broadcasting ``g``
         against ``e`` gives what spreading it over ``x``'s shape first would (a mean's adjoint
         reads ``dout / n * ...``), without the array in between."""
         left, divisor = (a.left, a.right) if isinstance(a, g.BinOp) and \
             isinstance(a.op, g.Div) else (a, None)
         if not (isinstance(left, g.Call) and dotted_name(left.func) == "unreduce" and
-                len(left.args) == 3 and not left.keywords and
-                g.is_const(left.args[2], None)):
+                len(left.args) == 3 and not left.keywords):
             return None
-        seed, like = left.args[0], left.args[1]
-        if self.shapes.expr(seed) != Shapes.SCALAR or \
-                self.shapes.expr(b) != self.shapes.expr(like):
+        seed, like, axis = left.args
+        if self.shapes.expr(b) != self.shapes.expr(like):
+            return None
+        if not g.is_const(axis, None):
+            if divisor is not None:
+                return None
+            return g.binop(g.call("keep_dims", seed, like, axis), g.Mult, b)
+        if self.shapes.expr(seed) != Shapes.SCALAR:
             return None
         scaled = seed if divisor is None else g.binop(seed, g.Div, divisor)
         return g.binop(scaled, g.Mult, b)
@@ -262,7 +280,9 @@ class Simplify:
                 hoist = HoistInvariants(self.rewritable - self.protected, defs, self.shapes,
                                         [a.id for a in fdef.args.args])
                 fdef.body = hoist(fdef.body)
-                self.changed |= hoist.changed
+                factor = FactorChains(self.rewritable - self.protected, self.shapes)
+                factor(fdef.body)
+                self.changed |= hoist.changed or factor.changed
             fdef.body = self._dce(fdef.body)
             if not self.changed:
                 break
