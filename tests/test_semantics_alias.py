@@ -624,6 +624,67 @@ def slices_read_as_copies(x):
     return np.sum(x * np.arange(1.0, 5.0) * x[0])
 
 
+# -- a version of an array written in place is its own copy (random programs, seed 201815) -----
+# Static single assignment names the array before a loop (or a branch) and the array the loop
+# carries differently; the write in the first iteration must not change the value before it.
+B3 = np.array([-0.48, 0.87, -0.32])
+
+
+@case(np.array([0.4, -1.1, 1.3]), B3.copy(), 0.32, wrt=0)
+def write_then_rebind_in_loop(a, b, y):
+    s = b @ a
+    for i in range(len(b)):
+        b[i] = y
+        b *= 0.5
+    return s + np.sum(b * b)
+
+
+@case(np.array([0.4, -1.1, 1.3]), B3.copy(), 0.32, wrt=1)
+def write_then_augment_in_loop(a, b, y):
+    s = b @ a
+    for i in range(2):
+        b[i] = y * b[i]
+        b += 0.5
+    return s + np.sum(b * b)
+
+
+@case(np.array([0.4, -1.1, 1.3]), B3.copy(), 0.32, wrt=0)
+def write_then_rebind_in_while(a, b, y):
+    s = b @ a
+    i = 0
+    while i < 2:
+        b[i] = y * b[i]
+        b = b * 0.5
+        i += 1
+    return s + np.sum(b * b)
+
+
+@case(np.array([0.4, -1.1, 1.3]), B3.copy(), 0.32, -1.0, wrt=0)
+def write_after_branch_that_may_rebind(a, b, y, c):
+    s = b @ a
+    if c > 0:
+        b = b * 2.0
+    b[0] = y
+    return s + np.sum(b * b)
+
+
+# -- an adjoint that is a view of another is copied before an update (seed 203839) ------------
+@case(np.array([-0.09, -1.7, -0.77, -0.83]))
+def flip_and_slice_of_one_array(a):
+    a = a + (a[::1] + np.flip(a))
+    return np.prod(a)
+
+
+@case(M.copy())
+def transpose_and_row_of_one_array(m):
+    return np.sum(np.sin(m.T + m[0]) * m)
+
+
+@case(M.copy())
+def reshape_and_element_of_one_array(m):
+    return np.sum(np.cos(np.reshape(m, (9,)) * m[1, 1])) + np.sum(np.moveaxis(m, 0, 1)[0] ** 2)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -43,6 +43,25 @@ def arr(*values):
     return np.array(values, dtype=float)
 
 
+# -- a carried value that starts as an int and becomes a float (found by the checkpoint work):
+# a tape typed by the value before the loop truncated every later float
+@case((0.5, 1, 8), (0.5, 2, 3), wrt=(0, 1))
+def euler_from_an_int_start(k, y0, n):
+    y = y0
+    for i in range(n):
+        y = y + 0.01 * (-k * y)
+    return y
+
+
+@case((0.5, 1, 4), wrt=0)
+def int_carried_stays_an_int(k, y0, n):
+    y = y0
+    for i in range(n):
+        y = y + 1
+        k = k * y
+    return k
+
+
 # -- return nested in if/elif/else -----------------------------------------------------------
 
 @case((0.3, 0.2), (0.3, 0.7), (0.3, -1.2), wrt=(0, 1))

@@ -42,7 +42,7 @@ import numpy as np
 
 from .. import grammar as g
 from ..errors import UnsupportedSyntaxError
-from .activity import resolve
+from .activity import dotted_name, resolve
 from .overlap import ValueOverlap
 from .ranks import Ranks, index_parts, is_special
 
@@ -59,7 +59,8 @@ _VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "swapaxes", "view",
                  "pop", "real", "imag"}
 _VALUE_ATTRS = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes"}
 _RUNTIME_VIEWS = {"unbroadcast", "broadcast_like", "as_float", "reshape_like", "keep_dims",
-                  "unreduce"}
+                  "unreduce", "reshape_order", "permute", "unpermute", "unstack", "flip_axis",
+                  "mT", "take_part"}
 # Calls that write into an argument, and what to write instead.
 _NEW_ARRAY = "compute a new array instead, or write elements with {x}[i] = v"
 _MUTATING_METHODS = {
@@ -482,3 +483,18 @@ class Aliases(ValueOverlap):
 
     def refuse(self, node, message, hint):
         return self.ctx.error(UnsupportedSyntaxError, f"in-place write: {message}", node, hint)
+
+
+def may_return_view(call):
+    """Whether the result of ``call`` (a node of generated code, whose names are not resolved:
+    ``np.flip(d)``, ``flip_axis(d, 0)``, ``d.reshape(...)``) may share memory with one of its
+    arguments, so that writing into the result in place would write into the argument too."""
+    name = dotted_name(call.func)
+    if name is None:
+        return True
+    if name in _RUNTIME_VIEWS:
+        return True
+    head, _, attr = name.rpartition(".")
+    if head in ("np", "numpy", "np.linalg"):
+        return id(getattr(np, attr, None)) in _VIEW_FUNCS
+    return bool(head) and attr in _VIEW_METHODS

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from .. import grammar as g
 from ..analysis.activity import atom_names, classify, dotted_name
+from ..analysis.aliases import may_return_view
 from ..errors import NoRuleError, UnsupportedSyntaxError
 from ..template import Bound, fill_vjp
 from .reverse_control import ReverseControl, top_loops
@@ -290,16 +291,20 @@ class ReverseAD(ReverseControl, ReverseData, Recording):
 
 
 def _may_alias(expr):
-    """Whether ``expr`` may be, once simplified, another array rather than a new one: a name or
-    a subscript, possibly under ``unbroadcast(e, x)``, ``e * 1.0``, ``e / 1.0``, ``e + 0.0`` or
-    ``e ** 1``, which the optimizer removes. Such an adjoint is not owned: it is copied before
+    """Whether ``expr`` may be, once simplified, another array or a view of one rather than a
+    new array: a name, a subscript, an attribute, a call that may return a view of its argument
+    (``flip_axis``, ``np.reshape``, ... :func:`may_return_view`), possibly under
+    ``unbroadcast(e, x)``, ``e * 1.0``, ``e / 1.0``, ``e + 0.0`` or ``e ** 1``, which the
+    optimizer removes. Such an adjoint is not owned: it is copied before
     an in-place update."""
     while True:
-        if isinstance(expr, (g.Name, g.Subscript)):
-            return True
+        if isinstance(expr, (g.Name, g.Subscript, g.Attribute)):
+            return True  # an attribute: x.T, x.real are views
         if isinstance(expr, g.Call) and isinstance(expr.func, g.Name) and \
                 expr.func.id == "unbroadcast" and expr.args:
             expr = expr.args[0]
+        elif isinstance(expr, g.Call):
+            return may_return_view(expr)  # flip_axis(d, None), np.reshape(d, s), ...
         elif isinstance(expr, g.BinOp) and isinstance(expr.op, (g.Mult, g.Div, g.Add, g.Sub,
                                                                  g.Pow)):
             unit = 0 if isinstance(expr.op, (g.Add, g.Sub)) else 1

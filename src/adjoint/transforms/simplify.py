@@ -146,6 +146,9 @@ class Algebra(g.NodeTransformer):
         if dotted_name(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
                 self.shapes.expr(node.args[0]) == Shapes.SCALAR:
             return node.args[0]  # scalars are immutable: nothing to copy
+        if dotted_name(node.func) == "fresh" and len(node.args) == 1 and \
+                isinstance(node.args[0], (g.BinOp, g.UnaryOp)):
+            return node.args[0]  # arithmetic makes a new array: nothing else holds it
         if dotted_name(node.func) in ("matmul_vjp_a", "matmul_vjp_b") and \
                 len(node.args) == 3 and not node.keywords and self.shapes and \
                 all(self.shapes.ndim.get(self.shapes.expr(a)) == 2 for a in node.args[1:]):

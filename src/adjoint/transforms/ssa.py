@@ -11,6 +11,10 @@ is overwritten before the backward sweep has read it:
   the loop, redefined by versions inside the body, and copied back at the body's end, so the
   value at the start of each iteration is one name the loop's tape can record.
 
+A copy between two versions of an array that is written in place (``a[i] = v``) copies the array
+(``a_1 = fresh(a)``): two versions never share memory, so a write through one leaves the value
+the backward sweep reads through the other.
+
 Names nobody reads in the backward sweep are left alone, so ``s = s + x[i]`` stays as written.
 Reads are rewritten to the version that reaches them.
 """
@@ -32,6 +36,11 @@ class RenameNeeded:
         self.origin = {}  # version -> the user variable it is a version of
 
     def __call__(self, body):
+        # Arrays written in place (``a[i] = v``): a copy between two of their versions must be a
+        # copy of the array, not a second name for it, or the write would change both.
+        self.written = {t.value.id for s in body for n in g.walk(s) if isinstance(n, g.Assign)
+                        for t in n.targets if isinstance(t, g.Subscript) and
+                        isinstance(t.value, g.Name)}
         env = {p: p for p in self.params if p in self.needed}
         self.bound_before = {}  # id(loop) -> names surely bound when it starts
         _surely_bound(body, set(self.params), self.bound_before)
@@ -55,6 +64,15 @@ class RenameNeeded:
             new = name
         env[name] = new
         return new
+
+    def _copy(self, version, source):
+        """``version = source`` between two versions of one variable; ``fresh(source)`` for
+        an array written in place, so that a write through one does not change the other (the
+        backward sweep reads the value from before the write)."""
+        value = g.name(source)
+        if self.origin.get(source, source) in self.written:
+            value = g.call("fresh", value)
+        return g.assign(version, value)
 
     def _version(self, name):
         new = self.namer.version(name)
@@ -91,8 +109,8 @@ class RenameNeeded:
                     env[name] = a or b  # defined on one path only (user code's business)
                 else:
                     merged = self._version(name)
-                    body.append(g.assign(merged, g.name(a)))
-                    orelse.append(g.assign(merged, g.name(b)))
+                    body.append(self._copy(merged, a))
+                    orelse.append(self._copy(merged, b))
                     env[name] = merged
             stmt.body, stmt.orelse = body or [g.Pass()], orelse
             return [stmt]
@@ -121,7 +139,7 @@ class RenameNeeded:
         for name in carried:
             loop_name = self._version(name)
             self.carried_by_loop[id(stmt)].append(loop_name)
-            pre.append(g.assign(loop_name, g.name(env[name])))
+            pre.append(self._copy(loop_name, env[name]))
             body_env[name] = loop_name
         if isinstance(stmt, g.For):
             name = stmt.target.id
@@ -131,7 +149,7 @@ class RenameNeeded:
             # the header defines the counter: reads in the body see it directly
         entry = dict(body_env)
         body = self._block(stmt.body, body_env)
-        copies = [g.assign(entry[name], g.name(body_env[name])) for name in carried
+        copies = [self._copy(entry[name], body_env[name]) for name in carried
                   if body_env[name] != entry[name]]
         exits = [k for k, s in enumerate(body) if is_exit_check(s)]
         at = exits[0] if exits else len(body)

@@ -119,8 +119,9 @@ class Recording:
             if dtype == "float64" and name in self._maybe_int():
                 # A scalar parameter may be an int (an index, a bound): a float64 tape would
                 # give it back as a float. A carried value exists before the loop, so its
-                # tape takes its type; any other goes on a list.
-                dtype = ("like", name) if site == "entry" else None
+                # tape takes its type when every assignment keeps an int an int (a loop that
+                # may turn it into a float, ``y = y + 0.5 * y``, puts it on a list).
+                dtype = ("like", name) if site == "entry" and self._keeps_int(name) else None
             if dtype is not None:
                 plan.arrays[tape] = dtype
         return plan.tapes[key]
@@ -144,6 +145,13 @@ class Recording:
                         changed = True
             self._ints = ints
         return self._ints
+
+    def _keeps_int(self, name):
+        """Whether every assignment of ``name`` gives an int when the names it reads that may
+        be ints are ints (so a value that starts as an int stays one)."""
+        ints = self._maybe_int()
+        return all(self._int_valued(stmt.value, ints) for stmt in _assigns(self._all_stmts)
+                   if isinstance(stmt.targets[0], g.Name) and stmt.targets[0].id == name)
 
     def _int_valued(self, e, ints):
         if isinstance(e, g.Constant):
