@@ -11,8 +11,8 @@ pipeline passes them.
 
     def f(x):                       def f(x):
         return math.sin(x * x)          t = x * x
-                                        t_1 = math.sin(t)
-                                        return t_1
+                                        result = math.sin(t)
+                                        return result
 """
 
 from __future__ import annotations

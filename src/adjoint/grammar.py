@@ -320,7 +320,51 @@ def statements(stmts):
 
 
 def to_python_ast(node):
-    return _signed_constants(gast.gast_to_ast(node))
+    """``node`` as a Python ``ast`` tree for ``ast.unparse``, with negative number constants
+    below the root written as ``-(c)`` (see :func:`_signed_constants`). The nodes generated
+    code is made of are converted directly, others by ``gast.gast_to_ast``, as the same tree."""
+    spec = _TO_AST.get(node.__class__, _UNKNOWN)
+    if spec is _UNKNOWN:
+        spec = _TO_AST[node.__class__] = _ast_spec(node.__class__)
+    if spec is None:
+        return _signed_constants(gast.gast_to_ast(node))
+    cls, fields, cleared = spec
+    new = cls()
+    for field in fields:
+        value = getattr(node, field, None)
+        if type(value) is list:
+            value = [_unsigned(to_python_ast(v)) if isinstance(v, gast.AST) else v
+                     for v in value]
+        elif isinstance(value, gast.AST):
+            value = _unsigned(to_python_ast(value))
+        setattr(new, field, value)
+    for field in cleared:
+        setattr(new, field, None)
+    for attr in _LOCATION:
+        value = getattr(node, attr, _UNKNOWN)
+        if value is not _UNKNOWN:
+            setattr(new, attr, value)
+    return new
+
+
+# gast classes converted field by field (the same fields in gast and ast, but Name's extra
+# annotation and type comment); gast_to_ast drops an Assign's type comment, as here.
+_DIRECT = {"Assign", "AugAssign", "Expr", "Return", "Pass", "Break", "Continue", "BinOp",
+           "UnaryOp", "BoolOp", "Compare", "Call", "keyword", "Attribute", "Subscript",
+           "Slice", "Tuple", "List", "Dict", "Constant", "Name", "IfExp", "Starred",
+           *(c.__name__ for c in (*BINOPS, *UNARYOPS, *CMPOPS)), "And", "Or", "Load", "Store",
+           "Del"}
+_LOCATION = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+_TO_AST = {}  # gast class -> (ast class, fields to convert, fields set to None), or None
+_UNKNOWN = object()
+
+
+def _ast_spec(cls):
+    if cls.__name__ not in _DIRECT or not hasattr(ast, cls.__name__):
+        return None
+    target = getattr(ast, cls.__name__)
+    cleared = ("type_comment",) if cls.__name__ == "Assign" else ()
+    return target, tuple(f for f in target._fields if f not in cleared), cleared
 
 
 def _signed_constants(tree):
