@@ -43,14 +43,23 @@ from . import pickling, pipeline
 from . import structured as S
 from .bindings import Stale, caller
 from .codegen import locate_raised
-from .conventions import as_result, check_like, numeric, plain, require_scalar, with_defaults
+from .conventions import (
+    as_result,
+    bind_args,
+    check_like,
+    checkpoint_option,
+    complete_args,
+    numeric,
+    plain,
+    require_scalar,
+    with_defaults,
+)
 from .derivations import derived as _derived
 from .errors import AdjointError, ArgumentError, CotangentError, InternalError, OptionError
 from .fastcall import FastPath
 from .source import CodeSource, parameters
 
 _SCALARS = (float, int, bool, np.number)
-_EMPTY = inspect.Parameter.empty
 
 
 def _kind(a):
@@ -165,39 +174,11 @@ class Transformed(S.TreeCalls, CodeSource):
         return self._params
 
     def _complete(self, args):
-        """``args`` with the defaults of the parameters left out; TypeError as Python gives
-        for too many or too few."""
-        params = self._signature()
-        names = list(params)
-        if len(args) > len(names):
-            raise TypeError(f"{self.__name__}() takes {len(names)} positional argument(s) "
-                            f"but {len(args)} were given")
-        if len(args) == len(names):
-            return tuple(args)
-        missing = [p for p in names[len(args):] if params[p] is _EMPTY]
-        if missing:
-            raise TypeError(f"{self.__name__}() missing {len(missing)} required positional "
-                            f"argument(s): {', '.join(map(repr, missing))}")
-        return tuple(args) + tuple(params[p] for p in names[len(args):])
+        """``args`` with the defaults of the parameters left out (TypeError as Python's)."""
+        return complete_args(self.__name__, self._signature(), args)
 
     def _bind(self, args, kwargs):
-        params = self._signature()
-        names = list(params)
-        if len(args) > len(names):
-            self._complete(args)  # raises Python's TypeError
-        values = dict(zip(names, args))
-        for key, value in kwargs.items():
-            if key not in params:
-                raise TypeError(f"{self.__name__}() got an unexpected keyword argument "
-                                f"{key!r}")
-            if key in values:
-                raise TypeError(f"{self.__name__}() got multiple values for argument {key!r}")
-            values[key] = value
-        missing = [p for p in names if p not in values and params[p] is _EMPTY]
-        if missing:
-            raise TypeError(f"{self.__name__}() missing {len(missing)} required argument(s): "
-                            f"{', '.join(map(repr, missing))}")
-        return tuple(values[p] if p in values else params[p] for p in names)
+        return bind_args(self.__name__, self._signature(), args, kwargs)
 
     def _check_args(self, args, derived):
         """Refuse arguments that cannot be differentiated (or not yet)."""
@@ -335,41 +316,12 @@ class Transformed(S.TreeCalls, CodeSource):
         """The most bytes the generated code's tapes (and checkpointing's snapshots) hold at
         once for these arguments, measured by tracing one Python-mode run (arrays by
         ``nbytes``, lists by element)."""
-        import sys
         derived = self.derive(*args)
-        names = set(derived.tape_names) | set(derived.array_tapes) | set(
-            derived.snapshot_stores)
-        code = derived.function.__code__
-        peak = [0]
-
-        def held(frame):
-            total = 0
-            for name in names:
-                tape = frame.f_locals.get(name)
-                if isinstance(tape, np.ndarray):
-                    total += tape.nbytes
-                elif isinstance(tape, list):
-                    total += sum(np.asarray(v).nbytes for v in tape)
-            return total
-
-        def trace(frame, event, arg):
-            if frame.f_code is not code:
-                return None
-            if event in ("line", "return"):
-                peak[0] = max(peak[0], held(frame))
-            return trace
-
         full = self._complete(args)
         route = self._route(full)
         if route is not None:  # the generated code takes the leaves of tree arguments
             full = S.flatten_args(route[1], route[2], _kind)[1]
-        previous = sys.gettrace()
-        sys.settrace(trace)
-        try:
-            caller(derived.function, derived)(*full)
-        finally:
-            sys.settrace(previous)
-        return peak[0]
+        return derived.tape_peak(full)
 
     def _convert(self, result, args, derived):
         params = derived.params
@@ -397,23 +349,6 @@ def _transform(kind, f, wrt, jit, optimize, has_aux=False, checkpoint=None):
         checkpoint_option(None, checkpoint)  # refused at the decorator, not at its use
         return lambda fn: cls(fn, kind, wrt, jit, optimize, has_aux, checkpoint)
     return cls(f, kind, wrt, jit, optimize, has_aux, checkpoint)
-
-
-def checkpoint_option(f, checkpoint):
-    """``checkpoint`` if it is a valid value of the option (None, ``"auto"`` or an int
-    ``>= 1``), else an :class:`OptionError` located at ``f``'s ``def``."""
-    if checkpoint is None or checkpoint == "auto" and isinstance(checkpoint, str) or \
-            isinstance(checkpoint, (int, np.integer)) and not isinstance(
-                checkpoint, (bool, np.bool_)) and checkpoint >= 1:
-        return checkpoint if not isinstance(checkpoint, np.integer) else int(checkpoint)
-    code = getattr(inspect.unwrap(getattr(f, "__func__", f)), "__code__", None) \
-        if f is not None else None
-    raise OptionError(
-        f"checkpoint={checkpoint!r} is not a valid value of the checkpoint option",
-        filename=getattr(code, "co_filename", None), lineno=getattr(code, "co_firstlineno", None),
-        hint="use checkpoint=None (a tape of every iteration), checkpoint='auto' (about log2 of "
-             "the trip count snapshots) or an int >= 1: the most snapshots of a loop's state "
-             "kept at once")
 
 
 class JVP(Transformed):

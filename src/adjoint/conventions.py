@@ -4,14 +4,17 @@ Takes what generated code returned and the caller's arguments; guarantees that a
 argument's shape and float dtype (a Python float for a Python number, the NumPy float type for a
 NumPy float32/float16 scalar, float64 arrays for integer arrays) or raises ``InternalError`` —
 nothing is broadcast into shape; that a cotangent or tangent has the shape of what it stands for
-(``CotangentError``); and that ``grad``'s output is a scalar (``NonScalarOutputError``).
+(``CotangentError``); that ``grad``'s output is a scalar (``NonScalarOutputError``); and that
+an option has a value it takes (``OptionError``).
 """
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from .errors import CotangentError, InternalError, NonScalarOutputError
+from .errors import CotangentError, InternalError, NonScalarOutputError, OptionError
 
 
 def numeric(a):
@@ -89,3 +92,60 @@ def check_like(what, given, expected, where):
             f"{what} has shape {np.shape(given)}, but it must have shape "
             f"{np.shape(expected)}", filename=where[0], lineno=where[1],
             hint="pass one of the same shape as the value it is for (no broadcasting)")
+
+
+def checkpoint_option(f, checkpoint):
+    """``checkpoint`` if it is a valid value of the option (None, ``"auto"`` or an int
+    ``>= 1``), else an :class:`OptionError` located at ``f``'s ``def``."""
+    if checkpoint is None or checkpoint == "auto" and isinstance(checkpoint, str) or \
+            isinstance(checkpoint, (int, np.integer)) and not isinstance(
+                checkpoint, (bool, np.bool_)) and checkpoint >= 1:
+        return checkpoint if not isinstance(checkpoint, np.integer) else int(checkpoint)
+    code = getattr(inspect.unwrap(getattr(f, "__func__", f)), "__code__", None) \
+        if f is not None else None
+    raise OptionError(
+        f"checkpoint={checkpoint!r} is not a valid value of the checkpoint option",
+        filename=getattr(code, "co_filename", None), lineno=getattr(code, "co_firstlineno", None),
+        hint="use checkpoint=None (a tape of every iteration), checkpoint='auto' (about log2 of "
+             "the trip count snapshots) or an int >= 1: the most snapshots of a loop's state "
+             "kept at once")
+
+
+_EMPTY = inspect.Parameter.empty
+
+
+def complete_args(name, params, args):
+    """``args`` of a call to ``name`` (parameters ``params``: {name: default or empty}) with
+    the defaults of the parameters left out; TypeError as Python gives for too many or too
+    few."""
+    names = list(params)
+    if len(args) > len(names):
+        raise TypeError(f"{name}() takes {len(names)} positional argument(s) but {len(args)} "
+                        "were given")
+    if len(args) == len(names):
+        return tuple(args)
+    missing = [p for p in names[len(args):] if params[p] is _EMPTY]
+    if missing:
+        raise TypeError(f"{name}() missing {len(missing)} required positional argument(s): "
+                        f"{', '.join(map(repr, missing))}")
+    return tuple(args) + tuple(params[p] for p in names[len(args):])
+
+
+def bind_args(name, params, args, kwargs):
+    """The complete positional arguments of a call ``name(*args, **kwargs)``, bound as
+    Python binds them (and with Python's TypeError for a bad call)."""
+    names = list(params)
+    if len(args) > len(names):
+        complete_args(name, params, args)  # raises Python's TypeError
+    values = dict(zip(names, args))
+    for key, value in kwargs.items():
+        if key not in params:
+            raise TypeError(f"{name}() got an unexpected keyword argument {key!r}")
+        if key in values:
+            raise TypeError(f"{name}() got multiple values for argument {key!r}")
+        values[key] = value
+    missing = [p for p in names if p not in values and params[p] is _EMPTY]
+    if missing:
+        raise TypeError(f"{name}() missing {len(missing)} required argument(s): "
+                        f"{', '.join(map(repr, missing))}")
+    return tuple(values[p] if p in values else params[p] for p in names)

@@ -3,15 +3,19 @@
 Takes nothing; defines the result every pipeline (reverse and forward mode) returns and the
 decorator that makes an error raised while transforming generated code again (higher order)
 point at the user's line that code came from. It imports nothing above the compiler's own
-helpers (``codegen``, ``bindings``, ``source``, ``errors``).
+helpers (``codegen``, ``bindings``, ``source``, ``errors``). ``Derived.tape_peak`` measures
+what a run's tapes hold.
 """
 
 from __future__ import annotations
 
 import functools
+import sys
 from dataclasses import dataclass, field
 
-from .bindings import stale
+import numpy as np
+
+from .bindings import caller, stale
 from .codegen import relocate
 from .errors import AdjointError, NoRuleError
 from .source import SOURCES
@@ -44,6 +48,39 @@ class Derived:
     def stale(self):
         """Whether a global this code was derived for has been rebound (derive again)."""
         return stale(self.bindings)
+
+    def tape_peak(self, args):
+        """The most bytes this code's tapes (and checkpointing's snapshots) hold at once when
+        it runs on ``args`` (its own parameters), measured by tracing one Python-mode run
+        (arrays by ``nbytes``, lists by element)."""
+        names = set(self.tape_names) | set(self.array_tapes) | set(self.snapshot_stores)
+        code = self.function.__code__
+        peak = [0]
+
+        def held(frame):
+            total = 0
+            for name in names:
+                tape = frame.f_locals.get(name)
+                if isinstance(tape, np.ndarray):
+                    total += tape.nbytes
+                elif isinstance(tape, list):
+                    total += sum(np.asarray(v).nbytes for v in tape)
+            return total
+
+        def trace(frame, event, arg):
+            if frame.f_code is not code:
+                return None
+            if event in ("line", "return"):
+                peak[0] = max(peak[0], held(frame))
+            return trace
+
+        previous = sys.gettrace()
+        sys.settrace(trace)
+        try:
+            caller(self.function, self)(*args)
+        finally:
+            sys.settrace(previous)
+        return peak[0]
 
 
 HIGHER_ORDER_HINT = (
