@@ -96,6 +96,7 @@ class Shapes:
                 break
 
     BOTTOM = "bottom"
+    SHAPE_TUPLE = "shape tuple"  # x.shape: indexing it with an int gives a scalar
 
     def _fresh(self, key=None):
         return ("unknown", key)
@@ -153,6 +154,13 @@ class Shapes:
             if func in ("zeros_like", "fresh") and e.args:
                 return self.expr(e.args[0])
             return self._call(e)
+        if isinstance(e, g.Attribute) and e.attr in ("size", "ndim"):
+            return self.SCALAR  # x.size, x.ndim: ints
+        if isinstance(e, g.Attribute) and e.attr == "shape":
+            return self.SHAPE_TUPLE
+        if isinstance(e, g.Subscript) and self._is_int(e.slice) and \
+                self.expr(e.value) == self.SHAPE_TUPLE:
+            return self.SCALAR  # x.shape[k]: an int
         if isinstance(e, g.Subscript) and isinstance(e.value, g.Name) and \
                 e.value.id in self.tape_stores:
             toks = {self.expr(v) for v in self.tape_stores[e.value.id]} - {self.BOTTOM}
