@@ -130,20 +130,25 @@ class Recording:
                 plan.arrays[tape] = dtype
         return plan.tapes[key]
 
+    def _values_of(self):
+        """{name: the values assigned to it}, over the whole function (built once)."""
+        if getattr(self, "_values", None) is None:
+            self._values = {}
+            for stmt in _assigns(self._all_stmts):
+                if isinstance(stmt.targets[0], g.Name):
+                    self._values.setdefault(stmt.targets[0].id, []).append(stmt.value)
+        return self._values
+
     def _maybe_int(self):
         """Names that may hold a Python or NumPy integer: scalar parameters and integer
         constants, through copies, integer arithmetic and ``int``/``len``/``abs``/``min``/
         ``max``/``round`` (a least fixpoint; array elements are taken as floats)."""
         if getattr(self, "_ints", None) is None:
-            defs = {}
-            for stmt in _assigns(self._all_stmts):
-                if isinstance(stmt.targets[0], g.Name):
-                    defs.setdefault(stmt.targets[0].id, []).append(stmt.value)
             ints = set(self.params) | set(self.int_names)
             changed = True
             while changed:
                 changed = False
-                for name, values in defs.items():
+                for name, values in self._values_of().items():
                     if name not in ints and any(self._int_valued(v, ints) for v in values):
                         ints.add(name)
                         changed = True
@@ -154,8 +159,7 @@ class Recording:
         """Whether every assignment of ``name`` gives an int when the names it reads that may
         be ints are ints (so a value that starts as an int stays one)."""
         ints = self._maybe_int()
-        return all(self._int_valued(stmt.value, ints) for stmt in _assigns(self._all_stmts)
-                   if isinstance(stmt.targets[0], g.Name) and stmt.targets[0].id == name)
+        return all(self._int_valued(v, ints) for v in self._values_of().get(name, ()))
 
     def _makes_float(self, name, seen=None):
         """Whether some assignment of ``name`` surely gives a float: arithmetic (no call) with
@@ -173,8 +177,7 @@ class Recording:
             return isinstance(e, g.BinOp) and (
                 isinstance(e.op, g.Div) or floaty(e.left) or floaty(e.right))
 
-        return any(floaty(stmt.value) for stmt in _assigns(self._all_stmts)
-                   if isinstance(stmt.targets[0], g.Name) and stmt.targets[0].id == name)
+        return any(floaty(v) for v in self._values_of().get(name, ()))
 
     def _int_valued(self, e, ints):
         if isinstance(e, g.Constant):
