@@ -105,3 +105,38 @@ def test_a_result_the_kernel_may_leave_unbound_comes_in_with_its_value():
     """)
     kernel = kernels.plan(source, (1, "scalar")).kernels[0]
     assert "s" in kernel.params and kernel.results == ["s"]
+
+
+FUSABLE = textwrap.dedent("""\
+    def df(W, w, X, dout=1.0):
+        h = np.tanh(X @ W)
+        p = h @ w
+        dp = dout * p
+        dh = (1.0 - h * h) * w * dp[:, None]
+        dq = dh + (dout * (1.0 / np.sum(h, axis=1)))[:, None] * h
+        ds = dout * p + dout
+        dr = dh * h
+        dW = X.T @ (dh + dq + dr)
+        return (dW, ds)
+""")
+
+
+def test_elementwise_arithmetic_on_arrays_is_fused_into_one_kernel_per_statement():
+    plan = kernels.plan(FUSABLE, (2, 1, 2))
+    assert plan.how == "kernels" and not plan.loops
+    fused = {k.name: k for k in plan.kernels}
+    assert all(k.fused for k in plan.kernels) and sorted(fused) == ["df_fused1", "df_fused2"]
+    driver = plan.driver.splitlines()
+    # two operations or more, on a surely-array operand (w is a vector; x[:, None] is one)
+    assert driver[4] == "    dh = df_fused1(h, w, dp)"
+    assert fused["df_fused1"].params == ["h", "w", "dp"]
+    # an operand that is not a name, a number or x[:, None] is computed by the driver
+    assert driver[5] == ("    dq = df_fused2(dh, (dout * (1.0 / np.sum(h, axis=1)))[:, None], h)")
+    assert fused["df_fused2"].source.splitlines()[5] == "    return dh + _operand1 * h"
+    # left alone: operands that may all be numbers, a single operation, matrix products
+    assert driver[6] == "    ds = dout * p + dout" and driver[7] == "    dr = dh * h"
+    assert driver[8] == "    dW = X.T @ (dh + dq + dr)"
+    for kernel in plan.kernels:  # the return sits on its statement's line
+        line = kernel.source.splitlines().index(next(
+            s for s in kernel.source.splitlines() if s.startswith("    return")))
+        assert driver[line].split(" = ")[1].startswith(kernel.name)

@@ -220,6 +220,16 @@ def test_unbroadcast(helpers, case):
     check_unbroadcast(helpers["unbroadcast"], g, like)
 
 
+@pytest.mark.parametrize("case", sorted(name for name, (g, like) in UNBROADCAST_CASES.items()
+                                         if isinstance(like, np.ndarray) and like.ndim))
+def test_unbroadcast_to_a_shape_is_unbroadcast_to_an_array_of_it(helpers, case):
+    """The optimizer passes a matrix product's shape, not the product (kept only for it)."""
+    g, like = UNBROADCAST_CASES[case]
+    got = helpers["unbroadcast"](g, like.shape)
+    assert isinstance(got, np.ndarray) and got.shape == like.shape and got.dtype == np.float64
+    np.testing.assert_allclose(got, reference_unbroadcast(g, like), rtol=1e-12, atol=1e-12)
+
+
 def test_unbroadcast_same_shape_float64_is_free(helpers):
     g = _grid(3, 4)
     assert helpers["unbroadcast"](g, np.ones((3, 4))) is g
@@ -458,6 +468,9 @@ NUMPY_CASES = {
                       (_r(3, 4), (slice(None), np.array([0, 3, 0]))),
                       (_r(3, 4), (1, np.array([2, 2, 1])))],
     "broadcast_like": [(2.0, _A23), (_r(2, 1), _A23), (_A23, 2.0), (2.0, _A0)],
+    # sum_to is unbroadcast that also spreads g's axes of size 1 (checked against it below)
+    "sum_to": [(_A23, _A23), (_r(2, 1), _A23), (_A23, _r(2, 1)), (_r(2, 1), _r(1, 3)),
+               (_A234, _r(3, 1)), (_r(3), _A23), (_A23, 2.0), (2.0, _A23), (2.0, 3.0)],
     "keep_dims": [(2.0, _A23, None), (_r(3), _A23, 0), (_r(2), _A23, -1), (_r(3), _A234, (0, 2)),
                   (2.0, 3.0, None)],
     "unreduce": [(2.0, _A23, None), (_r(2), _A23, 1), (2.0, 3.0, None), (2.0, _A0, None)],
@@ -647,6 +660,19 @@ def test_numpy_helper_jit_matches_python(name, args):
     fn = getattr(rt, name)
     kernel, runtime_args = _kernel(fn, args)
     assert_same_result(fn(*args), kernel(*runtime_args))
+
+
+@pytest.mark.parametrize("args", NUMPY_CASES["sum_to"], ids=str)
+def test_sum_to_is_unbroadcast_of_the_product_shape(args):
+    """sum_to(g, like) brings g to like's shape as the adjoint of ``like`` in an elementwise
+    product with something of g's shape does: g spread over the product's shape, then summed
+    back to like's."""
+    g, like = args
+    full = np.broadcast_shapes(np.shape(g), np.shape(like))
+    want = rt.unbroadcast(np.ascontiguousarray(np.broadcast_to(g, full)), like)
+    got = rt.sum_to(g, like)
+    assert np.shape(got) == np.shape(like)
+    np.testing.assert_allclose(got, want, rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", sorted(REFUSED))

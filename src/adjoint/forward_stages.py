@@ -40,6 +40,7 @@ from .analysis.activity import activity as find_active
 from .analysis.activity import resolve
 from .analysis.defuse import int_names, mutated_names
 from .analysis.effects import check_effects
+from .analysis.ranks import Ranks
 from .analysis.shapes import Shapes
 from .codegen import compile_function
 from .codegen import emit as emit_source
@@ -90,7 +91,9 @@ def simplify(state):
     def shapes():
         return Shapes(jfn.body, params, tangent_of, None,
                       kinds=dict(zip(params, kinds)) if kinds else None, int_names=state.ints,
-                      resolve=lambda e: resolve(e, ctx))
+                      resolve=lambda e: resolve(e, ctx),
+                      ranks=Ranks.of_body(jfn.body, ctx, params, kinds, state.ints)
+                      if kinds else None)
 
     Simplify(rewritable, shapes())(jfn)
     final = shapes()

@@ -122,7 +122,7 @@ def njit_derived(derived, seeded=False):
     handles an omitted default argument in Python on every call (tens of nanoseconds, as much
     as a small gradient costs), and the constant folds away."""
     source = jit_source(derived)
-    plan = kernels.plan(source, derived.kinds)
+    plan = kernels.plan(source, derived.kinds, derived.params)
     hidden = [(b.container, b.key) for b in derived.bindings if b.data]
     if plan.how == "whole":
         seed = output_seed(derived) if seeded else None
@@ -132,9 +132,13 @@ def njit_derived(derived, seeded=False):
     else:
         namespace = dict(derived.namespace)
         for kernel in plan.kernels:
-            namespace[kernel.name] = _compiled(derived, kernel.source, kernel.name)
+            namespace[kernel.name] = (_fused if kernel.fused else _compiled)(
+                derived, kernel.source, kernel.name)
         run, _ = compile_function(plan.driver if plan.kernels else source, derived.name,
                                   namespace, derived.name, filename=derived.filename)
+        for kernel in plan.kernels:
+            if kernel.fused:
+                namespace[kernel.name].driver_globals = run.__globals__
         dispatchers = [namespace[k.name].dispatcher for k in plan.kernels]
     state = {"run": run}
 
@@ -161,6 +165,51 @@ def njit_derived(derived, seeded=False):
     call.dispatchers = dispatchers
     call.plan = plan
     return call
+
+
+FUSE_MIN_SIZE = 1024  # elements: below, a fused kernel saves too little to pay its compile
+# array dtypes whose arithmetic Numba does as NumPy does (smaller integers: Numba widens them)
+_FUSE_DTYPES = frozenset(np.dtype(t) for t in ("float64", "float32", "int64", "bool",
+                                               "complex128"))
+
+
+def _fused(derived, source, name):
+    """A fused elementwise kernel (:func:`adjoint.kernels.fuse`): the first call runs it in
+    NumPy; if the result has at least ``FUSE_MIN_SIZE`` elements and the arguments' types are
+    ones Numba computes with as NumPy does, Numba compiles it then, and the driver calls the
+    compiled kernel from the next call on (other argument types: NumPy). A kernel Numba
+    refuses, or one on small arrays, stays in NumPy. Needs ``driver_globals``, the driver's
+    globals, where it puts what later calls run."""
+    plain, _ = compile_function(source, name, derived.namespace, name,
+                                filename=derived.filename)
+    compiled = _compiled(derived, source, name)
+
+    def guarded(*args):
+        try:
+            return dispatcher(*args)
+        except TypeError:  # types it was not compiled for: compiling is switched off
+            return plain(*args)
+
+    dispatcher = compiled.dispatcher
+
+    def first(*args):
+        result = plain(*args)
+        chosen = plain
+        if isinstance(result, np.ndarray) and result.size >= FUSE_MIN_SIZE and all(
+                type(a) in (float, int, bool) or isinstance(a, np.ndarray) and
+                a.dtype in _FUSE_DTYPES for a in args):
+            try:
+                compiled(*args)
+            except JitError as exc:
+                _log.info("adjoint: %s runs in NumPy: %s", name, exc.message)
+            else:
+                dispatcher.disable_compile()
+                chosen = guarded
+        first.driver_globals[name] = chosen
+        return result
+
+    first.dispatcher = dispatcher
+    return first
 
 
 _WHOLE = {}  # id(Derived) -> (Derived, its code compiled whole)

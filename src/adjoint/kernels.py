@@ -1,4 +1,5 @@
-"""What ``jit=True`` gives to Numba: the loops, outlined into kernels; NumPy keeps the rest.
+"""What ``jit=True`` gives to Numba: the loops, outlined into kernels, and elementwise arithmetic
+on large arrays, fused; NumPy keeps the rest.
 
 Takes the source of one generated function (``def name(params): ...``, as
 :func:`adjoint.jit.jit_source` writes it, data globals as leading parameters) and the argument
@@ -16,6 +17,10 @@ kinds it is specialised to; returns a :class:`Plan` saying how to run it under `
   globals), it returns the values it binds that are read after it — and the rest of the function,
   the *driver*, runs in Python and calls the kernels. A list tape (``t = []``) never crosses a
   kernel's boundary: the kernel that fills it also holds every use of it.
+
+In the last two, :func:`fuse` also outlines the elementwise arithmetic of a statement into a
+*fused* kernel ``<function>_fused<k>``, which :mod:`adjoint.jit` compiles once the arrays are
+large enough to pay for it.
 
 Guarantees: the driver and the kernels execute exactly the statements of the source, in the same
 order, so the numbers are those of the generated code; every statement keeps its line number in
@@ -60,6 +65,7 @@ class Kernel:
     source: str  # a def of the kernel, padded so its lines keep the driver's line numbers
     params: list  # the names it reads that are bound before it
     results: list  # the names it binds that are read after it
+    fused: bool = False  # an elementwise expression (see fuse): Numba compiles it when it pays
 
 
 @dataclass
@@ -68,12 +74,17 @@ class Plan:
     driver: str = ""  # the function with each kernel's statements replaced by its call
     kernels: list = field(default_factory=list)
     loops: bool = True  # False: straight-line code, which may run in NumPy if Numba refuses it
+    groups: list = field(default_factory=list)  # [first, last] statements of each loop kernel
 
 
-def plan(source, kinds=None):
-    """How to run ``source`` (one generated def) under ``jit=True``; see the module docstring."""
+def plan(source, kinds=None, params=None):
+    """How to run ``source`` (one generated def) under ``jit=True``; see the module docstring.
+    ``kinds`` are those of ``params`` (the user's parameters; by default the source's first
+    parameters)."""
     fdef = ast.parse(source).body[0]
     body = fdef.body
+    if params is None:
+        params = [a.arg for a in fdef.args.args]
     loops = [k for k, stmt in enumerate(body) if _has_loop(stmt)]
     if kinds is not None and all(k == "scalar" for k in kinds):
         return Plan("whole", loops=bool(loops))
@@ -82,9 +93,10 @@ def plan(source, kinds=None):
     outside = [k for k in heavy if not any(a <= k <= b for a, b in groups)]
     if not outside:
         return Plan("whole", loops=bool(loops))
-    if not loops:
-        return Plan("numpy")
-    return _outline(source, fdef, groups)
+    found = _outline(source, fdef, groups) if loops else Plan("numpy", source)
+    outside_loops = [k for k in range(len(body)) if not any(a <= k <= b
+                                                            for a, b in found.groups)]
+    return fuse(found, fdef, dict(zip(params, kinds or ())), outside_loops)
 
 
 def _has_loop(stmt):
@@ -183,7 +195,7 @@ def _outline(source, fdef, groups):
         driver[first - 1] = f"    ({results}) = {call}" if outs else f"    {call}"
         for k in range(first, last):
             driver[k] = ""
-    return Plan("kernels", "\n".join(driver) + "\n", kernels)
+    return Plan("kernels", "\n".join(driver) + "\n", kernels, groups=groups)
 
 
 def _used_in(body, name, init, start, end):
@@ -236,3 +248,106 @@ def _settle(body, params, tapes, groups):
     return groups
 
 
+
+
+# -- fused elementwise arithmetic --------------------------------------------------------------
+
+_ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div)
+
+
+def _is_core(node):
+    return isinstance(node, ast.BinOp) and isinstance(node.op, _ELEMENTWISE) or \
+        isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
+
+
+def _is_spread(node):
+    """``x[:, None]``: a name indexed by full slices and ``None`` only (a broadcast view)."""
+    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
+        return False
+    parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+    return any(isinstance(p, ast.Constant) and p.value is None for p in parts) and all(
+        isinstance(p, ast.Constant) and p.value is None or isinstance(p, ast.Slice) and
+        p.lower is None and p.upper is None and p.step is None for p in parts)
+
+
+def fuse(found, fdef, kinds, top):
+    """``found`` with the elementwise arithmetic of some top-level statements (indices ``top``
+    of ``fdef``'s body) outlined into kernels ``<function>_fused<k>`` that Numba compiles into
+    one loop: ``d = (1.0 - h * h) * w * g[:, None]`` makes one array, not four, in one pass.
+
+    A statement qualifies when its value is arithmetic (``+ - * /``, unary ``-``) of at least
+    two operations on operands one of which is surely an array (a parameter of array kind never
+    rebound, or ``x[:, None]``). Names, numbers and ``x[:, None]`` stay in the kernel; any other
+    operand (a call, say) is computed by the driver and passed in. The driver line calls the
+    kernel on the statement's line; the kernel's ``return`` is on that line too."""
+    lines = (found.driver or "").splitlines()
+    body = fdef.body
+    rebound = set().union(*(_names(stmt, ast.Store) for stmt in body))
+    arrays = {p for p, kind in kinds.items() if isinstance(kind, int) and kind >= 1} - rebound
+    taken = {n.id for n in ast.walk(fdef) if isinstance(n, ast.Name)}
+    kernels = []
+    for k in top:
+        stmt = body[k]
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1 and
+                isinstance(stmt.targets[0], ast.Name) and _is_core(stmt.value)):
+            continue
+        outlined = _outline_arithmetic(stmt.value, arrays, taken)
+        if outlined is None:
+            continue
+        expr, params, args = outlined
+        name = f"{fdef.name}_fused{len(kernels) + 1}"
+        text = ["" for _ in range(stmt.lineno - 2)]
+        text += [f"def {name}({', '.join(params)}):", f"    return {expr}"]
+        kernels.append(Kernel(name, "\n".join(text) + "\n", params, [], fused=True))
+        indent = lines[stmt.lineno - 1][:len(lines[stmt.lineno - 1]) -
+                                         len(lines[stmt.lineno - 1].lstrip())]
+        lines[stmt.lineno - 1] = f"{indent}{stmt.targets[0].id} = {name}({', '.join(args)})"
+        for j in range(stmt.lineno, stmt.end_lineno):
+            lines[j] = ""
+    if not kernels:
+        return found
+    return Plan("kernels", "\n".join(lines) + "\n", found.kernels + kernels, loops=found.loops
+                if found.how == "kernels" else False, groups=found.groups)
+
+
+def _outline_arithmetic(value, arrays, taken):
+    """(kernel expression, kernel parameters, driver arguments) for the arithmetic ``value``,
+    or None if it does not qualify (see :func:`fuse`)."""
+    params, args = [], []
+    counts = {"operations": 0, "arrays": 0}
+
+    def param(name, arg):
+        if name not in params:
+            params.append(name)
+            args.append(arg)
+        return name
+
+    def rebuild(node):
+        if _is_core(node):
+            counts["operations"] += 1
+            if isinstance(node, ast.UnaryOp):
+                return ast.UnaryOp(op=node.op, operand=rebuild(node.operand))
+            return ast.BinOp(left=rebuild(node.left), op=node.op, right=rebuild(node.right))
+        if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            return node
+        if isinstance(node, ast.Name):
+            counts["arrays"] += node.id in arrays
+            param(node.id, node.id)
+            return node
+        if _is_spread(node):
+            counts["arrays"] += 1
+            param(node.value.id, node.value.id)
+            return node
+        if isinstance(node, ast.Subscript) and any(
+                isinstance(p, ast.Constant) and p.value is None for p in (
+                    node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice])):
+            counts["arrays"] += 1  # (...)[:, None]: a new axis, so an array
+        k = len(params)
+        while f"_operand{k}" in taken or f"_operand{k}" in params:
+            k += 1
+        return ast.Name(id=param(f"_operand{k}", ast.unparse(node)), ctx=ast.Load())
+
+    tree = rebuild(value)
+    if counts["operations"] < 2 or not counts["arrays"]:
+        return None
+    return ast.unparse(tree), params, args

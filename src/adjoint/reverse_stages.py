@@ -28,6 +28,7 @@ from .analysis.activity import activity as find_active
 from .analysis.activity import iter_assigns, resolve
 from .analysis.defuse import int_names, mutated_names, needed_names
 from .analysis.effects import check_effects
+from .analysis.ranks import Ranks
 from .analysis.shapes import Shapes
 from .analysis.tbr import PlanTape
 from .codegen import compile_function
@@ -220,7 +221,8 @@ def _shapes(ctx, body, params, kinds, ints, plans, ret, seed, outputs):
     shapes = Shapes(body, params, adjoint_of, single_out, seed=seed,
                     tapes=[t for p in plans.values() for t in p.arrays],
                     kinds=dict(zip(params, kinds)) if kinds else None, int_names=ints,
-                    resolve=lambda e: resolve(e, ctx))
+                    resolve=lambda e: resolve(e, ctx),
+                    ranks=Ranks.of_body(body, ctx, params, kinds, ints) if kinds else None)
     shapes.output_is_scalar = single_out is not None and shapes.name(single_out) == "scalar"
     return shapes
 

@@ -58,9 +58,9 @@ _VIEW_FUNCS = {id(f) for f in (
 _VIEW_METHODS = {"reshape", "ravel", "transpose", "squeeze", "swapaxes", "view", "diagonal",
                  "pop", "real", "imag"}
 _VALUE_ATTRS = {"shape", "size", "ndim", "dtype", "itemsize", "nbytes"}
-_RUNTIME_VIEWS = {"unbroadcast", "broadcast_like", "as_float", "reshape_like", "keep_dims",
-                  "unreduce", "reshape_order", "permute", "unpermute", "unstack", "flip_axis",
-                  "mT", "take_part"}
+_RUNTIME_VIEWS = {"unbroadcast", "sum_to", "broadcast_like", "as_float", "reshape_like",
+                  "keep_dims", "unreduce", "reshape_order", "permute", "unpermute", "unstack",
+                  "flip_axis", "mT", "take_part"}
 # Calls that write into an argument, and what to write instead.
 _NEW_ARRAY = "compute a new array instead, or write elements with {x}[i] = v"
 _MUTATING_METHODS = {

@@ -33,11 +33,17 @@ _PRODUCTS = {id(f) for f in (np.dot, np.matmul)}
 _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
                                np.amax, np.amin, np.trace, np.linalg.norm, np.linalg.det,
                                np.vdot, np.argmax, np.argmin)}
+# ... over one axis: np.sum(x, axis=k) has one dimension fewer than x (as many with keepdims)
+_AXIS_REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
+                                    np.amax, np.amin, np.argmax, np.argmin)}
+# ... over one axis: np.sum(x, axis=k) has one dimension fewer than x (as many with keepdims)
+_AXIS_REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
+                                    np.amax, np.amin, np.argmax, np.argmin)}
 _NUMBERS = {id(f) for f in (float, int, len, bool, round)}
 # adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
 # has the shape of one argument: its position
 _RUNTIME_LIKE = {"fresh": 0, "zeros_like": 0, "as_float": 0, "add_at": 0, "unbroadcast": 1,
-                 "broadcast_like": 1, "unreduce": 1, "centered": 0, "matmul_vjp_a": 1,
+                 "sum_to": 1, "broadcast_like": 1, "unreduce": 1, "centered": 0, "matmul_vjp_a": 1,
                  "matmul_vjp_b": 2, "dot_vjp_a": 1, "dot_vjp_b": 2, "inner_vjp_a": 1,
                  "inner_vjp_b": 2, "tensordot_vjp_a": 1, "tensordot_vjp_b": 2}
 # adjoint.runtime helpers that return a number (trip counts of generated loops)
@@ -110,6 +116,19 @@ class Ranks:
                     changed = True
             if not changed:
                 break
+
+    @classmethod
+    def of_body(cls, body, ctx, params, kinds, int_names=()):
+        """The ranks of every name a whole function body binds (generated code included). A
+        name some ``x op= v`` rebinds is left unknown: a number may become an array there."""
+        defs = {}
+        for stmt in g.statements(body):
+            if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
+                defs.setdefault(stmt.targets[0].id, []).append(stmt)
+            elif isinstance(stmt, g.AugAssign) and isinstance(stmt.target, g.Name):
+                defs.setdefault(stmt.target.id, []).append(g.assign(stmt.target.id,
+                                                                    g.const(None)))
+        return cls(defs, ctx, g.assigned_names(body) | set(params), params, kinds, int_names)
 
     def ndim(self, name):
         """The number of dimensions of ``name`` on every path, or None if not known."""
@@ -193,6 +212,24 @@ class Ranks:
             return self._call(value)
         return None
 
+    def _reduced(self, call):
+        """The rank of a reduction over one constant axis (``axis=k`` or the second argument),
+        with or without a constant ``keepdims``; None for anything else."""
+        options = {k.arg: k.value for k in call.keywords}
+        axis = call.args[1] if len(call.args) == 2 else options.pop("axis", None)
+        keep = options.pop("keepdims", g.const(False))
+        options.pop("ddof", None)
+        if len(call.args) > 2 or options or not g.is_const(keep) or \
+                not isinstance(keep.value, bool) or not (
+                    g.is_const(axis) and type(axis.value) is int):
+            return None
+        base = self._of(call.args[0])
+        if base is _BOTTOM or base is None:
+            return base
+        if not -base <= axis.value < base:
+            return None
+        return base if keep.value else base - 1
+
     def _call(self, call):
         func, args = call.func, call.args
         if isinstance(func, g.Attribute) and func.attr == "copy" and isinstance(
@@ -235,6 +272,8 @@ class Ranks:
             return self._matmul(self._of(args[0]), self._of(args[1]))
         if id(obj) in _REDUCTIONS and len(args) == 1 and not call.keywords:
             return 0
+        if id(obj) in _AXIS_REDUCTIONS:
+            return self._reduced(call)
         if id(obj) in _NUMBERS:
             return 0
         if obj is abs or obj is min or obj is max:

@@ -44,8 +44,9 @@ class Shapes:
     SCALAR_FUNCS = ("math.",)
 
     def __init__(self, body, params, adjoint_of, output, kinds=None, int_names=(),
-                 resolve=None, seed="dout", tapes=()):
+                 resolve=None, seed="dout", tapes=(), ranks=None):
         self.adjoint_of = adjoint_of  # d-name -> primal name
+        self.ranks = ranks  # a Ranks of the same body, or None: see rank()
         self.tokens = {p: ("name", p) for p in params}
         self.ndim = {}  # token -> number of dimensions, where known
         self.int_names = set(int_names)
@@ -145,7 +146,7 @@ class Shapes:
                 if func == "safe_log":
                     return self.expr(e.args[0])
                 return self.SCALAR
-            if func == "unbroadcast":
+            if func in ("unbroadcast", "sum_to"):
                 return self.expr(e.args[1])
             if func == "unreduce" and len(e.args) == 3:  # unreduce(g, a, axis): a's shape
                 return self.expr(e.args[1])
@@ -172,6 +173,26 @@ class Shapes:
             if ndim is not None and len(parts) == ndim and all(self._is_int(p) for p in parts):
                 return self.SCALAR
         return self._fresh()
+
+    def rank(self, e):
+        """The number of dimensions of ``e``'s value (0 for a number), where known; else None.
+
+        From the parameters' kinds and, given ``ranks`` (:class:`~.ranks.Ranks` over the same
+        body, built from the same kinds), every name's definitions."""
+        tok = self.expr(e)
+        if tok == self.SCALAR:
+            return 0
+        known = self.ndim.get(tok)
+        if known is not None:
+            return known
+        if isinstance(e, g.BinOp) and not isinstance(e.op, g.MatMult):
+            sides = (self.rank(e.left), self.rank(e.right))  # broadcasting: the larger
+            return None if None in sides else max(sides)
+        if isinstance(e, g.UnaryOp):
+            return self.rank(e.operand)
+        if self.ranks is not None:
+            return self.ranks.ndim(e.id) if isinstance(e, g.Name) else self.ranks.of(e)
+        return None
 
     def _is_int(self, node):
         if isinstance(node, g.Constant):

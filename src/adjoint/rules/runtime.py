@@ -3,7 +3,7 @@ again (``grad(grad(f))``, ``jvp(grad(f))``): each helper is linear in its differ
 argument, and its rule says so."""
 
 from .. import runtime
-from ..runtime import add_at, as_float, broadcast_like, fresh, unbroadcast
+from ..runtime import add_at, as_float, broadcast_like, fresh, sum_to, unbroadcast
 from .registry import elementwise, jvp, nondiff, vjp
 
 
@@ -17,6 +17,18 @@ def unbroadcast_vjp(z, g, like):
 def unbroadcast_jvp(z, g, like):
     """linear in g"""
     d[z] = unbroadcast(d[g], like)  # noqa: F821
+
+
+@vjp(sum_to)
+def sum_to_vjp(z, g, like):
+    """linear in g; its transpose brings the adjoint back to g's shape the same way"""
+    d[g] = sum_to(d[z], g)  # noqa: F821
+
+
+@jvp(sum_to)
+def sum_to_jvp(z, g, like):
+    """linear in g"""
+    d[z] = sum_to(d[g], like)  # noqa: F821
 
 
 @vjp(broadcast_like)

@@ -28,6 +28,7 @@ from .core import (  # noqa: F401
     fresh,
     place_at,
     range_len,
+    sum_to,
     tape_alloc,
     tape_load,
     tape_store,
@@ -164,6 +165,7 @@ from .shape import (  # noqa: F401
 __all__ = [
     "zeros_like",
     "broadcast_like",
+    "sum_to",
     "unbroadcast",
     "fresh",
     "write_adjoint",

@@ -15,6 +15,8 @@ scalar of its dtype.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -31,39 +33,58 @@ _SMALL = 1 << 16  # elements: below, BLAS runs a matrix-vector product in one th
 def unbroadcast(g, like):
     """Sum ``g`` back to the shape of ``like`` (undoing NumPy broadcasting).
 
-    For a scalar ``like`` the result is a float; for an array it is a float64 array of ``like``'s
-    shape — ``g`` itself when it already is one. A ``g`` with fewer dimensions than ``like`` (a
-    scalar included) is broadcast up to ``like``'s shape. Shapes that do not broadcast raise
-    ``ValueError``.
+    For a scalar ``like`` the result is a float; for an array — or a shape, given as a tuple —
+    it is a float64 array of that shape: ``g`` itself when it already is one. A ``g`` with
+    fewer dimensions than ``like`` (a scalar included) is broadcast up to ``like``'s shape.
+    Shapes that do not broadcast raise ``ValueError``.
     """
-    if not isinstance(like, np.ndarray):
+    if type(like) is tuple:
+        shape = like
+    elif isinstance(like, np.ndarray):
+        shape = like.shape
+    else:
         if isinstance(g, np.ndarray):
             return float(np.add.reduce(g, axis=None))  # np.sum's dispatch costs microseconds
         return float(g)
     if not isinstance(g, np.ndarray):
-        return np.full(like.shape, g, dtype=np.float64)
+        return np.full(shape, g, dtype=np.float64)
     if g.dtype != np.float64:
         g = g.astype(np.float64)
-    if g.shape == like.shape:
+    if g.shape == shape:
         return g
-    if g.ndim < like.ndim:
-        return np.broadcast_to(g, like.shape).copy()
-    lead = g.ndim - like.ndim
+    if g.ndim < len(shape):
+        return np.broadcast_to(g, shape).copy()
+    lead = g.ndim - len(shape)
     trailing = g.shape[lead:]
-    if any(n != m and n != 1 for n, m in zip(like.shape, trailing)):
-        raise ValueError(f"cannot unbroadcast an adjoint of shape {g.shape} to shape "
-                         f"{like.shape}")
+    if any(n != m and n != 1 for n, m in zip(shape, trailing)):
+        raise ValueError(f"cannot unbroadcast an adjoint of shape {g.shape} to shape {shape}")
     axes = tuple(range(lead)) + tuple(
-        lead + k for k, (n, m) in enumerate(zip(like.shape, trailing)) if n == 1 and m != 1)
+        lead + k for k, (n, m) in enumerate(zip(shape, trailing)) if n == 1 and m != 1)
     if lead and len(axes) == lead and 0 < g.size <= _SMALL and g.flags.c_contiguous:
         # Only leading axes (a bias's adjoint): NumPy sums short rows one at a time, a
         # product with ones (BLAS, one thread at this size) is several times faster.
-        rows = g.reshape(-1, like.size)
-        return (np.ones(rows.shape[0]) @ rows).reshape(like.shape)
+        rows = g.reshape(-1, math.prod(shape))
+        return (np.ones(rows.shape[0]) @ rows).reshape(shape)
     if axes:
         # keepdims, so that summing every axis still gives an array, never a NumPy scalar.
         g = g.sum(axis=axes, keepdims=True)
-    return g.reshape(like.shape)
+    return g.reshape(shape)
+
+
+def sum_to(g, like):
+    """``g`` brought to ``like``'s shape (or a number's) as the adjoint of one operand of an
+    elementwise product needs: summed over the axes ``like`` lacks or has as 1, and broadcast
+    over the axes ``g`` has as 1 where ``like`` does not. ``unbroadcast`` with broadcasting
+    in both directions: ``sum_to(s * e, w)`` is ``unbroadcast(np.broadcast_to(s * e,
+    shape(e * w)), w)`` without the product ``e * w``. Always a new array or ``g`` itself, as
+    ``unbroadcast`` gives."""
+    if not isinstance(like, np.ndarray) or not isinstance(g, np.ndarray) or \
+            g.shape == like.shape:
+        return unbroadcast(g, like)
+    full = np.broadcast_shapes(g.shape, like.shape)
+    if full == like.shape:
+        return broadcast_like(g, like)
+    return unbroadcast(np.broadcast_to(g, full), like)
 
 
 def broadcast_like(g, like):

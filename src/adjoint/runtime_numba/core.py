@@ -64,8 +64,24 @@ def _as_float(x):
 
 # inline="always": Numba inlines each small implementation into the caller, so the common
 # equal-shape check costs nothing there; left to LLVM, the matrix case was a ~35 ns call.
+@overload(runtime.sum_to)
+def _sum_to(g, like):
+    if not (_is_array(g) and _is_array(like)):
+        return lambda g, like: runtime.unbroadcast(g, like)
+
+    def impl(g, like):
+        if g.shape == like.shape:
+            return runtime.unbroadcast(g, like)
+        full = np.broadcast_shapes(g.shape, like.shape)
+        return runtime.unbroadcast(np.ascontiguousarray(np.broadcast_to(g, full)), like)
+    return impl
+
+
 @overload(runtime.unbroadcast, inline="always")
 def _unbroadcast(g, like):
+    if isinstance(like, types.UniTuple) and isinstance(like.dtype, types.Integer):
+        # a shape (a matrix product's, read off its operands): an array of it, never filled
+        return lambda g, like: runtime.unbroadcast(g, np.empty(like))
     if _is_scalar(like):
         if _is_array(g):
             return lambda g, like: float(np.sum(g))

@@ -3,15 +3,20 @@
 Takes the generated function body and the set of names that may be rewritten (temporaries and
 adjoints — never the user's own variables); returns an equivalent body after, to a fixpoint:
 
-* algebra and constant folding: ``g * 1.0 -> g``, ``-1.0 * g -> -g``, ``a ** 1 -> a``,
-  ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, ``a - -g * c -> a + g * c``, and
-  ``unbroadcast(g, x) -> g`` where ``g`` provably has ``x``'s shape (see :class:`Shapes`),
-  ``matmul_vjp_a(g, a, b) -> g @ b.T`` and ``matmul_vjp_b(g, a, b) -> a.T @ g`` where both
-  operands are known matrices, and
+* algebra and constant folding (``algebra.py``): ``g * 1.0 -> g``, ``-1.0 * g -> -g``,
+  ``a ** 1 -> a``, ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``,
+  ``a - -g * c -> a + g * c``, and ``unbroadcast(g, x) -> g`` where ``g`` provably has ``x``'s
+  shape (see :class:`Shapes`); where the ranks of the operands are known, the adjoints of a
+  product of vectors and matrices (``matmul_vjp_a``/``dot_vjp_a`` and ``_b``) read as
+  ``g @ b.T``, ``a.T @ g``, ``np.outer(g, b)``, ``b @ g`` or ``g * b``, and
+  ``np.outer(u, v) * e -> e * v * u[:, None]`` (one full-size array, not two);
   ``unreduce(g, x, None) / n * e -> g / n * e`` for a number ``g`` and ``e`` of ``x``'s shape
-  (``keep_dims(g, x, axis) * e`` for a reduction over ``axis``), ``unbroadcast(-g, x) ->
+  (``keep_dims(g, x, axis) * e`` for a reduction over ``axis``), ``keep_dims(r, x, 1) ->
+  r[:, None]`` for a reduction ``r`` without keepdims, ``unbroadcast(-g, x) ->
   -unbroadcast(g, x)``;
-  a helper argument read only for its shape reads an earlier name of that shape;
+  a helper argument read only for its shape reads an earlier name of that shape, and
+  ``unbroadcast(g, t)`` for a matrix product ``t = a @ b`` reads ``(a.shape[0], b.shape[1])``
+  (so ``t`` need not be kept for the backward sweep);
 * loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
   ``0.0`` at the start of the body (``loop_zeros.py``);
 * copy propagation: ``a = b`` with both single-assignment names, and within a block while
@@ -33,11 +38,10 @@ User statements of the forward sweep are never rewritten, only removed when dead
 
 from __future__ import annotations
 
-import math
-
 from .. import grammar as g
 from ..analysis.activity import dotted_name
-from ..analysis.shapes import Shapes, all_assigns, popped_list
+from ..analysis.shapes import all_assigns, popped_list
+from .algebra import SHAPE_ONLY, Algebra
 from .blocks import Block
 from .deadcode import DeadCode
 from .factor_chains import FactorChains
@@ -46,170 +50,6 @@ from .local_copies import PropagateLocalCopies
 from .loop_zeros import PropagateLoopZeros
 from .run_forward import RunLoopsForward
 from .write_once import WriteOnce
-
-# Runtime helpers' arguments that are read only for their shape: substituting a computation
-# into one of them would recompute it just to learn a shape.
-_SHAPE_ONLY = {"unbroadcast": (1,), "broadcast_like": (1,), "unreduce": (1,),
-               "reshape_like": (1,), "keep_dims": (1,), "reduced_count": (0,),
-               "zeros_like": (0,), "write_adjoint": ()}
-
-
-def _is_num(node, value=None):
-    if not isinstance(node, g.Constant) or isinstance(node.value, bool) or not isinstance(
-            node.value, (int, float)):
-        return False
-    return value is None or node.value == value
-
-
-class Algebra(g.NodeTransformer):
-    """Local rewrites of expressions (bottom-up)."""
-
-    def __init__(self, shapes, twins=None):
-        self.shapes = shapes
-        self.twins = twins or {}  # name -> an earlier name of the same shape (shape_twins)
-        self.changed = False  # whether any rewrite fired (for the optimizer's fixpoint)
-
-    def _track(self, node, new):
-        if new is not node:
-            self.changed = True
-        return new
-
-    def visit_BinOp(self, node):
-        return self._track(node, self._binop(node))
-
-    def visit_UnaryOp(self, node):
-        return self._track(node, self._unaryop(node))
-
-    def visit_Call(self, node):
-        return self._track(node, self._call(node))
-
-    def _binop(self, node):
-        self.generic_visit(node)
-        a, b, op = node.left, node.right, node.op
-        if _is_num(a) and _is_num(b) and isinstance(op, (g.Add, g.Sub, g.Mult, g.Pow)):
-            try:
-                value = {g.Add: lambda: a.value + b.value, g.Sub: lambda: a.value - b.value,
-                         g.Mult: lambda: a.value * b.value,
-                         g.Pow: lambda: a.value ** b.value}[type(op)]()
-            except (OverflowError, ZeroDivisionError):
-                return node
-            if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
-                return g.const(value)
-        if isinstance(op, g.Mult) and self.shapes:
-            spread = self._spread(a, b)
-            if spread is None:
-                spread = self._spread(b, a)
-            if spread is not None:
-                return spread
-        if isinstance(op, g.Mult):
-            if _is_num(b, 1) and isinstance(b.value, float) or _is_num(b, 1) and \
-                    self._floaty(a):
-                return a
-            if _is_num(a, 1) and (isinstance(a.value, float) or self._floaty(b)):
-                return b
-            if _is_num(b, -1) and self._floaty(a):
-                return g.unary(g.USub, a)
-            if _is_num(a, -1) and self._floaty(b):
-                return g.unary(g.USub, b)
-            if isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
-                return g.unary(g.USub, g.binop(a, g.Mult, b.operand))
-        if isinstance(op, g.Pow) and _is_num(b, 1):
-            return a
-        if isinstance(op, g.Div) and _is_num(b, 1) and isinstance(b.value, float):
-            return a
-        if isinstance(op, g.Add):
-            if isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
-                return g.binop(a, g.Sub, b.operand)
-            if isinstance(b, g.BinOp) and isinstance(b.op, g.Mult) and \
-                    isinstance(b.left, g.UnaryOp) and isinstance(b.left.op, g.USub):
-                return g.binop(a, g.Sub, g.binop(b.left.operand, g.Mult, b.right))
-            if _is_num(a, 0) and isinstance(a.value, float) and self._floaty(b):
-                return b
-            if _is_num(b, 0) and isinstance(b.value, float) and self._floaty(a):
-                return a
-        if isinstance(op, g.Sub) and isinstance(b, g.UnaryOp) and isinstance(b.op, g.USub):
-            return g.binop(a, g.Add, b.operand)
-        if isinstance(op, g.Sub) and isinstance(b, g.BinOp) and isinstance(b.op, g.Mult) and \
-                isinstance(b.left, g.UnaryOp) and isinstance(b.left.op, g.USub):
-            return g.binop(a, g.Add, g.binop(b.left.operand, g.Mult, b.right))
-        if isinstance(op, g.Sub) and _is_num(a, 0) and isinstance(a.value, float) and \
-                self._floaty(b):
-            return g.unary(g.USub, b)
-        return node
-
-    def _unaryop(self, node):
-        self.generic_visit(node)
-        if isinstance(node.op, g.USub):
-            inner = node.operand
-            if isinstance(inner, g.UnaryOp) and isinstance(inner.op, g.USub):
-                return inner.operand
-            if _is_num(inner):
-                return g.const(-inner.value)
-        return node
-
-    def _call(self, node):
-        self.generic_visit(node)
-        if dotted_name(node.func) in ("max", "min") and len(node.args) == 2 and not node.keywords \
-                and all(_is_num(a) and isinstance(a.value, int) for a in node.args):
-            pick = max if dotted_name(node.func) == "max" else min
-            return g.const(pick(node.args[0].value, node.args[1].value))
-        if dotted_name(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
-                self.shapes.expr(node.args[0]) == Shapes.SCALAR:
-            return node.args[0]  # scalars are immutable: nothing to copy
-        if dotted_name(node.func) == "fresh" and len(node.args) == 1 and \
-                isinstance(node.args[0], (g.BinOp, g.UnaryOp)):
-            return node.args[0]  # arithmetic makes a new array: nothing else holds it
-        if dotted_name(node.func) in ("matmul_vjp_a", "matmul_vjp_b") and \
-                len(node.args) == 3 and not node.keywords and self.shapes and \
-                all(self.shapes.ndim.get(self.shapes.expr(a)) == 2 for a in node.args[1:]):
-            d, a, b = node.args  # both operands matrices: the textbook adjoints
-            if dotted_name(node.func) == "matmul_vjp_a":
-                return g.binop(d, g.MatMult, g.Attribute(value=b, attr="T", ctx=g.Load()))
-            return g.binop(g.Attribute(value=a, attr="T", ctx=g.Load()), g.MatMult, d)
-        if dotted_name(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
-            value, like = node.args
-            if self.shapes.expr(value) == self.shapes.expr(like):
-                return value
-            if isinstance(value, g.UnaryOp) and isinstance(value.op, g.USub):
-                node.args[0] = value.operand  # linear: negate the (smaller) sum instead
-                return g.unary(g.USub, node)
-        for k in _SHAPE_ONLY.get(dotted_name(node.func), ()):
-            arg = node.args[k] if k < len(node.args) else None
-            if isinstance(arg, g.Name) and arg.id in self.twins:
-                node.args[k] = g.name(self.twins[arg.id])  # only its shape is read
-                self.changed = True
-        return node
-
-    def _spread(self, a, b):
-        """``unreduce(g, x, None) * e`` -> ``g * e`` and ``unreduce(g, x, None) / n * e`` ->
-        ``g / n * e`` for a number ``g``, and ``unreduce(g, x, axis) * e`` ->
-        ``keep_dims(g, x, axis) * e``, for an ``e`` of ``x``'s shape: broadcasting ``g``
-        against ``e`` gives what spreading it over ``x``'s shape first would (a mean's adjoint
-        reads ``dout / n * ...``), without the array in between."""
-        left, divisor = (a.left, a.right) if isinstance(a, g.BinOp) and \
-            isinstance(a.op, g.Div) else (a, None)
-        if not (isinstance(left, g.Call) and dotted_name(left.func) == "unreduce" and
-                len(left.args) == 3 and not left.keywords):
-            return None
-        seed, like, axis = left.args
-        if self.shapes.expr(b) != self.shapes.expr(like):
-            return None
-        if not g.is_const(axis, None):
-            if divisor is not None:
-                return None
-            return g.binop(g.call("keep_dims", seed, like, axis), g.Mult, b)
-        if self.shapes.expr(seed) != Shapes.SCALAR:
-            return None
-        scaled = seed if divisor is None else g.binop(seed, g.Div, divisor)
-        return g.binop(scaled, g.Mult, b)
-
-    def _floaty(self, node):
-        """Whether dropping ``* 1.0`` keeps the type: adjoint expressions are floats."""
-        for n in g.walk(node):
-            if isinstance(n, g.Name) and (n.id == self.shapes.seed or
-                                          n.id in self.shapes.adjoint_of):
-                return True
-        return False
 
 
 def count_uses(stmts):
@@ -227,7 +67,7 @@ def _counts(fdef):
     defs, uses = {}, {}
     for n in g.nodes_of(fdef, _NAME_OR_CALL):
         if n.__class__ is g.Call:
-            for k in _SHAPE_ONLY.get(dotted_name(n.func), ()):
+            for k in SHAPE_ONLY.get(dotted_name(n.func), ()):
                 if k < len(n.args) and isinstance(n.args[k], g.Name):
                     uses[n.args[k].id] = uses.get(n.args[k].id, 0) - 1
         elif isinstance(n.ctx, g.Load):
@@ -258,12 +98,14 @@ class Simplify:
         self.protected = set(protected)  # names that must keep existing (results)
         self.changed = False  # whether the current round changed the tree
         self.twins = {}
+        self.products = {}
 
     def __call__(self, fdef):
         for _ in range(self.ROUNDS):
             self.changed = False
             defs, value_uses = _counts(fdef)
             self.twins = self._shape_twins(fdef, defs, value_uses) if self.shapes else {}
+            self.products = self._products(fdef, defs) if self.shapes else {}
             fdef.body = self._merge_ifs(fdef.body)
             zeros = PropagateLoopZeros(self.rewritable - self.protected)
             zeros(fdef.body)
@@ -325,7 +167,7 @@ class Simplify:
         """The statements of ``stmts`` rewritten by :class:`Algebra`, without ``a = a`` (each
         one removed is counted out of ``defs``, if given)."""
         top = alg is None
-        alg = alg or Algebra(self.shapes, self.twins)
+        alg = alg or Algebra(self.shapes, self.twins, self.products)
         out = []
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
@@ -385,6 +227,41 @@ class Simplify:
             elif token in params or token in latest:  # read for its shape only
                 twins[name] = params.get(token) or latest[token]
         return twins
+
+    def _products(self, fdef, defs):
+        """{t: (op, a, b)} for the names of the body's top level bound once, to ``a * b`` or
+        to ``a @ b`` of two matrices, ``a`` and ``b`` names each bound once or parameters
+        never rebound (so their shapes are the same wherever ``t`` is read); and
+        {d: ("spread", s, t)} for ``d = unreduce(s, t, None)`` where ``s`` reads such names
+        only. Then
+        ``unbroadcast(g, t)`` may read a matrix product's shape as ``(a.shape[0],
+        b.shape[1])``, and ``unbroadcast(unreduce(s, t, None) * a, b)`` may read
+        ``sum_to(s * a, b)``: ``t`` need not live until the backward sweep only for its shape
+        (``np.tanh(X @ W + b)`` then makes no array more than the user's code does)."""
+        params = {p.id for p in fdef.args.args}
+
+        def fixed(e):
+            return isinstance(e, g.Name) and defs.get(e.id, 0) == (e.id not in params)
+
+        products = {}
+        for stmt in fdef.body:
+            value = stmt.value if isinstance(stmt, g.Assign) else None
+            if isinstance(value, g.Call) and dotted_name(value.func) == "unreduce" and \
+                    defs.get(stmt.targets[0].id) == 1 and len(value.args) == 3 and \
+                    isinstance(value.args[1], g.Name) and g.is_const(value.args[2], None) and \
+                    _plain_number(value.args[0], fixed):
+                products[stmt.targets[0].id] = ("spread", value.args[0], value.args[1])
+            if not (isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and
+                    isinstance(stmt.value, g.BinOp) and defs.get(stmt.targets[0].id) == 1 and
+                    fixed(stmt.value.left) and fixed(stmt.value.right)):
+                continue
+            a, b = stmt.value.left, stmt.value.right
+            if isinstance(stmt.value.op, g.MatMult) and self.shapes.rank(a) == 2 and \
+                    self.shapes.rank(b) == 2:
+                products[stmt.targets[0].id] = ("@", a.id, b.id)
+            elif isinstance(stmt.value.op, g.Mult):
+                products[stmt.targets[0].id] = ("*", a.id, b.id)
+        return products
 
     def _rewritable_stmt(self, stmt):
         t = stmt.targets[0]
@@ -504,11 +381,24 @@ class _Substitute(g.NodeTransformer):
         return n
 
 
+def _plain_number(expr, fixed):
+    """Whether ``expr`` is arithmetic of numbers, ``x.shape[k]`` and names ``fixed`` accepts:
+    the same value wherever those names are bound (no call, no element of an array that a
+    write could change)."""
+    for node in g.walk(expr):
+        if isinstance(node, g.Name) and not fixed(node):
+            return False
+        if isinstance(node, g.Call) or isinstance(node, g.Subscript) and not (
+                isinstance(node.value, g.Attribute) and node.value.attr == "shape"):
+            return False
+    return True
+
+
 def _in_shape_only_argument(stmt, name):
     """Whether ``name`` is read in ``stmt`` as an argument a helper needs only the shape of."""
     for node in g.walk(stmt):
         if isinstance(node, g.Call):
-            positions = _SHAPE_ONLY.get(dotted_name(node.func), ())
+            positions = SHAPE_ONLY.get(dotted_name(node.func), ())
             for k in positions:
                 if k < len(node.args) and any(g.is_name(n, name) for n in g.walk(node.args[k])):
                     return True
