@@ -159,3 +159,11 @@ def test_shrinker_keeps_the_failure_and_cuts_the_rest(monkeypatch):
     assert "for " not in src and "if " not in src
     assert len(src.strip().splitlines()) < len(SMALL.strip().splitlines()) - 6
     assert evaluate(src, params, wrt, args, "py").kind == "wrong"
+
+
+def test_a_reproducer_is_a_script_whatever_the_failure_says():
+    """A detail quoting a matrix spans lines; each must stay a comment (fuzz seed 900329)."""
+    outcome = check.Outcome("wrong", "d/dM: adjoint [[0.84, 0.45],\n [1.05, 0.24]]")
+    script = reproducer("def f(M):\n    return np.sum(M)\n", ["M"], ["M"], [np.ones((2, 2))],
+                        outcome, "py")
+    compile(script, "reproducer.py", "exec")

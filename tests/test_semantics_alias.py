@@ -685,6 +685,34 @@ def reshape_and_element_of_one_array(m):
     return np.sum(np.cos(np.reshape(m, (9,)) * m[1, 1])) + np.sum(np.moveaxis(m, 0, 1)[0] ** 2)
 
 
+# -- a value read before the loop writes into its array is not replayed from the written array --
+# (random programs, seed 900329): the backward iteration recomputed ``M + 2.0`` from the array
+# the tape holds, the one after ``M[k, 1] = x``, before undoing that write.
+M3 = np.array([[0.37, -2.34, 0.7], [1.89, -0.73, -0.65], [-0.38, 1.31, -0.2]])
+
+
+@case(-0.32, M3.copy(), -1.5, wrt=1)
+def norm_before_write_in_while(x, M, y):
+    k = 0
+    while k < 1:
+        k += 1
+        y = np.linalg.norm(M + 2.0)
+        M[k, 1] = x
+        M *= 0.5
+    return np.sum(M) + y
+
+
+@case(-0.32, M3.copy(), 0.5, wrt=1)
+def value_in_branch_before_write_in_for(x, M, c):
+    s = 0.0
+    for k in range(3):
+        if c > 0:
+            t = M + 1.0
+            s += np.sum(t[k] * t[k])
+        M[k, 0] = x * s
+    return s
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

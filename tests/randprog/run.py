@@ -59,7 +59,8 @@ def reproducer(source, params, wrt, args, outcome, mode):
              "    from adjoint.testing import numeric_grad",
              f"    args = ({', '.join(_literal(a) for a in args)},)",
              f"    wrt = {tuple(wrt)!r}",
-             f"    # {outcome.kind} ({mode}): {outcome.detail[:300]}",
+             *(f"    # {line}" for line in
+               f"{outcome.kind} ({mode}): {outcome.detail[:300]}".splitlines()),
              f"    print(adjoint.value_and_grad(f, wrt=wrt, jit={mode == 'jit'})(*args))",
              "    print(f(*[a.copy() if hasattr(a, 'copy') else a for a in args]),"
              " numeric_grad(f, *args, wrt=wrt))"]

@@ -6,9 +6,9 @@ for the values of one iteration the backward sweep reads:
 
 * ``carried``: loop versions whose value at the *start* of the iteration is read — pushed on
   entry to each iteration, popped at the start of the backward iteration;
-* ``recompute``: cheap values (arithmetic, comparisons, subscripts of arrays nobody writes)
-  whose operands are loop-invariant, loop counters, carried, or themselves recomputed — replayed
-  at the start of the backward iteration, never stored;
+* ``recompute``: cheap values (arithmetic, comparisons, subscripts) of operands nobody writes
+  in place that are loop-invariant, loop counters, carried, or themselves recomputed —
+  replayed at the start of the backward iteration, never stored;
 * ``stored``: every other needed value defined in the iteration — pushed right after it is
   computed, popped in the backward iteration (under the same branch conditions);
 * ``after``: values a nested loop leaves behind (its trip count, its final state) that this
@@ -237,14 +237,13 @@ class PlanTape:
         elif not isinstance(value, (g.Name, g.Constant, g.BinOp, g.UnaryOp, g.Compare,
                                     g.Subscript)):
             return False
-        elif isinstance(value, g.Subscript) and isinstance(value.value, g.Name) and \
-                value.value.id in self.mutated:
-            return False  # the iteration writes into the array after this read
         for name in operands:
             found, _ = (False, None) if name in self.counts or name in self.params \
                 else self.ctx.lookup(name)
             if found:
                 continue  # a global
+            if name in self.mutated:
+                return False  # an array written in place: read again later, it may differ
             if name in available or self._stable(name) or pull(name):
                 continue
             return False
