@@ -139,7 +139,7 @@ def _fused_call(d):
 
 @pytest.fixture
 def fuse_small_arrays(monkeypatch):
-    """Fused kernels compile for arrays of any size (by default only from 1024 elements)."""
+    """Fused kernels compile for arrays of any size (by default only from 8192 elements)."""
     monkeypatch.setattr(adjoint.jit, "FUSE_MIN_SIZE", 1)
 
 

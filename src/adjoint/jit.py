@@ -167,7 +167,7 @@ def njit_derived(derived, seeded=False):
     return call
 
 
-FUSE_MIN_SIZE = 1024  # elements: below, a fused kernel saves too little to pay its compile
+FUSE_MIN_SIZE = 8192  # elements: below, a fused kernel saves too little to pay its compile
 # array dtypes whose arithmetic Numba does as NumPy does (smaller integers: Numba widens them)
 _FUSE_DTYPES = frozenset(np.dtype(t) for t in ("float64", "float32", "int64", "bool",
                                                "complex128"))

@@ -64,6 +64,10 @@ class Algebra(g.NodeTransformer):
                 return node
             if isinstance(value, (int, float)) and math.isfinite(value) and abs(value) < 1e15:
                 return g.const(value)
+        if isinstance(op, g.Div) and self.shapes:
+            spread = self._spread(a, b, g.Div)  # unreduce(g, x, None) / e -> g / e
+            if spread is not None:
+                return spread
         if isinstance(op, g.Mult) and self.shapes:
             spread = self._spread(a, b)
             if spread is None:
@@ -77,6 +81,10 @@ class Algebra(g.NodeTransformer):
             if _is_num(b, 1) and isinstance(b.value, float) or _is_num(b, 1) and \
                     self._floaty(a):
                 return a
+            for x, y in ((a, b), (b, a)):  # x * (1.0 / y) -> x / y: one operation, not two
+                if isinstance(y, g.BinOp) and isinstance(y.op, g.Div) and \
+                        _is_num(y.left, 1) and isinstance(y.left.value, float):
+                    return g.binop(x, g.Div, y.right)
             if _is_num(a, 1) and (isinstance(a.value, float) or self._floaty(b)):
                 return b
             if _is_num(b, -1) and self._floaty(a):
@@ -217,12 +225,13 @@ class Algebra(g.NodeTransformer):
         parts.insert(axis.value % n, g.const(None))
         return g.subscript(r, g.tuple_(parts))
 
-    def _spread(self, a, b):
+    def _spread(self, a, b, op=g.Mult):
         """``unreduce(g, x, None) * e`` -> ``g * e`` and ``unreduce(g, x, None) / n * e`` ->
         ``g / n * e`` for a number ``g``, and ``unreduce(g, x, axis) * e`` ->
         ``keep_dims(g, x, axis) * e`` (and ``/ n``), for an ``e`` of ``x``'s shape:
         broadcasting ``g`` against ``e`` gives what spreading it over ``x``'s shape first would
-        (a mean's adjoint reads ``dout / n * ...``), without the array in between."""
+        (a mean's adjoint reads ``dout / n * ...``), without the array in between. With ``op``
+        ``Div``: ``unreduce(g, x, None) / e -> g / e``."""
         left, divisor = (a.left, a.right) if isinstance(a, g.BinOp) and \
             isinstance(a.op, g.Div) else (a, None)
         if not (isinstance(left, g.Call) and dotted_name(left.func) == "unreduce" and
@@ -235,11 +244,11 @@ class Algebra(g.NodeTransformer):
             kept = g.call("keep_dims", seed, like, axis)
             if divisor is not None:  # a mean's: divided while it is small
                 kept = g.binop(kept, g.Div, divisor)
-            return g.binop(kept, g.Mult, b)
+            return g.binop(kept, op, b)
         if self.shapes.expr(seed) != Shapes.SCALAR:
             return None
         scaled = seed if divisor is None else g.binop(seed, g.Div, divisor)
-        return g.binop(scaled, g.Mult, b)
+        return g.binop(scaled, op, b)
 
     def _floaty(self, node):
         """Whether dropping ``* 1.0`` keeps the type: adjoint expressions are floats."""

@@ -4,7 +4,7 @@ Takes the generated function body and the set of names that may be rewritten (te
 adjoints — never the user's own variables); returns an equivalent body after, to a fixpoint:
 
 * algebra and constant folding (``algebra.py``): ``g * 1.0 -> g``, ``-1.0 * g -> -g``,
-  ``a ** 1 -> a``, ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``,
+  ``a ** 1 -> a``, ``2 - 1 -> 1``, ``0.0 + g -> g``, ``0.0 - g -> -g``, ``g * (1.0 / x) -> g / x``,
   ``a - -g * c -> a + g * c``, and ``unbroadcast(g, x) -> g`` where ``g`` provably has ``x``'s
   shape (see :class:`Shapes`); where the ranks of the operands are known, the adjoints of a
   product of vectors and matrices (``matmul_vjp_a``/``dot_vjp_a`` and ``_b``) read as
