@@ -140,6 +140,9 @@ def njit_derived(derived, seeded=False):
             if kernel.fused:
                 namespace[kernel.name].driver_globals = run.__globals__
         dispatchers = [namespace[k.name].dispatcher for k in plan.kernels]
+        if not hidden:  # nothing to add to a call, nothing to fall back to: the driver itself
+            run.dispatchers, run.plan = dispatchers, plan
+            return run
     state = {"run": run}
 
     def call(*args):
