@@ -248,8 +248,6 @@ def _settle(body, params, tapes, groups):
     return groups
 
 
-
-
 # -- fused elementwise arithmetic --------------------------------------------------------------
 
 _ELEMENTWISE = (ast.Add, ast.Sub, ast.Mult, ast.Div)
@@ -260,14 +258,24 @@ def _is_core(node):
         isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)
 
 
+def _is_none(part):
+    return isinstance(part, ast.Constant) and part.value is None
+
+
+def _new_axis(node):
+    """``e[:, None]``, or any index with a ``None``: the result has an axis more, an array."""
+    return isinstance(node, ast.Subscript) and any(map(_is_none, _index_parts(node)))
+
+
+def _index_parts(node):
+    return node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
+
+
 def _is_spread(node):
     """``x[:, None]``: a name indexed by full slices and ``None`` only (a broadcast view)."""
-    if not (isinstance(node, ast.Subscript) and isinstance(node.value, ast.Name)):
-        return False
-    parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
-    return any(isinstance(p, ast.Constant) and p.value is None for p in parts) and all(
-        isinstance(p, ast.Constant) and p.value is None or isinstance(p, ast.Slice) and
-        p.lower is None and p.upper is None and p.step is None for p in parts)
+    return _new_axis(node) and isinstance(node.value, ast.Name) and all(
+        _is_none(p) or isinstance(p, ast.Slice) and p.lower is None and p.upper is None and
+        p.step is None for p in _index_parts(node))
 
 
 def fuse(found, fdef, kinds, top):
@@ -338,10 +346,7 @@ def _outline_arithmetic(value, arrays, taken):
             counts["arrays"] += 1
             param(node.value.id, node.value.id)
             return node
-        if isinstance(node, ast.Subscript) and any(
-                isinstance(p, ast.Constant) and p.value is None for p in (
-                    node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice])):
-            counts["arrays"] += 1  # (...)[:, None]: a new axis, so an array
+        counts["arrays"] += _new_axis(node)  # (...)[:, None], computed by the driver
         k = len(params)
         while f"_operand{k}" in taken or f"_operand{k}" in params:
             k += 1

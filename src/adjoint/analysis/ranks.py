@@ -36,9 +36,6 @@ _REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std,
 # ... over one axis: np.sum(x, axis=k) has one dimension fewer than x (as many with keepdims)
 _AXIS_REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
                                     np.amax, np.amin, np.argmax, np.argmin)}
-# ... over one axis: np.sum(x, axis=k) has one dimension fewer than x (as many with keepdims)
-_AXIS_REDUCTIONS = {id(f) for f in (np.sum, np.mean, np.prod, np.max, np.min, np.std, np.var,
-                                    np.amax, np.amin, np.argmax, np.argmin)}
 _NUMBERS = {id(f) for f in (float, int, len, bool, round)}
 # adjoint.runtime helpers (met again in generated code taken to a higher order) whose result
 # has the shape of one argument: its position

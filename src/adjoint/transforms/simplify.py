@@ -10,13 +10,15 @@ adjoints — never the user's own variables); returns an equivalent body after, 
   product of vectors and matrices (``matmul_vjp_a``/``dot_vjp_a`` and ``_b``) read as
   ``g @ b.T``, ``a.T @ g``, ``np.outer(g, b)``, ``b @ g`` or ``g * b``, and
   ``np.outer(u, v) * e -> e * v * u[:, None]`` (one full-size array, not two);
-  ``unreduce(g, x, None) / n * e -> g / n * e`` for a number ``g`` and ``e`` of ``x``'s shape
-  (``keep_dims(g, x, axis) * e`` for a reduction over ``axis``), ``keep_dims(r, x, 1) ->
-  r[:, None]`` for a reduction ``r`` without keepdims, ``unbroadcast(-g, x) ->
-  -unbroadcast(g, x)``;
+  ``unreduce(g, x, None) / n * e -> g / n * e`` (and ``/ e``) for a number ``g`` and ``e`` of
+  ``x``'s shape (``keep_dims(g, x, axis) * e`` for a reduction over ``axis``),
+  ``keep_dims(r, x, 1) -> r[:, None]`` for a reduction ``r`` without keepdims,
+  ``unbroadcast(-g, x) -> -unbroadcast(g, x)``;
   a helper argument read only for its shape reads an earlier name of that shape, and
-  ``unbroadcast(g, t)`` for a matrix product ``t = a @ b`` reads ``(a.shape[0], b.shape[1])``
-  (so ``t`` need not be kept for the backward sweep);
+  ``unbroadcast(g, t)`` for a matrix product ``t = a @ b`` reads ``(a.shape[0], b.shape[1])``,
+  and ``unbroadcast(unreduce(s, t, None) * e, w)`` for ``t = e * w`` (the adjoint of ``w`` in
+  ``np.sum(e * w)``) reads ``sum_to(s * e, w)`` (so ``t`` need not be kept for the backward
+  sweep);
 * loop zeros: an adjoint zeroed at the end of every iteration and before the loop is read as
   ``0.0`` at the start of the body (``loop_zeros.py``);
 * copy propagation: ``a = b`` with both single-assignment names, and within a block while
