@@ -32,10 +32,11 @@ def _is_num(node, value=None):
 class Algebra(g.NodeTransformer):
     """Local rewrites of expressions (bottom-up)."""
 
-    def __init__(self, shapes, twins=None, products=None):
+    def __init__(self, shapes, twins=None, products=None, spreads=None):
         self.shapes = shapes
         self.twins = twins or {}  # name -> an earlier name of the same shape (shape_twins)
         self.products = products or {}  # name -> (op, a, b): it is a * b or a @ b
+        self.spreads = spreads or {}  # name -> (s, t): it is unreduce(s, t, None)
         self.changed = False  # whether any rewrite fired (for the optimizer's fixpoint)
 
     def _track(self, node, new):
@@ -129,23 +130,24 @@ class Algebra(g.NodeTransformer):
 
     def _call(self, node):
         self.generic_visit(node)
-        if dotted_name(node.func) in ("max", "min") and len(node.args) == 2 and not node.keywords \
+        func = dotted_name(node.func)
+        if func in ("max", "min") and len(node.args) == 2 and not node.keywords \
                 and all(_is_num(a) and isinstance(a.value, int) for a in node.args):
-            pick = max if dotted_name(node.func) == "max" else min
+            pick = max if func == "max" else min
             return g.const(pick(node.args[0].value, node.args[1].value))
-        if dotted_name(node.func) == "fresh" and len(node.args) == 1 and self.shapes and \
+        if func == "fresh" and len(node.args) == 1 and self.shapes and \
                 self.shapes.expr(node.args[0]) == Shapes.SCALAR:
             return node.args[0]  # scalars are immutable: nothing to copy
-        if dotted_name(node.func) == "fresh" and len(node.args) == 1 and \
+        if func == "fresh" and len(node.args) == 1 and \
                 isinstance(node.args[0], (g.BinOp, g.UnaryOp)):
             return node.args[0]  # arithmetic makes a new array: nothing else holds it
-        if dotted_name(node.func) in _PRODUCT_ADJOINTS and len(node.args) == 3 and \
+        if func in _PRODUCT_ADJOINTS and len(node.args) == 3 and \
                 not node.keywords and self.shapes:
-            plain = _product_adjoint(dotted_name(node.func), *node.args,
+            plain = _product_adjoint(func, *node.args,
                                      *(self.shapes.rank(a) for a in node.args[1:]))
             if plain is not None:
                 return plain
-        if dotted_name(node.func) == "unbroadcast" and len(node.args) == 2 and self.shapes:
+        if func == "unbroadcast" and len(node.args) == 2 and self.shapes:
             value, like = node.args
             spread = self._product_operand(value, like)
             if spread is not None:
@@ -155,17 +157,17 @@ class Algebra(g.NodeTransformer):
             if isinstance(value, g.UnaryOp) and isinstance(value.op, g.USub):
                 node.args[0] = value.operand  # linear: negate the (smaller) sum instead
                 return g.unary(g.USub, node)
-        if dotted_name(node.func) == "keep_dims":
+        if func == "keep_dims":
             kept = self._kept_dims(node)
             if kept is not None:
                 return kept
-        for k in SHAPE_ONLY.get(dotted_name(node.func), ()):
+        for k in SHAPE_ONLY.get(func, ()):
             arg = node.args[k] if k < len(node.args) else None
             if isinstance(arg, g.Name) and arg.id in self.twins:
                 node.args[k] = g.name(self.twins[arg.id])  # only its shape is read
                 self.changed = True
-            elif isinstance(arg, g.Name) and self.products.get(arg.id, "*")[0] == "@" and \
-                    dotted_name(node.func) == "unbroadcast":
+            elif isinstance(arg, g.Name) and func == "unbroadcast" and \
+                    self.products.get(arg.id, ("",))[0] == "@":
                 _, a, b = self.products[arg.id]  # a matrix product's shape, from its operands'
                 node.args[k] = g.tuple_([g.subscript(_attr(g.name(a), "shape"), g.const(0)),
                                          g.subscript(_attr(g.name(b), "shape"), g.const(1))])
@@ -180,16 +182,16 @@ class Algebra(g.NodeTransformer):
                 isinstance(like, g.Name)):
             return None
         for spread, e in ((value.left, value.right), (value.right, value.left)):
-            if isinstance(spread, g.Name) and self.products.get(spread.id, "-")[0] == "spread":
-                _, seed, total = self.products[spread.id]  # a name bound to unreduce(...)
+            if isinstance(spread, g.Name) and spread.id in self.spreads:
+                seed, total = self.spreads[spread.id]  # a name bound to unreduce(s, t, None)
                 seed = g.clone(seed)
             elif isinstance(spread, g.Call) and dotted_name(spread.func) == "unreduce" and \
                     len(spread.args) == 3 and not spread.keywords and \
                     g.is_const(spread.args[2], None) and isinstance(spread.args[1], g.Name):
-                seed, total = spread.args[0], spread.args[1]
+                seed, total = spread.args[0], spread.args[1].id
             else:
                 continue
-            product = self.products.get(total.id)
+            product = self.products.get(total)
             if isinstance(e, g.Name) and self.shapes.expr(seed) == Shapes.SCALAR and \
                     product is not None and product[0] == "*" and \
                     {product[1], product[2]} == {e.id, like.id} and \

@@ -100,14 +100,15 @@ class Simplify:
         self.protected = set(protected)  # names that must keep existing (results)
         self.changed = False  # whether the current round changed the tree
         self.twins = {}
-        self.products = {}
+        self.products, self.spreads = {}, {}
 
     def __call__(self, fdef):
         for _ in range(self.ROUNDS):
             self.changed = False
             defs, value_uses = _counts(fdef)
             self.twins = self._shape_twins(fdef, defs, value_uses) if self.shapes else {}
-            self.products = self._products(fdef, defs) if self.shapes else {}
+            self.products, self.spreads = self._products(fdef, defs) if self.shapes \
+                else ({}, {})
             fdef.body = self._merge_ifs(fdef.body)
             zeros = PropagateLoopZeros(self.rewritable - self.protected)
             zeros(fdef.body)
@@ -169,7 +170,7 @@ class Simplify:
         """The statements of ``stmts`` rewritten by :class:`Algebra`, without ``a = a`` (each
         one removed is counted out of ``defs``, if given)."""
         top = alg is None
-        alg = alg or Algebra(self.shapes, self.twins, self.products)
+        alg = alg or Algebra(self.shapes, self.twins, self.products, self.spreads)
         out = []
         for stmt in stmts:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and \
@@ -231,12 +232,11 @@ class Simplify:
         return twins
 
     def _products(self, fdef, defs):
-        """{t: (op, a, b)} for the names of the body's top level bound once, to ``a * b`` or
-        to ``a @ b`` of two matrices, ``a`` and ``b`` names each bound once or parameters
-        never rebound (so their shapes are the same wherever ``t`` is read); and
-        {d: ("spread", s, t)} for ``d = unreduce(s, t, None)`` where ``s`` reads such names
-        only. Then
-        ``unbroadcast(g, t)`` may read a matrix product's shape as ``(a.shape[0],
+        """({t: (op, a, b)}, {d: (s, t)}): the names of the body's top level bound once to
+        ``a * b``, or to ``a @ b`` of two matrices, where ``a`` and ``b`` are names each bound
+        once or parameters never rebound (so their shapes are the same wherever ``t`` is read);
+        and those bound once to ``unreduce(s, t, None)``, where ``s`` reads such names only.
+        Then ``unbroadcast(g, t)`` may read a matrix product's shape as ``(a.shape[0],
         b.shape[1])``, and ``unbroadcast(unreduce(s, t, None) * a, b)`` may read
         ``sum_to(s * a, b)``: ``t`` need not live until the backward sweep only for its shape
         (``np.tanh(X @ W + b)`` then makes no array more than the user's code does)."""
@@ -245,25 +245,25 @@ class Simplify:
         def fixed(e):
             return isinstance(e, g.Name) and defs.get(e.id, 0) == (e.id not in params)
 
-        products = {}
+        products, spreads = {}, {}
         for stmt in fdef.body:
-            value = stmt.value if isinstance(stmt, g.Assign) else None
+            if not (isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and
+                    defs.get(stmt.targets[0].id) == 1):
+                continue
+            name, value = stmt.targets[0].id, stmt.value
             if isinstance(value, g.Call) and dotted_name(value.func) == "unreduce" and \
-                    defs.get(stmt.targets[0].id) == 1 and len(value.args) == 3 and \
+                    len(value.args) == 3 and not value.keywords and \
                     isinstance(value.args[1], g.Name) and g.is_const(value.args[2], None) and \
                     _plain_number(value.args[0], fixed):
-                products[stmt.targets[0].id] = ("spread", value.args[0], value.args[1])
-            if not (isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name) and
-                    isinstance(stmt.value, g.BinOp) and defs.get(stmt.targets[0].id) == 1 and
-                    fixed(stmt.value.left) and fixed(stmt.value.right)):
-                continue
-            a, b = stmt.value.left, stmt.value.right
-            if isinstance(stmt.value.op, g.MatMult) and self.shapes.rank(a) == 2 and \
-                    self.shapes.rank(b) == 2:
-                products[stmt.targets[0].id] = ("@", a.id, b.id)
-            elif isinstance(stmt.value.op, g.Mult):
-                products[stmt.targets[0].id] = ("*", a.id, b.id)
-        return products
+                spreads[name] = (value.args[0], value.args[1].id)
+            elif isinstance(value, g.BinOp) and fixed(value.left) and fixed(value.right):
+                a, b = value.left, value.right
+                if isinstance(value.op, g.MatMult) and self.shapes.rank(a) == 2 and \
+                        self.shapes.rank(b) == 2:
+                    products[name] = ("@", a.id, b.id)
+                elif isinstance(value.op, g.Mult):
+                    products[name] = ("*", a.id, b.id)
+        return products, spreads
 
     def _rewritable_stmt(self, stmt):
         t = stmt.targets[0]
