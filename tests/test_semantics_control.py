@@ -605,6 +605,28 @@ def swap_in_loop(x):
     return a * math.sin(b)
 
 
+# A name read before the loop body rebinds it holds the previous iteration's value: the
+# backward iteration must not rebuild it from the later binding (random programs, seed
+# 1103493: ``x``, not differentiated, was replayed as the value it gets further down).
+@case((arr(0.96, -0.5, 0.69, 0.16), 0.24, 0.04), (arr(0.96, -0.5, 0.69, 0.16), 0.04, 0.24),
+      wrt=2)
+def swap_with_a_constant_partner(a, x, y):
+    for k in range(4):
+        x, y = (y, x)
+        for e in a:
+            a[1] = min(e, y)
+    return np.sum(a)
+
+
+@case((0.7, 1.3, 0.4), wrt=0)
+def read_then_rebound_in_loop(x, c, s):
+    for k in range(3):
+        t = c
+        c = s + 1.0
+        s = s * x + t
+    return s
+
+
 @case(arr(0.3, 0.5, 0.7), arr(0.3, -0.5, 0.7))
 def if_bound_then_loop_read(x):
     for i in range(3):

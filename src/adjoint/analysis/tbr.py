@@ -147,7 +147,7 @@ class PlanTape:
             if isinstance(stmt, g.Assign) and isinstance(stmt.targets[0], g.Name):
                 name = stmt.targets[0].id
                 if top and self.counts.get(name) == 1:
-                    self._top_defs[name] = stmt
+                    self._top_defs[name] = (k, stmt)
                 if name not in self.needed or name in plan.carried or name == plan.counter:
                     continue
                 if top and self._invariant(name, stmt.value):
@@ -155,7 +155,7 @@ class PlanTape:
                     # same value, which is still in the variable when the backward sweep runs.
                     plan.invariant.add(name)
                     continue
-                if top and self._recomputable(name, plan, available, set()):
+                if top and self._recomputable(name, plan, available, set(), k + 1):
                     continue
                 if not top and self.counts.get(name) == 1 and name not in self.mutated and \
                         self._cheap(stmt.value, available):
@@ -204,25 +204,27 @@ class PlanTape:
                     isinstance(n.ctx, g.Load) and (n.id in self.counts or n.id in self.params)}
         return bool(operands) and all(self._stable(n) for n in operands)
 
-    def _recomputable(self, name, plan, available, visiting):
+    def _recomputable(self, name, plan, available, visiting, before):
         """Mark ``name`` (and, transitively, its cheap operands defined earlier at the top of
-        this loop body) as recomputed, if that is possible."""
+        this loop body) as recomputed, if that is possible. ``before``: the index in the body
+        of the statement that reads it, plus one for its own definition — a definition at
+        ``before`` or later is the *next* value: the read gets the one the previous iteration
+        left, which only a carried version holds."""
+        entry = self._top_defs.get(name)
+        if entry is not None and entry[0] >= before and name not in plan.carried:
+            return False
         if name in available:
             return True
-        stmt = self._top_defs.get(name)
-        if stmt is None or name in visiting or name in self.mutated:
+        if entry is None or name in visiting or name in self.mutated:
             return False
+        k, stmt = entry
         visiting.add(name)
-        pulled = set()
-        ok = self._cheap(stmt.value, available, lambda n: self._pull(
-            n, plan, available, visiting, pulled))
+        ok = self._cheap(stmt.value, available,
+                         lambda n: self._recomputable(n, plan, available, visiting, k))
         if ok:
             plan.recompute.add(name)
             available.add(name)
         return ok
-
-    def _pull(self, operand, plan, available, visiting, pulled):
-        return self._recomputable(operand, plan, available, visiting)
 
     def _cheap(self, value, available, pull=lambda n: False):
         operands = [n.id for n in g.walk(value) if isinstance(n, g.Name) and
