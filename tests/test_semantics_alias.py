@@ -713,6 +713,29 @@ def value_in_branch_before_write_in_for(x, M, c):
     return s
 
 
+# -- x[i] op= f(...) where f writes into the array x views (random programs, seed 1301066) -----
+# The augmented write's read and its store shared one name node: renaming the store's array
+# to the version re-taken after f's write renamed the read, which comes before it.
+def _lower_first(a0, v):
+    a0[0] -= 0.5
+    return v
+
+
+@case(np.array([0.97, -1.6, -0.08, -0.05]), np.array([0.11, -0.69, 1.02, 0.7]), wrt=1)
+def augmented_element_of_a_view_written_by_the_call(a, b):
+    u = a[:-1]
+    a *= 0.5
+    u[1] -= _lower_first(a, b[0])
+    return np.sum(u)
+
+
+@case(np.array([0.97, -1.6, -0.08, -0.05]), np.array([0.11, -0.69, 1.02, 0.7]), wrt=1)
+def augmented_element_of_a_view_then_rederived(a, b):
+    u = a[:-1]
+    u[1] -= _lower_first(a, b[0])
+    return np.sum(u)
+
+
 @pytest.mark.parametrize("mode", ["python", "jit"])
 @pytest.mark.parametrize("f, args, wrt, jit_ok", CASES)
 def test_matches_finite_differences(f, args, wrt, jit_ok, mode):

@@ -71,7 +71,8 @@ class ToANF:
                 index = self._index(target.slice)
                 old = self._bind(g.subscript(base, index))
                 new = self._bind(g.binop(old, type(stmt.op), self._atom(stmt.value)))
-                self._emit(g.assign(g.subscript(base, g.clone(index), store=True), new))
+                # clones: a later pass renaming one statement's names must not rename the other's
+                self._emit(g.assign(g.subscript(g.clone(base), g.clone(index), store=True), new))
             else:
                 value = g.binop(g.name(target.id), type(stmt.op), stmt.value)
                 self._assign(g.name(target.id, store=True), value, stmt)
