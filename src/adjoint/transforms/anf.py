@@ -60,8 +60,8 @@ class ToANF:
         if isinstance(stmt, g.Assign):
             if len(stmt.targets) != 1:
                 value = self._atom(stmt.value)
-                for target in stmt.targets:
-                    self._assign(target, value, stmt)
+                for target in stmt.targets:  # each statement its own node (see AugAssign)
+                    self._assign(target, g.clone(value), stmt)
                 return
             self._assign(stmt.targets[0], stmt.value, stmt)
         elif isinstance(stmt, g.AugAssign):
